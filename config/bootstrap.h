@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+// bootstrap.h: the appliance's bootstrap configuration, read from an INI file
+// through inih, or the embedded default. Unknown sections/keys and bad
+// values are errors naming file:line; meshgate refuses to start on them.
+#ifndef MG_CONFIG_BOOTSTRAP_H
+#define MG_CONFIG_BOOTSTRAP_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+enum {
+	BOOT_MAX_LISTENERS = 32,
+	BOOT_MAX_LABELS = 16,
+};
+
+enum outbound_policy {
+	OUTBOUND_REGISTRY_ONLY = 0,
+	OUTBOUND_ALLOW_ANY,
+};
+
+enum listener_proto {
+	LISTENER_HTTP = 0,
+	LISTENER_TCP,
+};
+
+enum listener_role {
+	ROLE_OUTBOUND = 0,	// the mesh's outbound side (sidecar 15001-like, explicit)
+	ROLE_INBOUND,		// inbound to the local workload
+	ROLE_GATEWAY,		// gateway listener (later issue)
+};
+
+struct label {
+	char key[64];
+	char value[64];
+};
+
+struct listener_cfg {
+	char name[64];
+	char address[64];	// as written ("127.0.0.1", "::", "[::1]" is accepted and stored without brackets)
+	uint16_t port;
+	struct sockaddr_storage addr;	// resolved numeric address+port (AF_INET or AF_INET6)
+	socklen_t addr_len;
+	enum listener_proto protocol;
+	enum listener_role role;
+	// protocol=tcp: the destination, "host:port" where host is a registered
+	// service host (ServiceEntry) or an IP literal ([v6]:port for IPv6).
+	char destination[256];
+	int line;		// line of the [listener NAME] header, for messages
+};
+
+struct bootstrap {
+	char path[4096];	// file it came from, "" for the embedded default
+	// [appliance]
+	char name[64];			// default: "meshgate"
+	int workers;			// 0 = auto (one per online CPU); else 1..256
+	char trust_domain[256];		// default "cluster.local"
+	char state_dir[4096];		// default "./state"
+	char namespace_[64];		// default "default"
+	char service_account[64];	// default "meshgate"
+	struct label labels[BOOT_MAX_LABELS];	// "app=meshgate,version=v1"
+	int num_labels;
+	// [admin]
+	char admin_address[64];		// default 127.0.0.1
+	uint16_t admin_port;		// default 15000
+	uint16_t health_port;		// default 15021 (bound on admin_address... see .c)
+	uint16_t prometheus_port;	// default 15090
+	char health_address[64];	// default 0.0.0.0
+	// [mesh]
+	char config_dir[4096];		// default "./mesh.d"
+	enum outbound_policy outbound_policy;	// default REGISTRY_ONLY
+	// [telemetry]
+	char access_log[4096];		// "" (off), "stdout", or a path
+	// [limits]
+	uint32_t max_request_body_buffer;	// bytes buffered where buffering is needed; default 1 MiB (413 above)
+	uint32_t header_timeout_ms;	// default 10000
+	uint32_t idle_timeout_ms;	// default 3600000
+	uint32_t drain_timeout_ms;	// default 15000
+	// [listener NAME] sections, in file order
+	struct listener_cfg listeners[BOOT_MAX_LISTENERS];
+	int num_listeners;
+};
+
+// bootstrap_default fills *b with the embedded default: one HTTP outbound
+// listener "outbound_http" on 127.0.0.1:8080, admin on 127.0.0.1:15000,
+// health :15021, Prometheus :15090, config_dir ./mesh.d, REGISTRY_ONLY.
+void bootstrap_default(struct bootstrap *b);
+
+// bootstrap_load reads the INI file at path over the defaults. It returns 0,
+// or -EINVAL with a message "path:line: what is wrong" in err (or -errno
+// with "path: strerror" when the file cannot be read).
+int bootstrap_load(struct bootstrap *b, const char *path, char *err, size_t err_len);
+
+// bootstrap_parse_listen parses "ADDR" + port into a sockaddr (numeric only,
+// IPv4 or IPv6). It returns 0 or -EINVAL.
+int bootstrap_parse_addr(const char *address, uint16_t port,
+			 struct sockaddr_storage *out, socklen_t *out_len);
+
+#endif
