@@ -5,6 +5,7 @@
 #ifndef MG_CONFIG_BOOTSTRAP_H
 #define MG_CONFIG_BOOTSTRAP_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 

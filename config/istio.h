@@ -69,6 +69,13 @@ struct string_match {
 	const char *value;
 };
 
+// named_match is one entry of a headers / withoutHeaders / queryParams map.
+// match.kind SM_NONE means "present, any value" ({} in the YAML).
+struct named_match {
+	const char *name;	// header names are lowercased (HTTP/2 form)
+	struct string_match match;
+};
+
 struct http_match {
 	const char *name;
 	struct string_match uri, scheme, method, authority;
@@ -78,6 +85,20 @@ struct http_match {
 	// kept for a later issue
 	struct kv *headers_exact;	// only exact matches are kept here for now
 	int num_headers_exact;
+	// Every match kind, so that a router can refuse what it does not
+	// implement instead of matching more than the author meant.
+	struct named_match *headers;	// all of match.headers, in file order
+	int num_headers;
+	struct named_match *without_headers;
+	int num_without_headers;
+	struct named_match *query_params;
+	int num_query_params;
+	struct kv *source_labels;
+	int num_source_labels;
+	const char **gateways;
+	int num_gateways;
+	const char *source_namespace;	// NULL if unset
+	const char *stat_prefix;	// NULL if unset
 };
 
 struct destination {
@@ -100,6 +121,24 @@ struct http_route {
 	int64_t timeout_ms;	// -1 = unset (no route timeout)
 	// redirect, rewrite, retries, fault, mirror, headers, corsPolicy,
 	// directResponse, delegate: later issues
+	unsigned features;	// HR_F_* present in the YAML (validated, not kept)
+	const char *delegate_name;	// delegate.name, NULL if no delegate
+	const char *delegate_namespace;	// delegate.namespace, NULL if unset
+};
+
+// HR_F_* flag the HTTPRoute fields that were validated but are not carried
+// in struct http_route yet. A router that does not implement one must
+// refuse the route (or say so), not silently route without it.
+enum http_route_feature {
+	HR_F_REDIRECT = 1 << 0,
+	HR_F_DIRECT_RESPONSE = 1 << 1,
+	HR_F_DELEGATE = 1 << 2,
+	HR_F_REWRITE = 1 << 3,
+	HR_F_RETRIES = 1 << 4,
+	HR_F_FAULT = 1 << 5,
+	HR_F_MIRROR = 1 << 6,		// mirror, mirrors, mirrorPercent(age)
+	HR_F_CORS = 1 << 7,
+	HR_F_HEADERS = 1 << 8,		// route- or destination-level header operations
 };
 
 struct virtual_service {
@@ -112,6 +151,8 @@ struct virtual_service {
 	int num_http;
 	const char **export_to;
 	int num_export_to;
+	int num_tcp;	// tcp: routes, validated but not kept yet
+	int num_tls;	// tls: routes, validated but not kept yet
 };
 
 struct istio_config {

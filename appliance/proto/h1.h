@@ -15,6 +15,10 @@ enum {
 	H1_MAX_HEAD_BYTES = 60 * 1024,	// a longer head: 431 (request), 502 (response)
 	H1_MAX_TARGET = 8 * 1024,	// a longer request-target: 414
 	H1_MAX_LEADING_CRLF = 8,	// empty lines tolerated before a request line
+	H1_MAX_FIELD_LINE = 8 * 1024,	// a longer request field line: 431
+	H1_MAX_CONNECTION = 8,		// more Connection fields: 400 / -EBADMSG
+	H1_MAX_CHUNK_LINE = 4 * 1024,	// a longer chunk-size line (with extensions): -EBADMSG
+	H1_MAX_TRAILER_BYTES = 8 * 1024, // a longer trailer section: -EBADMSG
 };
 
 struct h1_str {
@@ -53,8 +57,14 @@ struct h1_msg {
 	// request line (requests only)
 	struct h1_str method;		// uppercase token
 	struct h1_str target;		// as sent
-	struct h1_str path;		// origin-form path+query; for absolute-form the part from the first '/' ("/" if none); "*" for asterisk-form
-	struct h1_str authority;	// absolute-form authority if any, else the Host value (may be empty on HTTP/1.0)
+	// origin-form: the target (path+query); absolute-form: the part from
+	// the first '/' after the authority, or a static "/" when there is none
+	// (the only pointer not into the caller's buffer); asterisk-form: "*";
+	// authority-form (CONNECT): empty.
+	struct h1_str path;
+	// absolute-form: the URI's authority; authority-form (CONNECT): the
+	// target; else the Host value (empty on HTTP/1.0 without Host).
+	struct h1_str authority;
 	// status line (responses only)
 	int status;			// 100..599
 	struct h1_str reason;
@@ -62,12 +72,13 @@ struct h1_msg {
 	int minor;			// 0 or 1 (HTTP/1.0, HTTP/1.1)
 	unsigned flags;			// H1F_*
 	enum h1_framing framing;
-	uint64_t content_length;	// valid when framing == H1_BODY_LENGTH
+	uint64_t content_length;	// valid when framing == H1_BODY_LENGTH (also set with H1F_CONTENT_LENGTH)
 	struct h1_str upgrade;		// Upgrade header value (empty if none)
 	unsigned num_headers;
 	struct h1_header headers[H1_MAX_HEADERS];
 	// indexes into headers[] of the Connection header fields (their tokens
-	// name further hop-by-hop headers), at most 8 are recorded.
+	// name further hop-by-hop headers). A message with more than
+	// H1_MAX_CONNECTION of them is rejected, so none goes unrecorded.
 	uint8_t num_connection;
 	uint8_t connection_idx[8];
 	uint32_t head_len;		// bytes of the head, CRLF CRLF included
@@ -86,7 +97,10 @@ enum {
 // bare LF or bare CR (anywhere in the head), or too many leading CRLFs.
 // It does not enforce size limits; callers check len against
 // H1_MAX_HEAD_BYTES (and, while no LF was seen yet, against H1_MAX_TARGET + 64
-// to answer 414 for an over-long request line).
+// to answer 414 for an over-long request line). On success *scanned is the
+// head length; reset it to 0 for the next message, and shift it along if the
+// bytes move in the buffer. It does not look at other bytes (NUL etc.): the
+// parsers do.
 ssize_t h1_head_end(const char *buf, size_t len, size_t *scanned);
 
 // h1_parse_request parses a complete request head buf[0..head_len) (as
@@ -107,6 +121,28 @@ ssize_t h1_head_end(const char *buf, size_t len, size_t *scanned);
 // insensitive, no parameters, no extra whitespace); any other token list is
 // 501 if all tokens are well formed codings other than chunked-final forms,
 // else 400; TE together with CL is 400; TE on HTTP/1.0 is 400.
+//
+// Precisely, beyond the above:
+// - buf[0..head_len) must end with its first empty line (CRLF CRLF), else
+//   400; a head over H1_MAX_HEAD_BYTES or a field line (CRLF included) over
+//   H1_MAX_FIELD_LINE is 431, more than H1_MAX_HEADERS fields is 431.
+// - "no extra whitespace" on the framing fields (Content-Length,
+//   Transfer-Encoding): at most one SP between ':' and the value and nothing
+//   after it, so "\tchunked", "chunked\t" and " 5 " are 400.
+// - Host and absolute-form authorities: a non-empty reg-name (unreserved,
+//   pct-encoded, sub-delims but ',') or a bracketed IPv6 address (no zone
+//   id, no IPvFuture), then optionally ':' and 1-5 digits <= 65535. An empty
+//   Host is 400 too. Host is checked even with an absolute-form target,
+//   whose authority is then the one in msg->authority.
+// - absolute-form "http://a?q" (query without path) is 400, so that path
+//   always starts with '/'; CONNECT needs authority-form with a port, and
+//   msg->authority is then the target.
+// - Connection must be a list of tokens (empty elements are skipped), and
+//   at most H1_MAX_CONNECTION Connection fields: else 400. Two Upgrade
+//   fields are 400.
+// - TE: trailers sets H1F_TE_TRAILERS; TE's syntax is otherwise not
+//   checked (it is hop-by-hop). Expect other than 100-continue, and
+//   100-continue on HTTP/1.0 (RFC 9110 §10.1.1), is ignored.
 int h1_parse_request(struct h1_msg *msg, const char *buf, size_t head_len,
 		     unsigned opts, int *out_status);
 
@@ -118,6 +154,16 @@ int h1_parse_request(struct h1_msg *msg, const char *buf, size_t head_len,
 // HTTP/1.0 or HTTP/1.1). Framing: 1xx/204/304 and HEAD: NONE (a 204 with
 // CL != 0 or TE is -EBADMSG); chunked final: CHUNKED; TE without chunked
 // final: EOF; CL: LENGTH; neither: EOF.
+//
+// Precisely: repeated Content-Length fields with the same value are
+// accepted (RFC 9110 §8.6), differing ones are not; a 1xx with TE is
+// -EBADMSG (RFC 9112 §6.1); a 2xx to CONNECT is NONE (a tunnel follows);
+// "chunked" twice, or with parameters, or a TE value with odd whitespace
+// (as for requests) is -EBADMSG; the reason phrase may be empty or absent
+// ("HTTP/1.1 200\r\n") but has no CTL other than HTAB; field names may
+// hold '_'. H1F_CONN_CLOSE is also set when framing is EOF, since such a
+// connection cannot be reused. Leading empty lines are skipped as for
+// requests.
 int h1_parse_response(struct h1_msg *msg, const char *buf, size_t head_len,
 		      struct h1_str req_method);
 
@@ -127,8 +173,11 @@ int h1_find_header(const struct h1_msg *msg, const char *name, size_t name_len);
 
 // h1_is_hop_by_hop tells whether a field is hop-by-hop for a proxy: the
 // fixed set (connection, keep-alive, proxy-connection, transfer-encoding, te,
-// upgrade, http2-settings, trailer? no: trailer is end-to-end) or a token
-// listed in a Connection field of msg.
+// upgrade, http2-settings; not trailer, which is end-to-end) or a token
+// listed in a Connection field of msg (comma separated, OWS, any case).
+// msg may be NULL for the fixed set only. Note that a client can name any
+// field in Connection, so the proxy must strip before it adds its own
+// fields (Host, X-Forwarded-*, identity headers), never after.
 bool h1_is_hop_by_hop(const struct h1_msg *msg, struct h1_str name);
 
 // h1_str_ieq compares a parsed string with a C string, ASCII case-insensitive.
@@ -141,6 +190,10 @@ bool h1_str_ieq(struct h1_str s, const char *lit);
 // (field lines as in heads; at most 8 KiB in total; fields
 // Content-Length, Transfer-Encoding, Host, Authorization, TE, Trailer,
 // Connection, Keep-Alive, Upgrade, Proxy-* are dropped, never reported).
+// A size line with its extensions is at most H1_MAX_CHUNK_LINE bytes, the
+// trailer section at most H1_MAX_TRAILER_BYTES. Extensions are validated
+// and dropped. Trailer names holding '_' are dropped too (they are 400 in
+// heads by default), and so are HTTP2-Settings and Proxy-Connection.
 struct h1_chunked {
 	int state;
 	uint64_t remaining;	// data bytes left in the current chunk
@@ -152,8 +205,13 @@ struct h1_chunked {
 	uint32_t tline_len;
 };
 
-// h1_chunked_cb receives decoded body data (kind 0) or one trailer field
-// (kind 1, data = "name", len, and value/value_len) as it is decoded.
+// h1_chunked_out receives the decoded body: data() gets each run of body
+// bytes (len > 0) as it is decoded, pointing into the fed input; trailer()
+// gets each reported trailer field, name and OWS-trimmed value pointing
+// into the decoder's own buffer, valid only during the call. Either
+// callback, or the whole struct, may be NULL to discard. Data already
+// passed on stays passed on if a later byte is malformed: a caller that
+// streams must then reset both connections.
 struct h1_chunked_out {
 	void (*data)(void *arg, const char *p, size_t len);
 	void (*trailer)(void *arg, const char *name, size_t name_len,
@@ -161,18 +219,22 @@ struct h1_chunked_out {
 	void *arg;
 };
 
+// h1_chunked_init readies c for a new body (a zeroed struct is ready too).
 void h1_chunked_init(struct h1_chunked *c);
 
 // h1_chunked_feed decodes in[0..len). It returns the number of bytes
 // consumed (< len only when the body ended inside the input: the rest is
 // the next message), with *out_done set to 1 once the last chunk and the
 // trailer section are complete; or -EBADMSG on malformed input. A trailer
-// line longer than the tline buffer is -EBADMSG.
+// line longer than the tline buffer is -EBADMSG. Any split of the input
+// across calls gives the same result. After done it consumes nothing (0,
+// *out_done = 1); after -EBADMSG it keeps returning -EBADMSG.
 ssize_t h1_chunked_feed(struct h1_chunked *c, const char *in, size_t len,
 			const struct h1_chunked_out *out, int *out_done);
 
-// h1_chunk_size_line writes "<hex>\r\n" for a chunk of len bytes into
-// out (at least 20 bytes) and returns its length.
+// h1_chunk_size_line writes "<hex>\r\n" (lowercase, no leading zeros) for a
+// chunk of len bytes into out (at least 20 bytes), NUL-terminates it and
+// returns its length without the NUL (at most 18).
 size_t h1_chunk_size_line(char *out, uint64_t len);
 
 // h1_status_reason returns the standard reason phrase for an HTTP status,

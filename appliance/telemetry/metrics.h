@@ -76,15 +76,35 @@ extern const char mg_counter_is_gauge[MC_COUNT];
 enum {
 	METRICS_MAX_SERIES = 4096,	// per worker and per kind; more are counted in .overflow
 	METRICS_NUM_DURATION_BUCKETS = 19,
+	METRICS_NUM_BYTES_BUCKETS = 10,
+	// Label values are cut to this many bytes before they key a series, so
+	// a hostile peer cannot make a store intern megabytes per series.
+	METRICS_MAX_LABEL_LEN = 512,
 };
 
 // Istio's default duration buckets in ms (upper bounds; +Inf implied).
 extern const double metrics_duration_buckets[METRICS_NUM_DURATION_BUCKETS];
 
+// metrics_bytes_buckets are the upper bounds of istio_request_bytes and
+// istio_response_bytes: powers of ten from 1 B to 1 GB (+Inf implied), i.e.
+// Istio's classic exponential size buckets (1 B..10 MB, factor 10) carried
+// on to 1 GB for large uploads and downloads.
+extern const uint64_t metrics_bytes_buckets[METRICS_NUM_BYTES_BUCKETS];
+
+// metrics_kind names a store's two series tables.
+enum metrics_kind {
+	MK_HTTP = 0,
+	MK_TCP,
+	MK_COUNT,
+};
+
 struct metrics;	// one per worker, opaque
 
 // metrics_new allocates a store. It returns NULL on ENOMEM.
 struct metrics *metrics_new(void);
+
+// metrics_free frees a store and its series; NULL is a no-op. No thread may
+// be writing to or rendering m any more.
 void metrics_free(struct metrics *m);
 
 // metrics_inc adds v to one of meshgate's own counters (gauges take signed
@@ -109,6 +129,16 @@ void metrics_tcp_opened(struct metrics *m, const char *const labels[IL_COUNT]);
 void metrics_tcp_closed(struct metrics *m, const char *const labels[IL_COUNT]);
 void metrics_tcp_bytes(struct metrics *m, const char *const labels[IL_COUNT],
 		       uint64_t sent, uint64_t received);
+
+// metrics_num_series returns how many series of kind m holds (at most
+// METRICS_MAX_SERIES). Any thread may call it.
+unsigned metrics_num_series(const struct metrics *m, enum metrics_kind kind);
+
+// metrics_overflow returns how many observations of kind m dropped because
+// its table was full (or its label memory budget spent, or malloc failed).
+// They are rendered as meshgate_metrics_{http,tcp}_series_overflow. Any
+// thread may call it.
+uint64_t metrics_overflow(const struct metrics *m, enum metrics_kind kind);
 
 // metrics_render_prometheus appends the Prometheus text exposition (0.0.4)
 // of the sum over stores[0..n) to out: Istio series first (with # TYPE

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+// admin.c: a small HTTP/1.1 server for operators and scrapers: /ready,
+// /config_dump, /clusters, /stats, /stats/prometheus, /healthz/ready.
+// Requests are parsed with the data plane's strict parser.
+#include "admin.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control/control.h"
+#include "control/snapshot_build.h"
+#include "core/bug.h"
+#include "core/log.h"
+#include "kernel-bypass/sock.h"
+#include "proto/h1.h"
+#include "proxy/proxy.h"
+#include "telemetry/metrics.h"
+
+enum { ADMIN_SERVER_ADMIN = 0, ADMIN_SERVER_HEALTH, ADMIN_SERVER_PROM, ADMIN_NUM_SERVERS };
+enum { ADMIN_TIMEOUT_MS = 30000 };
+
+struct admin_server {
+	struct sock_listener sl;	// first
+	struct control *ctl;
+	int kind;
+};
+
+struct aconn {
+	struct sock s;			// first
+	struct admin_server *srv;
+	struct buf in;
+	size_t scanned;
+	struct ring_timer timer;
+	bool closing;
+};
+
+static struct admin_server g_servers[ADMIN_NUM_SERVERS];
+static struct h1_msg g_msg;
+
+static void respond(struct aconn *a, int status, const char *ctype, const char *body,
+		    size_t len, bool keep)
+{
+	struct buf *o = sock_out(&a->s);
+
+	buf_appendf(o, "HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %zu\r\n%s\r\n",
+		    status, h1_status_reason(status), ctype, len, keep ? "" : "connection: close\r\n");
+	buf_append(o, body, len);
+	sock_flush(&a->s);
+}
+
+static void clusters_text(struct control *ctl, struct buf *o)
+{
+	const struct snapshot *s = ctl->global;
+
+	for (uint32_t c = 0; c < s->num_clusters; c++) {
+		const struct snap_cluster *cl = s->clusters[c];
+
+		for (uint32_t e = 0; e < cl->num_eps; e++) {
+			const struct snap_endpoint *ep = &cl->eps[e];
+			uint64_t rq = 0, cx = 0, fail = 0, active = 0, idle = 0;
+
+			for (int w = 0; w < ctl->num_workers; w++) {
+				const struct ep_state *st = ep_state_find(&ctl->workers[w], ep);
+
+				if (!st)
+					continue;
+				rq += __atomic_load_n(&st->rq_total, __ATOMIC_RELAXED);
+				cx += __atomic_load_n(&st->cx_total, __ATOMIC_RELAXED);
+				fail += __atomic_load_n(&st->cx_connect_fail, __ATOMIC_RELAXED);
+				active += __atomic_load_n(&st->active_rq, __ATOMIC_RELAXED);
+				idle += __atomic_load_n(&st->num_idle, __ATOMIC_RELAXED);
+			}
+			buf_appendf(o, "%s::%s::rq_total::%llu\n%s::%s::rq_active::%llu\n"
+				    "%s::%s::cx_total::%llu\n%s::%s::cx_connect_fail::%llu\n"
+				    "%s::%s::cx_idle::%llu\n%s::%s::weight::%u\n",
+				    cl->name, ep->addr_str, (unsigned long long)rq,
+				    cl->name, ep->addr_str, (unsigned long long)active,
+				    cl->name, ep->addr_str, (unsigned long long)cx,
+				    cl->name, ep->addr_str, (unsigned long long)fail,
+				    cl->name, ep->addr_str, (unsigned long long)idle,
+				    cl->name, ep->addr_str, ep->weight);
+		}
+	}
+}
+
+static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
+{
+	struct control *ctl = a->srv->ctl;
+	struct metrics *stores[256];
+	int n = ctl->num_workers < 256 ? ctl->num_workers : 256;
+	struct buf body;
+	const char *path = m->path.p;
+	size_t plen = m->path.len;
+	const char *q = memchr(path, '?', plen);
+	int kind = a->srv->kind;
+
+	if (q)
+		plen = (size_t)(q - path);
+	for (int i = 0; i < n; i++)
+		stores[i] = ctl->workers[i].metrics;
+	buf_init(&body);
+#define IS(lit) (plen == sizeof(lit) - 1 && !memcmp(path, lit, plen))
+	if (!h1_str_ieq(m->method, "GET") && !h1_str_ieq(m->method, "HEAD")) {
+		respond(a, 405, "text/plain", "method not allowed\n", 19, keep);
+	} else if (kind == ADMIN_SERVER_HEALTH && IS("/healthz/ready")) {
+		if (ctl->draining)
+			respond(a, 503, "text/plain", "draining\n", 9, keep);
+		else
+			respond(a, 200, "text/plain", "", 0, keep);
+	} else if ((kind == ADMIN_SERVER_PROM || kind == ADMIN_SERVER_ADMIN) &&
+		   IS("/stats/prometheus")) {
+		metrics_render_prometheus(&body, stores, n);
+		buf_appendf(&body, "# TYPE meshgate_config_reloads_total counter\n"
+			    "meshgate_config_reloads_total %llu\n"
+			    "# TYPE meshgate_config_errors_total counter\n"
+			    "meshgate_config_errors_total %llu\n"
+			    "# TYPE meshgate_workers gauge\nmeshgate_workers %d\n",
+			    (unsigned long long)ctl->reloads,
+			    (unsigned long long)ctl->reload_errors, ctl->num_workers);
+		respond(a, 200, "text/plain; version=0.0.4", body.data ? body.data : "", body.len, keep);
+	} else if (kind != ADMIN_SERVER_ADMIN) {
+		respond(a, 404, "text/plain", "not found\n", 10, keep);
+	} else if (IS("/ready")) {
+		if (ctl->draining)
+			respond(a, 503, "text/plain", "DRAINING\n", 9, keep);
+		else
+			respond(a, 200, "text/plain", "LIVE\n", 5, keep);
+	} else if (IS("/config_dump")) {
+		snapshot_dump(ctl->global, &body);
+		respond(a, 200, "application/json", body.data, body.len, keep);
+	} else if (IS("/clusters")) {
+		clusters_text(ctl, &body);
+		respond(a, 200, "text/plain", body.data ? body.data : "", body.len, keep);
+	} else if (IS("/stats")) {
+		metrics_render_stats(&body, stores, n);
+		buf_appendf(&body, "config.reloads: %llu\nconfig.errors: %llu\n"
+			    "config.version: %016llx\nconfig.generation: %llu\n"
+			    "server.workers: %d\nserver.uptime_s: %llu\n",
+			    (unsigned long long)ctl->reloads, (unsigned long long)ctl->reload_errors,
+			    (unsigned long long)ctl->global->version,
+			    (unsigned long long)ctl->global->gen, ctl->num_workers,
+			    (unsigned long long)((ctl->ring.now_ms - ctl->started_ms) / 1000));
+		if (ctl->last_error[0])
+			buf_appendf(&body, "config.last_error: %s\n", ctl->last_error);
+		respond(a, 200, "text/plain", body.data, body.len, keep);
+	} else if (IS("/")) {
+		static const char idx[] = "meshgate admin\n/ready\n/config_dump\n/clusters\n"
+					  "/stats\n/stats/prometheus\n";
+
+		respond(a, 200, "text/plain", idx, sizeof(idx) - 1, keep);
+	} else {
+		respond(a, 404, "text/plain", "not found\n", 10, keep);
+	}
+#undef IS
+	buf_cleanup(&body);
+}
+
+static void a_timeout(struct ring_timer *t);
+
+static void a_close(struct aconn *a)
+{
+	if (a->closing)
+		return;
+	a->closing = true;
+	ring_timer_cancel(&a->srv->ctl->ring, &a->timer);
+	sock_close(&a->s, true);
+}
+
+static void a_recv(struct sock *s, const char *data, size_t len)
+{
+	struct aconn *a = container_of(s, struct aconn, s);
+	int status = 400;
+
+	if (a->closing)
+		return;
+	if (buf_append(&a->in, data, len) < 0 || buf_avail(&a->in) > H1_MAX_HEAD_BYTES) {
+		a_close(a);
+		return;
+	}
+	for (;;) {
+		ssize_t end = h1_head_end(buf_head(&a->in), buf_avail(&a->in), &a->scanned);
+		bool keep;
+
+		if (end == -EAGAIN)
+			return;
+		if (end < 0 || h1_parse_request(&g_msg, buf_head(&a->in), (size_t)end, 0, &status) < 0) {
+			respond(a, status, "text/plain", "bad request\n", 12, false);
+			a_close(a);
+			return;
+		}
+		keep = g_msg.minor == 1 && !(g_msg.flags & H1F_CONN_CLOSE) &&
+		       g_msg.framing == H1_BODY_NONE;
+		handle(a, &g_msg, keep);
+		buf_consume(&a->in, (size_t)end);
+		a->scanned = 0;
+		if (!keep) {
+			a_close(a);
+			return;
+		}
+		ring_timer_set(&a->srv->ctl->ring, &a->timer, ADMIN_TIMEOUT_MS, a_timeout);
+		if (!buf_avail(&a->in))
+			return;
+	}
+}
+
+static void a_eof(struct sock *s, int err)
+{
+	a_close(container_of(s, struct aconn, s));
+}
+
+static void a_closed(struct sock *s)
+{
+	struct aconn *a = container_of(s, struct aconn, s);
+
+	buf_cleanup(&a->in);
+	free(a);
+}
+
+static const struct sock_ops a_ops = {
+	.recv = a_recv,
+	.eof = a_eof,
+	.send_error = a_eof,
+	.closed = a_closed,
+};
+
+static void a_timeout(struct ring_timer *t)
+{
+	a_close(container_of(t, struct aconn, timer));
+}
+
+static void a_accept(struct sock_listener *sl, int fd)
+{
+	struct admin_server *srv = container_of(sl, struct admin_server, sl);
+	struct aconn *a = calloc(1, sizeof(*a));
+
+	if (!a) {
+		close(fd);
+		return;
+	}
+	sock_init(&a->s, &srv->ctl->ring, fd, &a_ops);
+	a->srv = srv;
+	ring_timer_set(&srv->ctl->ring, &a->timer, ADMIN_TIMEOUT_MS, a_timeout);
+	sock_recv_start(&a->s);
+}
+
+static int open_server(struct control *ctl, int kind, const char *addr, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	if (!port)
+		return 0;	// disabled
+	if (bootstrap_parse_addr(addr, port, &ss, &len) < 0) {
+		log_emit(LOG_ERR, NULL, "admin: bad address %s", addr);
+		return -EINVAL;
+	}
+	fd = sock_listen_fd((struct sockaddr *)&ss, len, 128);
+	if (fd < 0) {
+		log_emit(LOG_ERR, NULL, "admin: bind %s:%u failed (%s)", addr, port, strerror(-fd));
+		return fd;
+	}
+	g_servers[kind].ctl = ctl;
+	g_servers[kind].kind = kind;
+	g_servers[kind].sl.on_accept = a_accept;
+	sock_listener_start(&g_servers[kind].sl, &ctl->ring, fd);
+	return 0;
+}
+
+int admin_start(struct control *ctl)
+{
+	const struct bootstrap *b = ctl->boot;
+	int err;
+
+	if ((err = open_server(ctl, ADMIN_SERVER_ADMIN, b->admin_address, b->admin_port)) < 0 ||
+	    (err = open_server(ctl, ADMIN_SERVER_HEALTH, b->health_address, b->health_port)) < 0 ||
+	    (err = open_server(ctl, ADMIN_SERVER_PROM, b->health_address, b->prometheus_port)) < 0)
+		return err;
+	return 0;
+}

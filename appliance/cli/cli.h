@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
+// cli.h: meshgate's subcommands, one file each.
+#ifndef MG_CLI_CLI_H
+#define MG_CLI_CLI_H
+
+// cli_run is `meshgate run [-c FILE.ini] [--state-dir DIR]`. It returns
+// the process exit status.
+int cli_run(int argc, char **argv);
+
+#endif

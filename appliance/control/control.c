@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+// control.c: the control thread's loop. Reload = read YAML, validate, build,
+// publish; a bad config keeps the last good snapshot. Drain = workers stop
+// accepting and finish in-flight requests, bounded by drain_timeout.
+#include "control.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "admin/admin.h"
+#include "config/istio.h"
+#include "control/snapshot_build.h"
+#include "core/bug.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "proxy/proxy.h"
+
+enum { MAX_CONFIG_ERRORS = 64 };
+
+static void publish(struct control *ctl, struct snapshot *s)
+{
+	struct snapshot *old = ctl->global;
+
+	s->gen = ++ctl->gen;
+	__atomic_store_n(&ctl->global, s, __ATOMIC_RELEASE);
+	if (old) {
+		if (ctl->num_retired == (int)(sizeof(ctl->retired) / sizeof(ctl->retired[0]))) {
+			// Workers this far behind are stuck; never free under them.
+			log_emit(LOG_ERR, NULL, "snapshot: too many retired snapshots pending, "
+				 "leaking generation %llu", (unsigned long long)old->gen);
+		} else {
+			ctl->retired[ctl->num_retired].snap = old;
+			ctl->retired[ctl->num_retired].gen = s->gen;
+			ctl->num_retired++;
+		}
+	}
+	for (int i = 0; i < ctl->num_workers; i++)
+		ring_wake(&ctl->workers[i].ring);
+}
+
+// reclaim drops the control thread's reference on snapshots that no worker
+// can pick up any more; workers' own holds keep in-flight requests safe.
+static void reclaim(struct control *ctl)
+{
+	int j = 0;
+
+	for (int i = 0; i < ctl->num_retired; i++) {
+		bool seen = true;
+
+		for (int k = 0; k < ctl->num_workers; k++) {
+			struct worker *w = &ctl->workers[k];
+
+			if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE) == 2)
+				continue;	// exited
+			if (__atomic_load_n(&w->seen_gen, __ATOMIC_ACQUIRE) < ctl->retired[i].gen)
+				seen = false;
+		}
+		if (seen)
+			snapshot_unref(ctl->retired[i].snap);
+		else
+			ctl->retired[j++] = ctl->retired[i];
+	}
+	ctl->num_retired = j;
+}
+
+int control_load(struct control *ctl)
+{
+	struct istio_error *errs = calloc(MAX_CONFIG_ERRORS, sizeof(*errs));
+	struct istio_config cfg;
+	struct snapshot *s;
+	int nerr = 0, err;
+	char why[1024];
+
+	if (!errs)
+		return -ENOMEM;
+	memset(&cfg, 0, sizeof(cfg));
+	err = istio_load_dir(ctl->boot->config_dir, &cfg, errs, MAX_CONFIG_ERRORS, &nerr);
+	if (err < 0) {
+		for (int i = 0; i < nerr; i++)
+			log_emit(LOG_ERR, NULL, "config: %s", errs[i].msg);
+		if (!nerr)
+			log_emit(LOG_ERR, NULL, "config: %s: %s", ctl->boot->config_dir, strerror(-err));
+		snprintf(ctl->last_error, sizeof(ctl->last_error), "%s",
+			 nerr ? errs[0].msg : strerror(-err));
+		goto out_rejected;
+	}
+	s = snapshot_build(ctl->boot, &cfg, why, sizeof(why));
+	istio_config_free(&cfg);
+	if (!s) {
+		log_emit(LOG_ERR, NULL, "config: %s", why);
+		snprintf(ctl->last_error, sizeof(ctl->last_error), "%s", why);
+		goto out_rejected;
+	}
+	if (ctl->global && ctl->global->version == s->version) {
+		log_emit(LOG_INFO, NULL, "config: unchanged (version %016llx)",
+			 (unsigned long long)s->version);
+		snapshot_unref(s);
+	} else {
+		publish(ctl, s);
+		log_emit(LOG_INFO, NULL, "config: snapshot %016llx published (generation %llu, "
+			 "%u virtual hosts, %u clusters)", (unsigned long long)s->version,
+			 (unsigned long long)s->gen, s->num_vhosts, s->num_clusters);
+	}
+	ctl->last_error[0] = '\0';
+	free(errs);
+	return 0;
+out_rejected:
+	ctl->reload_errors++;
+	if (ctl->global)
+		log_emit(LOG_WARN, NULL, "config: rejected, still serving snapshot %016llx",
+			 (unsigned long long)ctl->global->version);
+	free(errs);
+	return -EINVAL;
+}
+
+static void start_drain(struct control *ctl)
+{
+	if (ctl->draining)
+		return;
+	ctl->draining = true;
+	ctl->drain_deadline_ms = ctl->ring.now_ms + ctl->boot->drain_timeout_ms;
+	log_emit(LOG_INFO, NULL, "drain: stop accepting, finishing in-flight requests "
+		 "(up to %u ms)", ctl->boot->drain_timeout_ms);
+	for (int i = 0; i < ctl->num_workers; i++) {
+		__atomic_store_n(&ctl->workers[i].draining, 1, __ATOMIC_RELEASE);
+		ring_wake(&ctl->workers[i].ring);
+	}
+}
+
+static void on_signal(struct ring *r, int res, struct ring_event *ev)
+{
+	struct control *ctl = container_of(ev, struct control, sig);
+	struct signalfd_siginfo *si = (struct signalfd_siginfo *)ev->data;
+
+	if (res == (int)sizeof(*si)) {
+		switch (si->ssi_signo) {
+		case SIGHUP:
+			log_emit(LOG_INFO, NULL, "SIGHUP: reloading %s", ctl->boot->config_dir);
+			ctl->reloads++;
+			control_load(ctl);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			start_drain(ctl);
+			break;
+		}
+	}
+	ring_event_read(r, ev, sizeof(*si));
+}
+
+// housekeeping only bounds the loop's wait, so reclaim and the drain
+// deadline are looked at every 100 ms even when nothing else happens.
+static struct ring_timer g_tick;
+
+static void housekeeping(struct ring_timer *t)
+{
+}
+
+static bool workers_exited(struct control *ctl)
+{
+	for (int i = 0; i < ctl->num_workers; i++)
+		if (__atomic_load_n(&ctl->workers[i].stop, __ATOMIC_ACQUIRE) != 2)
+			return false;
+	return true;
+}
+
+int control_run(const struct bootstrap *b)
+{
+	static struct control ctl_storage;
+	struct control *ctl = &ctl_storage;
+	struct ring_features feat;
+	sigset_t mask;
+	int n, err;
+
+	memset(ctl, 0, sizeof(*ctl));
+	ctl->boot = b;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	// blocked before any thread starts, so every thread inherits the mask
+	// and the signals reach only the control thread's signalfd
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((err = ring_probe(&feat)) < 0)
+		return 1;
+	if ((err = ring_init(&ctl->ring, 256, 64, 16 * 1024, &feat)) < 0) {
+		log_emit(LOG_ERR, NULL, "control: ring setup failed (%s)", strerror(-err));
+		return 1;
+	}
+	sock_attach(&ctl->ring);
+	ctl->started_ms = ctl->ring.now_ms;
+	if (control_load(ctl) < 0) {
+		log_emit(LOG_ERR, NULL, "config: the initial configuration is invalid, not starting");
+		return 1;
+	}
+	n = b->workers;
+	if (n <= 0)
+		n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (n <= 0)
+		n = 1;
+	if ((err = workers_start(&ctl->workers, n, b, &ctl->global)) < 0) {
+		log_emit(LOG_ERR, NULL, "workers: start failed (%s)", strerror(-err));
+		return 1;
+	}
+	ctl->num_workers = n;
+	if ((err = admin_start(ctl)) < 0)
+		return 1;
+	ctl->sig.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	ctl->sig.fn = on_signal;
+	ring_event_read(&ctl->ring, &ctl->sig, sizeof(struct signalfd_siginfo));
+	log_emit(LOG_INFO, NULL, "meshgate running: %d workers, admin %s:%u", n,
+		 b->admin_address, b->admin_port);
+	ring_timer_set(&ctl->ring, &g_tick, 100, housekeeping);
+	for (;;) {
+		ring_run_once(&ctl->ring, true);
+		if (!ring_timer_armed(&g_tick))
+			ring_timer_set(&ctl->ring, &g_tick, 100, housekeeping);
+		reclaim(ctl);
+		if (ctl->draining) {
+			if (workers_exited(ctl))
+				break;
+			if (ctl->ring.now_ms >= ctl->drain_deadline_ms) {
+				log_emit(LOG_WARN, NULL, "drain: deadline reached, closing what is left");
+				for (int i = 0; i < ctl->num_workers; i++) {
+					__atomic_store_n(&ctl->workers[i].stop, 1, __ATOMIC_RELEASE);
+					ring_wake(&ctl->workers[i].ring);
+				}
+				for (int i = 0; i < ctl->num_workers; i++)
+					pthread_join(ctl->workers[i].thread, NULL);
+				break;
+			}
+		}
+	}
+	for (int i = 0; i < ctl->num_workers; i++)
+		pthread_join(ctl->workers[i].thread, NULL);
+	log_emit(LOG_INFO, NULL, "drain: done, exiting");
+	return 0;
+}

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// snapshot_build.h: resolve the bootstrap and the Istio resources into an
+// immutable snapshot (see core/snapshot.h).
+#ifndef MG_CONTROL_SNAPSHOT_BUILD_H
+#define MG_CONTROL_SNAPSHOT_BUILD_H
+
+#include <stddef.h>
+
+#include "config/bootstrap.h"
+#include "config/istio.h"
+#include "core/snapshot.h"
+
+struct buf;
+struct arena;
+
+// snapshot_build returns a new snapshot with one reference, or NULL with a
+// reason in err. Resources the data plane cannot act on yet are logged
+// once per build as "not enforced", never silently half-applied.
+struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_config *cfg,
+				char *err, size_t err_len);
+
+// snapshot_dump appends the snapshot as JSON (the /config_dump body).
+int snapshot_dump(const struct snapshot *s, struct buf *out);
+
+// snapshot_expand_host resolves a host reference the way Istio does for
+// VirtualService and DestinationRule fields: a name without a dot becomes
+// name.ns.svc.<domain>; anything else is taken as written (lowercased).
+char *snapshot_expand_host(struct arena *a, const char *host, const char *ns,
+			   const char *domain);
+
+#endif

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+// snapshot.h: the immutable, fully resolved configuration the data plane
+// runs on: listeners, virtual hosts with their routes, clusters and
+// endpoints. The control thread builds one, publishes it with an atomic
+// pointer, and frees it once no worker can reach it; workers never lock.
+#ifndef MG_CORE_SNAPSHOT_H
+#define MG_CORE_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+// Mirrors of the bootstrap's enums, so the data plane needs only this header.
+enum snap_outbound_policy { SNAP_REGISTRY_ONLY = 0, SNAP_ALLOW_ANY = 1 };
+enum snap_listener_proto { SNAP_LISTENER_HTTP = 0, SNAP_LISTENER_TCP = 1 };
+
+enum snap_cluster_kind {
+	CLUSTER_EDS = 0,	// endpoints from the registry
+	CLUSTER_PASSTHROUGH,	// original destination (ALLOW_ANY)
+	CLUSTER_BLACKHOLE,	// no endpoints, refuse (REGISTRY_ONLY)
+};
+
+struct snap_endpoint {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	uint32_t weight;
+	char addr_str[64];	// "ip:port" / "[v6]:port"
+};
+
+struct snap_cluster {
+	const char *name;	// "outbound|80||reviews.example"
+	const char *host;	// service host
+	uint32_t port;		// service port
+	const char *service_name;	// for metrics (destination_service_name)
+	const char *service_namespace;
+	enum snap_cluster_kind kind;
+	uint32_t connect_timeout_ms;
+	struct snap_endpoint *eps;
+	uint32_t num_eps;
+	uint32_t idx;		// index in snapshot->clusters
+};
+
+enum snap_match_kind {
+	MATCH_ANY = 0,
+	MATCH_EXACT,
+	MATCH_PREFIX,
+};
+
+struct snap_match {
+	enum snap_match_kind uri_kind;
+	const char *uri;
+	uint32_t uri_len;
+	bool ignore_case;
+	uint32_t port;		// 0 any
+	bool unsupported;	// uses a field this build does not enforce: never matches
+};
+
+struct snap_dest {
+	struct snap_cluster *cluster;	// NULL when the destination is unknown (503 NC)
+	uint32_t weight;
+	const char *host;		// as resolved, for messages
+};
+
+struct snap_route {
+	const char *name;		// Istio's route name: the http[].name or "" 
+	struct snap_match *matches;	// none = match everything
+	uint32_t num_matches;
+	struct snap_dest *dests;
+	uint32_t num_dests;
+	uint32_t total_weight;
+	int64_t timeout_ms;		// -1: none
+};
+
+// A virtual host: a routable name (VirtualService host or registry host).
+struct snap_vhost {
+	const char *name;		// lowercase; "*.example.com" for wildcards
+	bool wildcard;
+	const char *vs_name;		// "reviews.default" when from a VirtualService, else NULL
+	struct snap_route *routes;	// from the VirtualService
+	uint32_t num_routes;
+	// the registry service with this exact host (NULL if none): used when
+	// no VirtualService binds the name, and to pick ports.
+	struct snap_service *service;
+};
+
+struct snap_service {
+	const char *host;
+	const char *name, *namespace_;
+	struct snap_cluster **port_clusters;	// one per service port
+	uint32_t *ports;
+	uint32_t num_ports;
+};
+
+struct snap_listener {
+	const char *name;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	int protocol;		// enum snap_listener_proto
+	int role;
+	struct snap_cluster *tcp_cluster;	// protocol tcp: the destination
+	uint16_t port;
+};
+
+struct snapshot {
+	uint64_t version;		// XXH3 of the inputs
+	uint64_t gen;			// publish generation, 1, 2, ...
+	int refcnt;			// atomic
+	int outbound_policy;		// enum snap_outbound_policy
+	struct snap_vhost *vhosts;
+	uint32_t num_vhosts;
+	// open-addressing index of exact vhost names -> vhosts[] index + 1
+	uint32_t *vhost_index;
+	uint32_t vhost_index_mask;
+	// wildcard vhosts, most specific (longest suffix) first
+	struct snap_vhost **wildcards;
+	uint32_t num_wildcards;
+	struct snap_cluster **clusters;	// every cluster, idx order
+	uint32_t num_clusters;
+	struct snap_service *services;
+	uint32_t num_services;
+	struct snap_cluster passthrough, blackhole;
+	struct snap_listener *listeners;
+	uint32_t num_listeners;
+	// config knobs copied from the bootstrap
+	uint32_t header_timeout_ms, idle_timeout_ms, max_body_buffer;
+	const char *source_workload, *source_namespace, *source_principal;
+	const char *source_app, *source_version;
+	void *arena;			// owns everything above
+};
+
+// snapshot_ref takes a reference; snapshot_unref drops one and frees the
+// snapshot with the last.
+void snapshot_ref(struct snapshot *s);
+void snapshot_unref(struct snapshot *s);
+
+// snapshot_find_vhost returns the virtual host for a lowercase host name
+// without port: exact names first, then the most specific wildcard.
+const struct snap_vhost *snapshot_find_vhost(const struct snapshot *s,
+					     const char *host, size_t len);
+
+#endif

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// main.c: the meshgate executable: dispatch to a subcommand. One binary is
+// the control plane, the CA and the data plane.
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#ifndef MESHGATE_VERSION
+#define MESHGATE_VERSION "0.1.0-dev"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: meshgate COMMAND [ARGS]\n\n"
+		"commands:\n"
+		"  run       run the appliance (control plane + data plane)\n"
+		"  version   print the version\n"
+		"  help      this text\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cli_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+		printf("meshgate %s\n", MESHGATE_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "meshgate: unknown command %s\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,1425 @@
+// SPDX-License-Identifier: Apache-2.0
+// http.c: the downstream HTTP/1.1 connection and its request pipeline:
+// head parsing with limits and timeouts, routing, the upstream request
+// head, body streaming both ways (Content-Length, chunked re-encoded),
+// local replies with Envoy's flags, retries, pipelining, WebSocket tunnels,
+// lingering close, access log and Istio metrics.
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/bug.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "proxy.h"
+#include "telemetry/accesslog.h"
+
+enum {
+	FLOW_HIGH = 64 * 1024,		// pause a reader when its peer has this much queued
+	LINGER_MS = 2000,		// how long we read after answering an error
+	MAX_1XX = 10,			// interim responses tolerated per request
+	MAX_REUSE_RETRIES = 3,		// replays after dead pooled connections
+	RETRY_BASE_MS = 25,		// Envoy's default retry back-off base
+	NUM_RETRIES = 2,		// Istio's default attempts
+};
+
+static void feed(struct hconn *c, const char *p, size_t len);
+static void conn_close(struct hconn *c);
+static void begin_linger(struct hconn *c);
+static void finish_transaction(struct hconn *c);
+
+static struct hconn *hc_of(struct sock *s)
+{
+	return container_of(s, struct hconn, s);
+}
+
+static const char *meta_str(const struct hconn *c, struct mstr m, size_t *len)
+{
+	*len = m.len;
+	return m.len ? c->meta.data + m.off : NULL;
+}
+
+static void meta_set(struct hconn *c, struct mstr *m, const char *p, size_t len)
+{
+	m->off = (uint32_t)c->meta.len;
+	m->len = 0;
+	if (buf_append(&c->meta, p, len) == 0)
+		m->len = (uint32_t)len;
+}
+
+static const char *http_date(struct worker *w)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if ((uint64_t)now != w->date_sec) {
+		gmtime_r(&now, &tm);
+		strftime(w->date, sizeof(w->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		w->date_sec = (uint64_t)now;
+	}
+	return w->date;
+}
+
+// update_flow pauses or resumes each side's reads so that neither the
+// unconsumed input nor a peer's send queue grows past FLOW_HIGH.
+static void update_flow(struct hconn *c)
+{
+	bool want_down, want_up;
+
+	if (c->state == DS_CLOSED)
+		return;
+	want_down = buf_avail(&c->in) < FLOW_HIGH &&
+		    (!c->up || sock_pending(&c->up->s) < FLOW_HIGH) && !c->peer_eof;
+	if (want_down && c->paused) {
+		c->paused = false;
+		sock_recv_start(&c->s);
+	} else if (!want_down && !c->paused) {
+		c->paused = true;
+		sock_recv_stop(&c->s);
+	}
+	if (!c->up || c->up->state != UP_BUSY)
+		return;
+	want_up = sock_pending(&c->s) < FLOW_HIGH;
+	if (want_up && c->up_paused) {
+		c->up_paused = false;
+		sock_recv_start(&c->up->s);
+	} else if (!want_up && !c->up_paused) {
+		c->up_paused = true;
+		sock_recv_stop(&c->up->s);
+	}
+}
+
+// ---- access log and metrics ----------------------------------------------
+
+static void observe(struct hconn *c)
+{
+	struct worker *w = c->w;
+	const struct snapshot *s = c->hold ? c->hold->snap : NULL;
+	const struct snap_cluster *cl = c->cluster;
+	uint64_t now = clock_mono_ns();
+	double ms = (double)(now - c->start_ns) / 1e6;
+	const char *labels[IL_COUNT] = { 0 };
+	char code[8];
+	const char *flags = c->flags ? c->flags : "-";
+
+	if (!c->status && !strcmp(flags, "-"))
+		flags = "DC";
+	snprintf(code, sizeof(code), "%d", c->status);
+	labels[IL_REPORTER] = "source";
+	if (s) {
+		labels[IL_SOURCE_WORKLOAD] = s->source_workload;
+		labels[IL_SOURCE_CANONICAL_SERVICE] = strcmp(s->source_app, "unknown") ?
+						      s->source_app : s->source_workload;
+		labels[IL_SOURCE_CANONICAL_REVISION] = strcmp(s->source_version, "unknown") ?
+						       s->source_version : "latest";
+		labels[IL_SOURCE_WORKLOAD_NAMESPACE] = s->source_namespace;
+		labels[IL_SOURCE_APP] = s->source_app;
+		labels[IL_SOURCE_VERSION] = s->source_version;
+	}
+	if (cl) {
+		labels[IL_DESTINATION_SERVICE] = cl->host ? cl->host : cl->service_name;
+		labels[IL_DESTINATION_SERVICE_NAME] = cl->service_name;
+		labels[IL_DESTINATION_SERVICE_NAMESPACE] = cl->service_namespace;
+		labels[IL_DESTINATION_CANONICAL_SERVICE] = cl->service_name;
+	}
+	labels[IL_REQUEST_PROTOCOL] = "http";
+	labels[IL_RESPONSE_CODE] = code;
+	labels[IL_RESPONSE_FLAGS] = flags;
+	labels[IL_CONNECTION_SECURITY_POLICY] = "unknown";
+	metrics_http_observe(w->metrics, labels, ms, c->rq_bytes, c->rs_bytes);
+
+	if (w->access_log_on) {
+		struct accesslog_entry e;
+		struct buf *line = &w->log_line;
+		char ver[16];
+
+		memset(&e, 0, sizeof(e));
+		e.start_time_ns = c->start_wall_ns;
+		e.method = meta_str(c, c->m_method, &e.method_len);
+		e.path = meta_str(c, c->m_path, &e.path_len);
+		snprintf(ver, sizeof(ver), "HTTP/1.%d", c->minor);
+		e.protocol = ver;
+		e.response_code = c->status;
+		e.response_flags = flags;
+		e.response_code_details = c->details;
+		e.bytes_received = c->rq_bytes;
+		e.bytes_sent = c->rs_bytes;
+		e.duration_ms = (int64_t)ms;
+		e.upstream_service_time_ms = c->upstream_head_ns && c->upstream_sent_ns ?
+			(int64_t)((c->upstream_head_ns - c->upstream_sent_ns) / 1000000) : -1;
+		e.xff = meta_str(c, c->m_xff, &e.xff_len);
+		e.user_agent = meta_str(c, c->m_ua, &e.user_agent_len);
+		e.request_id = meta_str(c, c->m_reqid, &e.request_id_len);
+		e.authority = meta_str(c, c->m_authority, &e.authority_len);
+		if (c->ep)
+			memcpy(&e.upstream_host, &c->ep->addr, c->ep->addr_len);
+		e.upstream_cluster = cl ? cl->name : NULL;
+		e.downstream_local = c->local;
+		e.downstream_remote = c->peer;
+		e.route_name = c->route_name;
+		line->off = line->len = 0;
+		if (accesslog_format(line, &e) == 0)
+			ring_writer_put(&w->access_log, line->data, line->len);
+	}
+}
+
+// ---- local replies ------------------------------------------------------
+
+static void count_status(struct worker *w, int status)
+{
+	enum mg_counter c;
+
+	switch (status) {
+	case 400: c = MC_RQ_400; break;
+	case 413: c = MC_RQ_413; break;
+	case 414: c = MC_RQ_414; break;
+	case 431: c = MC_RQ_431; break;
+	case 501: c = MC_RQ_501; break;
+	case 505: c = MC_RQ_505; break;
+	default: return;
+	}
+	metrics_inc(w->metrics, c, 1);
+}
+
+// local_reply answers the current request ourselves. close forces the
+// connection to close after the answer (malformed input, unread body).
+static void local_reply(struct hconn *c, int status, const char *flags, const char *details,
+			const char *body, bool close)
+{
+	struct buf *o = sock_out(&c->s);
+	size_t body_len = strlen(body);
+	size_t before = buf_avail(o);
+
+	if (c->rs_head_sent) {
+		// too late for an answer: the client already has a status
+		c->flags = flags;
+		c->details = details;
+		c->keepalive = false;
+		conn_close(c);
+		return;
+	}
+	if (close || (!c->rq_done && c->rq_framing != H1_BODY_NONE))
+		c->keepalive = false;
+	if (__atomic_load_n(&c->w->draining, __ATOMIC_RELAXED))
+		c->keepalive = false;
+	buf_appendf(o, "HTTP/1.1 %d %s\r\ncontent-length: %zu\r\ncontent-type: text/plain\r\n"
+		    "date: %s\r\nserver: envoy\r\n%s\r\n", status, h1_status_reason(status),
+		    body_len, http_date(c->w), c->keepalive ? "" : "connection: close\r\n");
+	if (!c->head_request)
+		buf_append(o, body, body_len);
+	c->rs_bytes += buf_avail(o) - before;
+	sock_flush(&c->s);
+	c->status = status;
+	c->flags = flags;
+	c->details = details;
+	c->rs_head_sent = true;
+	c->rs_done = true;
+	if (c->up) {
+		upstream_abort(c->up);
+		c->up = NULL;
+	}
+	count_status(c->w, status);
+	finish_transaction(c);
+}
+
+// bad_request answers a head we could not accept and closes, as RFC 9112
+// requires when framing cannot be trusted. No route, so no metrics labels.
+static void bad_request(struct hconn *c, int status)
+{
+	static const char *const bodies[] = { "Bad Request" };
+
+	log_ratelimited(LOG_INFO, NULL, "downstream: request rejected with %d", status);
+	if (!c->start_ns) {
+		c->start_ns = clock_mono_ns();
+		c->start_wall_ns = clock_wall_ns();
+	}
+	c->minor = 1;
+	c->in.off = c->in.len = 0;
+	local_reply(c, status, "-", "http1.codec_error", status == 400 ? bodies[0] :
+		    h1_status_reason(status), true);
+}
+
+// ---- transactions ---------------------------------------------------------
+
+static void reset_transaction(struct hconn *c)
+{
+	c->cluster = NULL;
+	c->route = NULL;
+	c->route_name = NULL;
+	c->ep = c->failed_ep = NULL;
+	c->eps = NULL;
+	c->meta.off = c->meta.len = 0;
+	memset(&c->m_method, 0, sizeof(struct mstr) * 6);
+	c->head_request = c->expect_continue = c->upgrade = false;
+	c->rq_framing = H1_BODY_NONE;
+	c->rq_remaining = 0;
+	c->rq_done = false;
+	c->status = 0;
+	c->rs_framing = H1_BODY_NONE;
+	c->rs_remaining = 0;
+	c->rs_chunk_out = c->rs_head_sent = c->rs_done = false;
+	c->num_1xx = 0;
+	c->retries = 0;
+	c->reuse_retries = 0;
+	c->flags = NULL;
+	c->details = NULL;
+	c->start_ns = c->start_wall_ns = c->upstream_sent_ns = c->upstream_head_ns = 0;
+	c->rq_bytes = c->rs_bytes = 0;
+	c->up_reusable = true;
+	c->rq_body_sent = false;
+	c->rs_zero_written = c->rq_zero_written = false;
+	c->rq_head.off = c->rq_head.len = 0;
+}
+
+static void header_timeout(struct ring_timer *t)
+{
+	struct hconn *c = container_of(t, struct hconn, timer);
+
+	if (c->state != DS_HEAD)
+		return;
+	if (c->head_started) {
+		metrics_inc(c->w->metrics, MC_RQ_HEADER_TIMEOUT, 1);
+		log_ratelimited(LOG_INFO, NULL, "downstream: request head not complete in time, "
+				"closing");
+		c->start_ns = clock_mono_ns();
+		c->start_wall_ns = clock_wall_ns();
+		c->minor = 1;
+		c->in.off = c->in.len = 0;
+		local_reply(c, 408, "-", "request_header_timeout", "request timeout", true);
+		return;
+	}
+	conn_close(c);	// idle keep-alive connection
+}
+
+static void arm_idle(struct hconn *c)
+{
+	const struct snapshot *s = c->w->cur ? c->w->cur->snap : NULL;
+
+	c->head_started = false;
+	ring_timer_set(&c->w->ring, &c->timer, s ? s->idle_timeout_ms : 3600000, header_timeout);
+}
+
+static void finish_transaction(struct hconn *c)
+{
+	struct worker *w = c->w;
+
+	ring_timer_cancel(&w->ring, &c->rq_timer);
+	if (c->start_ns)
+		observe(c);
+	if (c->up) {
+		upstream_release(c->up, c->up_reusable && c->rq_done && c->rs_done);
+		c->up = NULL;
+	}
+	if (c->hold) {
+		worker_snap_release(w, c->hold);
+		c->hold = NULL;
+	}
+	if (!c->rq_done)
+		c->keepalive = false;	// unread body: the next bytes are not a head
+	if (!c->keepalive || __atomic_load_n(&w->draining, __ATOMIC_RELAXED)) {
+		begin_linger(c);
+		return;
+	}
+	reset_transaction(c);
+	c->state = DS_HEAD;
+	c->scanned = 0;
+	arm_idle(c);
+	if (!c->in_feed && buf_avail(&c->in))
+		feed(c, NULL, 0);
+	update_flow(c);
+}
+
+static void linger_timeout(struct ring_timer *t)
+{
+	conn_close(container_of(t, struct hconn, timer));
+}
+
+// begin_linger sends what is queued, then FIN, and reads (discarding) for a
+// while, so that the client sees our answer instead of a reset caused by
+// unread input.
+static void begin_linger(struct hconn *c)
+{
+	if (c->state == DS_LINGER || c->state == DS_CLOSED)
+		return;
+	c->state = DS_LINGER;
+	c->in.off = c->in.len = 0;
+	ring_timer_cancel(&c->w->ring, &c->rq_timer);
+	if (c->up) {
+		upstream_abort(c->up);
+		c->up = NULL;
+	}
+	if (c->hold) {
+		worker_snap_release(c->w, c->hold);
+		c->hold = NULL;
+	}
+	if (c->peer_eof) {
+		sock_close(&c->s, true);
+		c->state = DS_CLOSED;
+		return;
+	}
+	sock_shutdown_wr(&c->s);
+	ring_timer_set(&c->w->ring, &c->timer, LINGER_MS, linger_timeout);
+	c->paused = false;
+	sock_recv_start(&c->s);
+}
+
+static void conn_close(struct hconn *c)
+{
+	if (c->state == DS_CLOSED)
+		return;
+	if (c->start_ns && !c->rs_done && c->state != DS_LINGER) {
+		if (!c->flags)
+			c->flags = "DC";
+		metrics_inc(c->w->metrics, MC_DOWNSTREAM_RESET, 1);
+		observe(c);
+		c->start_ns = 0;
+	}
+	c->state = DS_CLOSED;
+	ring_timer_cancel(&c->w->ring, &c->timer);
+	ring_timer_cancel(&c->w->ring, &c->rq_timer);
+	if (c->up) {
+		upstream_abort(c->up);
+		c->up = NULL;
+	}
+	if (c->hold) {
+		worker_snap_release(c->w, c->hold);
+		c->hold = NULL;
+	}
+	sock_close(&c->s, false);
+}
+
+// ---- request head -> upstream request -------------------------------------
+
+static void gen_request_id(struct worker *w, char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t a = worker_rand(w), b = worker_rand(w);
+	unsigned char u[16];
+	int j = 0;
+
+	memcpy(u, &a, 8);
+	memcpy(u + 8, &b, 8);
+	u[6] = (u[6] & 0x0f) | 0x40;	// version 4
+	u[8] = (u[8] & 0x3f) | 0x80;	// RFC 4122 variant
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[j++] = '-';
+		out[j++] = hex[u[i] >> 4];
+		out[j++] = hex[u[i] & 15];
+	}
+	out[j] = '\0';
+}
+
+static bool is_name(struct h1_str n, const char *lit)
+{
+	return h1_str_ieq(n, lit);
+}
+
+static void peer_ip(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	out[0] = '\0';
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, (socklen_t)len);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, out, (socklen_t)len);
+}
+
+static int build_upstream_head(struct hconn *c, const struct h1_msg *m)
+{
+	struct buf *b = &c->rq_head;
+	char ip[64], rid[37];
+	bool have_rid = false;
+	int xff_idx = -1;
+
+	b->off = b->len = 0;
+	buf_appendf(b, "%.*s %.*s HTTP/1.1\r\nhost: %.*s\r\n", (int)m->method.len, m->method.p,
+		    (int)m->path.len, m->path.p, (int)m->authority.len, m->authority.p);
+	for (unsigned i = 0; i < m->num_headers; i++) {
+		const struct h1_header *h = &m->headers[i];
+
+		if (h1_is_hop_by_hop(m, h->name) || is_name(h->name, "host") ||
+		    is_name(h->name, "content-length") || is_name(h->name, "x-forwarded-proto"))
+			continue;
+		if (is_name(h->name, "x-forwarded-for")) {
+			if (xff_idx < 0)
+				xff_idx = (int)i;
+			continue;
+		}
+		if (is_name(h->name, "x-request-id")) {
+			if (have_rid || !h->value.len)
+				continue;
+			have_rid = true;
+			meta_set(c, &c->m_reqid, h->value.p, h->value.len);
+		} else if (is_name(h->name, "user-agent")) {
+			meta_set(c, &c->m_ua, h->value.p, h->value.len);
+		}
+		buf_append(b, h->name.p, h->name.len);
+		buf_appends(b, ": ");
+		buf_append(b, h->value.p, h->value.len);
+		buf_appends(b, "\r\n");
+	}
+	// x-forwarded-for: what the client sent (all fields, joined), then
+	// the address the client connected from.
+	peer_ip(&c->peer, ip, sizeof(ip));
+	{
+		size_t start;
+
+		buf_appends(b, "x-forwarded-for: ");
+		start = b->len;
+		if (xff_idx >= 0) {
+			for (unsigned i = (unsigned)xff_idx; i < m->num_headers; i++) {
+				const struct h1_header *h = &m->headers[i];
+
+				if (!is_name(h->name, "x-forwarded-for") || !h->value.len)
+					continue;
+				buf_append(b, h->value.p, h->value.len);
+				buf_appends(b, ", ");
+			}
+		}
+		buf_appends(b, ip);
+		meta_set(c, &c->m_xff, b->data + start, b->len - start);
+		buf_appends(b, "\r\n");
+	}
+	buf_appends(b, "x-forwarded-proto: http\r\n");
+	if (!have_rid) {
+		gen_request_id(c->w, rid);
+		meta_set(c, &c->m_reqid, rid, 36);
+		buf_appendf(b, "x-request-id: %s\r\n", rid);
+	}
+	if (c->rq_framing == H1_BODY_LENGTH)
+		buf_appendf(b, "content-length: %llu\r\n", (unsigned long long)c->rq_remaining);
+	else if (c->rq_framing == H1_BODY_CHUNKED)
+		buf_appends(b, "transfer-encoding: chunked\r\n");
+	if (c->upgrade)
+		buf_appendf(b, "connection: upgrade\r\nupgrade: %.*s\r\n", (int)m->upgrade.len,
+			    m->upgrade.p);
+	return buf_appends(b, "\r\n");
+}
+
+static bool is_websocket(const struct h1_msg *m)
+{
+	return (m->flags & H1F_UPGRADE) && (m->flags & H1F_CONN_UPGRADE) &&
+	       h1_str_ieq(m->upgrade, "websocket");
+}
+
+// split_authority lowercases the host part into out and returns the port
+// (0 if none, -1 if malformed).
+static long split_authority(struct h1_str a, char *out, size_t out_len, size_t *host_len)
+{
+	const char *p = a.p, *end = a.p + a.len, *colon = NULL;
+	size_t n;
+	long port = 0;
+
+	if (a.len && *p == '[') {
+		const char *rb = memchr(p, ']', a.len);
+
+		if (!rb)
+			return -1;
+		colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
+		if (!colon && rb + 1 != end)
+			return -1;
+	} else {
+		colon = memchr(p, ':', a.len);
+	}
+	n = colon ? (size_t)(colon - p) : a.len;
+	if (n >= out_len)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
+	out[n] = '\0';
+	*host_len = n;
+	if (colon) {
+		const char *q = colon + 1;
+
+		if (q == end)
+			return 0;	// "host:" means no port
+		for (; q < end; q++) {
+			if (*q < '0' || *q > '9' || port > 65535)
+				return -1;
+			port = port * 10 + (*q - '0');
+		}
+		if (port < 1 || port > 65535)
+			return -1;
+	}
+	return port;
+}
+
+// passthrough_target resolves ALLOW_ANY's original destination for an
+// explicit listener: the authority must be an IP literal. The one-endpoint
+// cluster lives in the connection, for this request only.
+static bool passthrough_target(struct hconn *c, const char *host, long port)
+{
+	struct snap_endpoint *ep = &c->pt_ep;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ep->addr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ep->addr;
+	uint16_t p = (uint16_t)(port ? port : 80);
+
+	memset(ep, 0, sizeof(*ep));
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(p);
+		ep->addr_len = sizeof(*in4);
+		snprintf(ep->addr_str, sizeof(ep->addr_str), "%s:%u", host, p);
+	} else if (host[0] == '[' && strlen(host) < 48) {
+		char h[48];
+		size_t n = strlen(host);
+
+		if (host[n - 1] != ']')
+			return false;
+		memcpy(h, host + 1, n - 2);
+		h[n - 2] = '\0';
+		if (inet_pton(AF_INET6, h, &in6->sin6_addr) != 1)
+			return false;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(p);
+		ep->addr_len = sizeof(*in6);
+		snprintf(ep->addr_str, sizeof(ep->addr_str), "[%s]:%u", h, p);
+	} else {
+		return false;
+	}
+	ep->weight = 1;
+	c->pt_cluster = c->hold->snap->passthrough;
+	c->pt_cluster.eps = ep;
+	c->pt_cluster.num_eps = 1;
+	c->cluster = &c->pt_cluster;
+	return true;
+}
+
+static void start_upstream(struct hconn *c)
+{
+	c->state = DS_UPSTREAM;
+	upstream_acquire(c);
+}
+
+// start_request takes a parsed head: copies what outlives the input buffer,
+// routes, and starts the upstream side or answers locally.
+static void start_request(struct hconn *c, const struct h1_msg *m)
+{
+	struct worker *w = c->w;
+	const struct snapshot *s;
+	struct route_result rr;
+	char host[256];
+	size_t host_len = 0, path_len;
+	long port;
+	const char *q;
+
+	ring_timer_cancel(&w->ring, &c->timer);
+	c->requests++;
+	metrics_inc(w->metrics, MC_RQ_TOTAL, 1);
+	c->start_ns = clock_mono_ns();
+	c->start_wall_ns = clock_wall_ns();
+	c->minor = m->minor;
+	c->rq_bytes = m->head_len;
+	c->keepalive = m->minor == 1 ? !(m->flags & H1F_CONN_CLOSE)
+				     : (m->flags & H1F_CONN_KEEPALIVE) && !(m->flags & H1F_CONN_CLOSE);
+	c->head_request = h1_str_ieq(m->method, "HEAD");
+	c->expect_continue = m->flags & H1F_EXPECT_CONTINUE;
+	c->upgrade = is_websocket(m);
+	c->rq_framing = m->framing;
+	c->rq_remaining = m->framing == H1_BODY_LENGTH ? m->content_length : 0;
+	c->rq_done = m->framing == H1_BODY_NONE || (m->framing == H1_BODY_LENGTH && !m->content_length);
+	if (m->framing == H1_BODY_CHUNKED)
+		h1_chunked_init(&c->rq_chunked);
+	meta_set(c, &c->m_method, m->method.p, m->method.len);
+	meta_set(c, &c->m_path, m->path.p, m->path.len);
+	meta_set(c, &c->m_authority, m->authority.p, m->authority.len);
+	worker_snap_acquire(w, &c->hold);
+	s = c->hold->snap;
+
+	if (build_upstream_head(c, m) < 0) {
+		local_reply(c, 500, "-", "out_of_memory", "internal error", true);
+		return;
+	}
+	port = split_authority(m->authority, host, sizeof(host), &host_len);
+	if (port < 0) {
+		local_reply(c, 400, "-", "invalid_authority", "Bad Request", true);
+		return;
+	}
+	q = memchr(m->path.p, '?', m->path.len);
+	path_len = q ? (size_t)(q - m->path.p) : m->path.len;
+	route_request(s, host, host_len, (uint32_t)port,
+		      c->l->idx < s->num_listeners ? s->listeners[c->l->idx].port : 0,
+		      m->path.p, path_len, worker_rand(w), &rr);
+	c->route = rr.route;
+	c->route_name = rr.route_name;
+	c->cluster = rr.cluster;
+	switch (rr.kind) {
+	case ROUTE_NOT_FOUND:
+		metrics_inc(w->metrics, MC_NO_ROUTE, 1);
+		c->cluster = NULL;
+		local_reply(c, 404, "NR", "route_not_found", "", false);
+		return;
+	case ROUTE_BLOCK_ALL:
+		metrics_inc(w->metrics, MC_BLACKHOLE, 1);
+		log_ratelimited(LOG_INFO, NULL, "egress: %.*s is not in the registry "
+				"(REGISTRY_ONLY), answered 502 from route block_all",
+				(int)m->authority.len, m->authority.p);
+		local_reply(c, 502, "-", "direct_response", "", false);
+		return;
+	case ROUTE_NO_CLUSTER:
+		local_reply(c, 503, "NC", "cluster_not_found", "", false);
+		return;
+	case ROUTE_PASSTHROUGH:
+		if (!passthrough_target(c, host, port)) {
+			local_reply(c, 502, "-", "passthrough_needs_ip_authority", "", false);
+			return;
+		}
+		break;
+	case ROUTE_CLUSTER:
+		break;
+	}
+	if (!c->cluster->num_eps) {
+		metrics_inc(w->metrics, MC_NO_HEALTHY, 1);
+		local_reply(c, 503, "UH", "no_healthy_upstream", "no healthy upstream", false);
+		return;
+	}
+	start_upstream(c);
+}
+
+// ---- body forwarding --------------------------------------------------------
+
+struct chunk_sink {
+	struct hconn *c;
+	struct sock *dst;
+	bool chunked_out;
+	bool *zero_written;
+	uint64_t bytes;
+};
+
+static void sink_data(void *arg, const char *p, size_t len)
+{
+	struct chunk_sink *k = arg;
+	struct buf *o = sock_out(k->dst);
+
+	if (!len)
+		return;
+	if (k->chunked_out) {
+		char line[24];
+		size_t n = h1_chunk_size_line(line, len);
+
+		buf_append(o, line, n);
+		buf_append(o, p, len);
+		buf_append(o, "\r\n", 2);
+	} else {
+		buf_append(o, p, len);
+	}
+	k->bytes += len;
+}
+
+static void sink_trailer(void *arg, const char *name, size_t name_len, const char *value,
+			 size_t value_len)
+{
+	struct chunk_sink *k = arg;
+	struct buf *o = sock_out(k->dst);
+
+	if (!k->chunked_out)
+		return;	// an HTTP/1.0 peer cannot receive trailers
+	if (!*k->zero_written) {
+		buf_append(o, "0\r\n", 3);
+		*k->zero_written = true;
+	}
+	buf_append(o, name, name_len);
+	buf_append(o, ": ", 2);
+	buf_append(o, value, value_len);
+	buf_append(o, "\r\n", 2);
+}
+
+static void sink_end(struct chunk_sink *k)
+{
+	if (!k->chunked_out)
+		return;
+	if (!*k->zero_written)
+		buf_append(sock_out(k->dst), "0\r\n", 3);
+	buf_append(sock_out(k->dst), "\r\n", 2);
+	*k->zero_written = true;
+}
+
+static void route_timeout(struct ring_timer *t);
+
+static void request_done(struct hconn *c)
+{
+	c->rq_done = true;
+	if (c->route && c->route->timeout_ms > 0 && !c->rs_done)
+		ring_timer_set(&c->w->ring, &c->rq_timer, (uint64_t)c->route->timeout_ms,
+			       route_timeout);
+	if (c->rs_done)
+		finish_transaction(c);
+}
+
+// forward_body sends request body bytes upstream and returns how many of
+// p[0..len) belonged to this request's body (-1: malformed, answered).
+static ssize_t forward_body(struct hconn *c, const char *p, size_t len)
+{
+	struct sock *up = &c->up->s;
+	size_t n;
+
+	if (c->rq_framing == H1_BODY_LENGTH) {
+		n = len < c->rq_remaining ? len : (size_t)c->rq_remaining;
+		buf_append(sock_out(up), p, n);
+		c->rq_remaining -= n;
+		c->rq_bytes += n;
+		c->rq_body_sent |= n > 0;
+		sock_flush(up);
+		if (!c->rq_remaining)
+			request_done(c);
+		return (ssize_t)n;
+	}
+	if (c->rq_framing == H1_BODY_CHUNKED) {
+		struct chunk_sink k = { c, up, true, &c->rq_zero_written, 0 };
+		struct h1_chunked_out out = { sink_data, sink_trailer, &k };
+		int done = 0;
+		ssize_t r = h1_chunked_feed(&c->rq_chunked, p, len, &out, &done);
+
+		if (r < 0) {
+			c->up_reusable = false;
+			local_reply(c, 400, "-", "http1.invalid_chunk", "Bad Request", true);
+			return -1;
+		}
+		c->rq_bytes += (uint64_t)r;
+		c->rq_body_sent = true;
+		if (done)
+			sink_end(&k);
+		sock_flush(up);
+		if (done)
+			request_done(c);
+		return r;
+	}
+	return 0;
+}
+
+// ---- input processing -----------------------------------------------------
+
+// process consumes what it can of p[0..len) in the current state and
+// returns the count; it stops at state changes that need a completion.
+static size_t process(struct hconn *c, const char *p, size_t len)
+{
+	size_t used = 0;
+
+	while (used < len && c->state != DS_CLOSED && c->state != DS_LINGER) {
+		if (c->state == DS_HEAD) {
+			struct h1_msg *m = &c->w->scratch;
+			int status = 400;
+			ssize_t end = h1_head_end(p + used, len - used, &c->scanned);
+
+			if (end == -EAGAIN) {
+				if (!c->head_started) {
+					const struct snapshot *s = c->w->cur ? c->w->cur->snap : NULL;
+
+					c->head_started = true;
+					ring_timer_set(&c->w->ring, &c->timer,
+						       s ? s->header_timeout_ms : 10000, header_timeout);
+				}
+				if (len - used > H1_MAX_HEAD_BYTES) {
+					bad_request(c, 431);
+				} else if (!memchr(p + used, '\n', len - used) &&
+					   len - used > H1_MAX_TARGET + 64) {
+					bad_request(c, 414);
+				}
+				return used;
+			}
+			if (end < 0) {
+				bad_request(c, 400);
+				return used;
+			}
+			if ((size_t)end > H1_MAX_HEAD_BYTES) {
+				bad_request(c, 431);
+				return used;
+			}
+			if (h1_parse_request(m, p + used, (size_t)end, 0, &status) < 0) {
+				bad_request(c, status);
+				return used;
+			}
+			used += (size_t)end;
+			c->scanned = 0;
+			start_request(c, m);
+			continue;
+		}
+		if (c->state == DS_ACTIVE && !c->rq_done) {
+			ssize_t n = forward_body(c, p + used, len - used);
+
+			if (n < 0)
+				return used;
+			used += (size_t)n;
+			continue;
+		}
+		if (c->state == DS_TUNNEL) {
+			sock_send(&c->up->s, p + used, len - used);
+			return len;
+		}
+		break;	// waiting for upstream / response: keep the bytes
+	}
+	return used;
+}
+
+static void feed(struct hconn *c, const char *p, size_t len)
+{
+	size_t n;
+
+	c->in_feed = true;
+	if (buf_avail(&c->in) || !len) {
+		if (len && buf_append(&c->in, p, len) < 0) {
+			c->in_feed = false;
+			conn_close(c);
+			return;
+		}
+		// Loop: a response completing inside process() leaves the next
+		// pipelined request for us instead of recursing.
+		for (;;) {
+			size_t before = buf_avail(&c->in);
+			enum ds_state st = c->state;
+
+			if (!before)
+				break;
+			n = process(c, buf_head(&c->in), before);
+			if (c->state == DS_CLOSED || c->state == DS_LINGER) {
+				c->in.off = c->in.len = 0;
+				break;
+			}
+			buf_consume(&c->in, n);
+			if (!n && st == c->state)
+				break;
+		}
+	} else {
+		n = process(c, p, len);
+		if (c->state != DS_CLOSED && c->state != DS_LINGER && n < len &&
+		    buf_append(&c->in, p + n, len - n) < 0) {
+			c->in_feed = false;
+			conn_close(c);
+			return;
+		}
+		if (c->state == DS_HEAD && buf_avail(&c->in) && n) {
+			// finished a transaction inside process(): go on with the rest
+			c->in_feed = false;
+			feed(c, NULL, 0);
+			return;
+		}
+	}
+	c->in_feed = false;
+	update_flow(c);
+}
+
+// ---- upstream callbacks ---------------------------------------------------
+
+void http_upstream_ready(struct hconn *c)
+{
+	struct sock *up = &c->up->s;
+
+	c->state = c->state == DS_UPSTREAM ? DS_ACTIVE : c->state;
+	c->upstream_sent_ns = clock_mono_ns();
+	buf_append(sock_out(up), buf_head(&c->rq_head), buf_avail(&c->rq_head));
+	sock_flush(up);
+	if (c->rq_done && c->route && c->route->timeout_ms > 0)
+		ring_timer_set(&c->w->ring, &c->rq_timer, (uint64_t)c->route->timeout_ms,
+			       route_timeout);
+	if (!c->in_feed && buf_avail(&c->in))
+		feed(c, NULL, 0);
+	else
+		update_flow(c);
+}
+
+static void retry_timer(struct ring_timer *t)
+{
+	struct hconn *c = container_of(t, struct hconn, rq_timer);
+
+	if (c->state == DS_UPSTREAM)
+		upstream_acquire(c);
+}
+
+void http_upstream_failed(struct hconn *c, int err, bool connect_failure)
+{
+	uint64_t backoff;
+
+	c->up = NULL;
+	if (c->state != DS_UPSTREAM && c->state != DS_ACTIVE)
+		return;
+	if (c->retries < NUM_RETRIES && !c->rq_body_sent) {
+		// Envoy's back-off: fully jittered, base 25 ms, doubling
+		c->retries++;
+		metrics_inc(c->w->metrics, MC_RETRIES, 1);
+		c->failed_ep = c->ep;
+		c->state = DS_UPSTREAM;
+		backoff = worker_rand(c->w) % ((uint64_t)RETRY_BASE_MS << c->retries);
+		ring_timer_set(&c->w->ring, &c->rq_timer, backoff, retry_timer);
+		return;
+	}
+	metrics_inc(c->w->metrics, MC_CONNECT_FAILED, 1);
+	log_ratelimited(LOG_WARN, NULL, "upstream %s: connect failed (%s), answered 503",
+			c->ep ? c->ep->addr_str : "?", strerror(-err));
+	local_reply(c, 503, c->retries ? "UF,URX" : "UF", "upstream_reset_before_response_started"
+		    "{connection_failure}", "upstream connect error or disconnect/reset before "
+		    "headers. reset reason: connection failure", false);
+}
+
+static void route_timeout(struct ring_timer *t)
+{
+	struct hconn *c = container_of(t, struct hconn, rq_timer);
+
+	metrics_inc(c->w->metrics, MC_ROUTE_TIMEOUT, 1);
+	c->up_reusable = false;
+	if (c->rs_head_sent) {
+		c->flags = "UT";
+		c->details = "upstream_response_timeout";
+		c->rs_done = false;
+		conn_close(c);
+		return;
+	}
+	local_reply(c, 504, "UT", "upstream_response_timeout", "upstream request timeout", false);
+}
+
+static void write_response_head(struct hconn *c, const struct h1_msg *m)
+{
+	struct buf *o = sock_out(&c->s);
+	size_t before = buf_avail(o);
+	bool keep_cl = m->framing == H1_BODY_NONE;
+
+	buf_appendf(o, "HTTP/1.1 %d %.*s\r\n", m->status, (int)m->reason.len, m->reason.p);
+	for (unsigned i = 0; i < m->num_headers; i++) {
+		const struct h1_header *h = &m->headers[i];
+
+		if (h1_is_hop_by_hop(m, h->name) || is_name(h->name, "server") ||
+		    is_name(h->name, "x-envoy-upstream-service-time") ||
+		    (!keep_cl && is_name(h->name, "content-length")))
+			continue;
+		buf_append(o, h->name.p, h->name.len);
+		buf_appends(o, ": ");
+		buf_append(o, h->value.p, h->value.len);
+		buf_appends(o, "\r\n");
+	}
+	if (m->status == 101) {
+		buf_appendf(o, "connection: upgrade\r\nupgrade: %.*s\r\n", (int)m->upgrade.len,
+			    m->upgrade.p);
+	} else {
+		switch (m->framing) {
+		case H1_BODY_LENGTH:
+			buf_appendf(o, "content-length: %llu\r\n",
+				    (unsigned long long)m->content_length);
+			break;
+		case H1_BODY_CHUNKED:
+		case H1_BODY_EOF:
+			if (c->minor == 1) {
+				c->rs_chunk_out = true;
+				buf_appends(o, "transfer-encoding: chunked\r\n");
+			} else {
+				c->keepalive = false;	// close-delimited for HTTP/1.0
+			}
+			break;
+		case H1_BODY_NONE:
+			break;
+		}
+		if (!c->keepalive || __atomic_load_n(&c->w->draining, __ATOMIC_RELAXED)) {
+			c->keepalive = false;
+			buf_appends(o, "connection: close\r\n");
+		}
+	}
+	buf_appendf(o, "x-envoy-upstream-service-time: %llu\r\nserver: envoy\r\n\r\n",
+		    (unsigned long long)((c->upstream_head_ns - c->upstream_sent_ns) / 1000000));
+	c->rs_bytes += buf_avail(o) - before;
+}
+
+// response_body forwards response body bytes; returns bytes used or -1.
+static ssize_t response_body(struct hconn *c, const char *p, size_t len)
+{
+	struct sock *d = &c->s;
+
+	switch (c->rs_framing) {
+	case H1_BODY_LENGTH: {
+		size_t n = len < c->rs_remaining ? len : (size_t)c->rs_remaining;
+
+		buf_append(sock_out(d), p, n);
+		c->rs_remaining -= n;
+		c->rs_bytes += n;
+		if (!c->rs_remaining)
+			c->rs_done = true;
+		return (ssize_t)n;
+	}
+	case H1_BODY_CHUNKED: {
+		struct chunk_sink k = { c, d, c->rs_chunk_out, &c->rs_zero_written, 0 };
+		struct h1_chunked_out out = { sink_data, sink_trailer, &k };
+		int done = 0;
+		ssize_t r = h1_chunked_feed(&c->rs_chunked, p, len, &out, &done);
+
+		if (r < 0)
+			return -1;
+		c->rs_bytes += k.bytes;
+		if (done) {
+			sink_end(&k);
+			c->rs_done = true;
+		}
+		return r;
+	}
+	case H1_BODY_EOF: {
+		struct chunk_sink k = { c, d, c->rs_chunk_out, &c->rs_zero_written, 0 };
+
+		sink_data(&k, p, len);
+		c->rs_bytes += len;
+		return (ssize_t)len;
+	}
+	case H1_BODY_NONE:
+		return 0;
+	}
+	return 0;
+}
+
+static void upstream_protocol_error(struct hconn *c, const char *why)
+{
+	metrics_inc(c->w->metrics, MC_UPSTREAM_BAD_RESPONSE, 1);
+	log_ratelimited(LOG_WARN, NULL, "upstream %s: %s, answered 502",
+			c->ep ? c->ep->addr_str : "?", why);
+	c->up_reusable = false;
+	local_reply(c, 502, "UPE", "upstream_protocol_error", "upstream protocol error", false);
+}
+
+// response_head parses what accumulated in up->in; returns bytes of up->in
+// used, or -1 when the transaction ended.
+static void response_input(struct hconn *c, const char *p, size_t len)
+{
+	struct upconn *up = c->up;
+
+	while (len && c->up == up && !c->rs_done) {
+		if (!c->rs_head_sent) {
+			struct h1_msg *m = &c->w->scratch;
+			const char *h;
+			size_t hl;
+			ssize_t end;
+			size_t mlen;
+
+			if (buf_append(&up->in, p, len) < 0) {
+				upstream_protocol_error(c, "out of memory");
+				return;
+			}
+			p = NULL;
+			len = 0;
+			h = buf_head(&up->in);
+			hl = buf_avail(&up->in);
+			end = h1_head_end(h, hl, &up->scanned);
+			if (end == -EAGAIN) {
+				if (hl > H1_MAX_HEAD_BYTES)
+					upstream_protocol_error(c, "response head too large");
+				return;
+			}
+			mlen = 0;
+			if (end < 0 || (size_t)end > H1_MAX_HEAD_BYTES ||
+			    h1_parse_response(m, h, (size_t)end,
+					      (struct h1_str){ meta_str(c, c->m_method, &mlen),
+							       (uint32_t)c->m_method.len }) < 0) {
+				upstream_protocol_error(c, "malformed response head");
+				return;
+			}
+			up->scanned = 0;
+			if (m->status < 200 && m->status != 101) {
+				// interim: 100 goes to a client that asked for it
+				if (++c->num_1xx > MAX_1XX) {
+					upstream_protocol_error(c, "too many interim responses");
+					return;
+				}
+				if (m->status == 100 && c->expect_continue) {
+					buf_appends(sock_out(&c->s), "HTTP/1.1 100 Continue\r\n\r\n");
+					sock_flush(&c->s);
+				}
+				buf_consume(&up->in, (size_t)end);
+				if (buf_avail(&up->in)) {
+					// continue with the rest as fresh input
+					struct buf rest = up->in;
+
+					buf_init(&up->in);
+					response_input(c, buf_head(&rest), buf_avail(&rest));
+					buf_cleanup(&rest);
+				}
+				return;
+			}
+			if (m->status == 101 && !c->upgrade) {
+				upstream_protocol_error(c, "101 to a request that did not upgrade");
+				return;
+			}
+			ring_timer_cancel(&c->w->ring, &c->rq_timer);
+			c->upstream_head_ns = clock_mono_ns();
+			c->status = m->status;
+			c->rs_framing = m->framing;
+			c->rs_remaining = m->content_length;
+			if (m->framing == H1_BODY_CHUNKED)
+				h1_chunked_init(&c->rs_chunked);
+			if ((m->flags & H1F_CONN_CLOSE) || m->framing == H1_BODY_EOF ||
+			    (m->minor == 0 && !(m->flags & H1F_CONN_KEEPALIVE)))
+				c->up_reusable = false;
+			write_response_head(c, m);
+			c->rs_head_sent = true;
+			c->flags = "-";
+			c->details = "via_upstream";
+			if (m->status == 101) {
+				c->state = DS_TUNNEL;
+				c->rq_done = true;
+				c->up_reusable = false;
+			} else if (m->framing == H1_BODY_NONE ||
+				   (m->framing == H1_BODY_LENGTH && !m->content_length)) {
+				c->rs_done = true;
+			}
+			// body bytes that came with the head
+			{
+				struct buf rest = up->in;
+
+				rest.off += (size_t)end;
+				buf_init(&up->in);
+				if (buf_avail(&rest)) {
+					if (c->state == DS_TUNNEL)
+						sock_send(&c->s, buf_head(&rest), buf_avail(&rest));
+					else if (!c->rs_done)
+						response_input(c, buf_head(&rest), buf_avail(&rest));
+					else
+						c->up_reusable = false;	// bytes past the response
+				}
+				buf_cleanup(&rest);
+			}
+			break;
+		}
+		if (c->state == DS_TUNNEL) {
+			sock_send(&c->s, p, len);
+			return;
+		}
+		{
+			ssize_t n = response_body(c, p, len);
+
+			if (n < 0) {
+				c->up_reusable = false;
+				c->flags = "UPE";
+				conn_close(c);
+				return;
+			}
+			if ((size_t)n < len)
+				c->up_reusable = false;	// bytes past the response
+			len = 0;
+		}
+	}
+	if (c->up == up || c->state != DS_CLOSED)
+		sock_flush(&c->s);
+	if (c->rs_done && c->state != DS_CLOSED && c->state != DS_LINGER) {
+		if (c->rq_done)
+			finish_transaction(c);
+		else if (c->up) {
+			// answered before the whole request body: that body is not
+			// going to be read, so neither connection can be reused
+			c->up_reusable = false;
+			c->keepalive = false;
+			finish_transaction(c);
+		}
+	}
+}
+
+void http_upstream_data(struct hconn *c, const char *p, size_t len)
+{
+	if (c->state == DS_CLOSED || c->state == DS_LINGER)
+		return;
+	response_input(c, p, len);
+	update_flow(c);
+}
+
+void http_upstream_eof(struct hconn *c, int err)
+{
+	struct upconn *up = c->up;
+
+	if (c->state == DS_TUNNEL) {
+		// half-close toward the client; the tunnel ends when both are done
+		sock_shutdown_wr(&c->s);
+		if (c->peer_eof) {
+			c->rs_done = true;
+			conn_close(c);
+		}
+		return;
+	}
+	c->up_reusable = false;
+	if (c->rs_head_sent && c->rs_framing == H1_BODY_EOF && !err) {
+		struct chunk_sink k = { c, &c->s, c->rs_chunk_out, &c->rs_zero_written, 0 };
+
+		sink_end(&k);
+		sock_flush(&c->s);
+		c->rs_done = true;
+		if (c->rq_done)
+			finish_transaction(c);
+		else {
+			c->keepalive = false;
+			finish_transaction(c);
+		}
+		return;
+	}
+	if (c->rs_head_sent) {
+		// truncated body: the client must see the failure, not a short 200
+		c->flags = "UC";
+		conn_close(c);
+		return;
+	}
+	if (up && up->reused && !up->got_bytes && !c->rq_body_sent &&
+	    c->reuse_retries < MAX_REUSE_RETRIES) {
+		// A pooled connection the upstream had closed: nothing of the
+		// request was processed, so replay it on a fresh connection.
+		c->reuse_retries++;
+		upstream_abort(up);
+		c->up = NULL;
+		c->state = DS_UPSTREAM;
+		c->failed_ep = NULL;
+		upstream_acquire(c);
+		return;
+	}
+	log_ratelimited(LOG_WARN, NULL, "upstream %s: connection closed before the response "
+			"(%s), answered 503", c->ep ? c->ep->addr_str : "?",
+			err ? strerror(-err) : "eof");
+	local_reply(c, 503, "UC", "upstream_reset_before_response_started{connection_termination}",
+		    "upstream connect error or disconnect/reset before headers. reset reason: "
+		    "connection termination", false);
+}
+
+void http_upstream_drained(struct hconn *c)
+{
+	update_flow(c);
+}
+
+// ---- downstream socket callbacks ------------------------------------------
+
+static void hc_recv(struct sock *s, const char *data, size_t len)
+{
+	struct hconn *c = hc_of(s);
+
+	switch (c->state) {
+	case DS_LINGER:
+	case DS_CLOSED:
+		return;
+	case DS_TUNNEL:
+		if (c->up) {
+			sock_send(&c->up->s, data, len);
+			update_flow(c);
+		}
+		return;
+	default:
+		feed(c, data, len);
+	}
+}
+
+static void hc_eof(struct sock *s, int err)
+{
+	struct hconn *c = hc_of(s);
+
+	c->peer_eof = true;
+	switch (c->state) {
+	case DS_HEAD:
+		conn_close(c);
+		return;
+	case DS_LINGER:
+		sock_close(&c->s, true);
+		ring_timer_cancel(&c->w->ring, &c->timer);
+		c->state = DS_CLOSED;
+		return;
+	case DS_TUNNEL:
+		if (c->up)
+			sock_shutdown_wr(&c->up->s);
+		if (!c->up || (c->up->s.flags & SOCK_EOF)) {
+			c->rs_done = true;
+			conn_close(c);
+		}
+		return;
+	case DS_CLOSED:
+		return;
+	default:
+		if (err || !c->rq_done) {
+			metrics_inc(c->w->metrics, MC_DOWNSTREAM_RESET, 1);
+			c->flags = "DC";
+			conn_close(c);
+			return;
+		}
+		// request complete, client half-closed: finish the response
+		c->keepalive = false;
+	}
+}
+
+static void hc_send_error(struct sock *s, int err)
+{
+	struct hconn *c = hc_of(s);
+
+	if (c->state == DS_CLOSED)
+		return;
+	if (c->start_ns && !c->rs_done)
+		c->flags = "DC";
+	c->peer_eof = true;
+	if (c->state == DS_LINGER) {
+		c->state = DS_HEAD;	// let conn_close run its course
+		c->start_ns = 0;
+	}
+	conn_close(c);
+}
+
+static void hc_drained(struct sock *s)
+{
+	update_flow(hc_of(s));
+}
+
+static void hc_closed(struct sock *s)
+{
+	struct hconn *c = hc_of(s);
+
+	list_del(&c->link);
+	c->w->num_conns--;
+	metrics_gauge_add(c->w->metrics, MC_DOWNSTREAM_ACTIVE, -1);
+	buf_cleanup(&c->in);
+	buf_cleanup(&c->rq_head);
+	buf_cleanup(&c->meta);
+	free(c);
+}
+
+static const struct sock_ops hc_ops = {
+	.recv = hc_recv,
+	.eof = hc_eof,
+	.drained = hc_drained,
+	.send_error = hc_send_error,
+	.closed = hc_closed,
+};
+
+void http_accept(struct wlistener *l, int fd)
+{
+	struct worker *w = l->w;
+	struct hconn *c = calloc(1, sizeof(*c));
+	socklen_t len = sizeof(c->peer);
+
+	if (!c) {
+		close(fd);
+		return;
+	}
+	sock_init(&c->s, &w->ring, fd, &hc_ops);
+	c->w = w;
+	c->l = l;
+	getpeername(fd, (struct sockaddr *)&c->peer, &len);
+	len = sizeof(c->local);
+	getsockname(fd, (struct sockaddr *)&c->local, &len);
+	c->state = DS_HEAD;
+	c->keepalive = true;
+	c->up_reusable = true;
+	list_add_tail(&w->conns, &c->link);
+	w->num_conns++;
+	metrics_inc(w->metrics, MC_ACCEPTED, 1);
+	metrics_gauge_add(w->metrics, MC_DOWNSTREAM_ACTIVE, 1);
+	arm_idle(c);
+	// the first request is expected promptly: slowloris starts here
+	c->head_started = true;
+	{
+		const struct snapshot *s = w->cur ? w->cur->snap : NULL;
+
+		ring_timer_set(&w->ring, &c->timer, s ? s->header_timeout_ms : 10000,
+			       header_timeout);
+	}
+	sock_recv_start(&c->s);
+}
+
+void http_drain(struct worker *w)
+{
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &w->conns) {
+		struct hconn *c = list_entry(pos, struct hconn, link);
+
+		if (c->state == DS_HEAD && !buf_avail(&c->in))
+			conn_close(c);
+		else
+			c->keepalive = false;
+	}
+	upstream_close_idle(w);
+}

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+// proxy.h: the data plane's per-worker types: a worker thread with its
+// ring, listeners, snapshot holds, endpoint state and connection pools, and
+// the HTTP/1.1 and TCP connection objects that run on it.
+#ifndef MG_PROXY_PROXY_H
+#define MG_PROXY_PROXY_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/list.h"
+#include "core/snapshot.h"
+#include "kernel-bypass/ring.h"
+#include "kernel-bypass/sock.h"
+#include "proto/h1.h"
+#include "telemetry/metrics.h"
+
+struct worker;
+struct bootstrap;
+
+// A worker's reference on a snapshot, counted without atomics: requests
+// started on it hold it; when the worker has moved on and the last user is
+// gone, the worker drops its one real reference.
+struct snap_hold {
+	struct snapshot *snap;
+	uint32_t users;
+	struct list link;
+};
+
+// Per-worker state of an upstream endpoint, found by address. Entries are
+// append-only so the control thread can read counters concurrently.
+struct ep_state {
+	struct sockaddr_storage addr;	// key
+	socklen_t addr_len;
+	uint64_t hash;
+	uint32_t active_rq;		// least-request input
+	uint32_t num_idle;
+	struct list idle;		// pooled upconns
+	uint64_t rq_total, cx_total, cx_connect_fail, rq_error;	// relaxed-atomic
+	int published;			// release-stored 1 once the key is valid
+};
+
+enum { EP_TABLE_SIZE = 4096, POOL_MAX_IDLE_PER_EP = 64 };
+
+struct wlistener {
+	struct sock_listener sl;	// first: 8-aligned for user_data
+	struct worker *w;
+	uint32_t idx;			// index in snapshot->listeners (and bootstrap)
+};
+
+struct worker {
+	struct ring ring;
+	int id;
+	pthread_t thread;
+	struct metrics *metrics;
+	struct ring_writer access_log;
+	bool access_log_on;
+	struct buf log_line;		// reused for each access-log line
+	struct snapshot *const *global;	// the published snapshot pointer
+	struct snap_hold *cur;		// hold on the current snapshot
+	struct list holds;		// older holds still in use
+	uint64_t seen_gen;		// atomic: the generation this worker runs on
+	struct wlistener *listeners;
+	uint32_t num_listeners;
+	struct ep_state *eps;		// EP_TABLE_SIZE entries
+	uint32_t num_eps;
+	struct list conns;		// downstream HTTP connections
+	struct list tcp_conns;		// TCP proxy connections
+	uint32_t num_conns;
+	char date[40];			// cached HTTP Date value
+	uint64_t date_sec;
+	uint64_t rng;
+	int draining;			// atomic, set by the control thread
+	bool drain_started;
+	int stop;			// atomic
+	struct h1_msg scratch;		// parse target for heads (copied out at once)
+	const struct bootstrap *boot;
+	int ready_fd;			// startup handshake
+	int init_err;
+};
+
+// Upstream HTTP/1.1 connection, pooled per worker per endpoint.
+enum up_state {
+	UP_CONNECTING = 0,
+	UP_BUSY,
+	UP_IDLE,
+	UP_CLOSING,
+};
+
+struct hconn;
+
+struct upconn {
+	struct sock s;			// first
+	struct worker *w;
+	struct ep_state *ep;
+	struct list link;		// ep->idle while idle
+	struct hconn *owner;
+	struct buf in;			// response head being accumulated
+	size_t scanned;
+	struct ring_timer timer;	// connect or idle timeout
+	enum up_state state;
+	uint32_t requests;
+	bool reused;			// served a request before the current one
+	bool got_bytes;			// response bytes seen for the current request
+};
+
+enum ds_state {
+	DS_HEAD = 0,		// waiting for a request head
+	DS_UPSTREAM,		// routed, acquiring an upstream connection
+	DS_ACTIVE,		// request/response streaming
+	DS_TUNNEL,		// upgraded (WebSocket): raw bytes both ways
+	DS_LINGER,		// answer sent, discarding input until EOF/timer
+	DS_CLOSED,
+};
+
+// Downstream HTTP/1.1 connection and its current transaction.
+struct hconn {
+	struct sock s;			// first
+	struct worker *w;
+	struct wlistener *l;
+	struct list link;
+	struct sockaddr_storage peer, local;
+	struct buf in;			// unconsumed input
+	size_t scanned;
+	struct ring_timer timer;	// header/idle/linger timeout
+	struct ring_timer rq_timer;	// route timeout, retry backoff
+	enum ds_state state;
+	bool is_tcp;
+	bool paused;			// recv stopped for backpressure
+	bool keepalive;
+	uint32_t requests;
+	// current request, copied out of the parsed head
+	struct snap_hold *hold;
+	const struct snap_cluster *cluster;
+	const struct snap_route *route;
+	const char *route_name;
+	const struct snap_endpoint *ep;		// chosen endpoint
+	const struct snap_endpoint *failed_ep;	// previous host on retry
+	struct ep_state *eps;
+	struct upconn *up;
+	struct buf rq_head;		// serialized upstream request head (kept for retry)
+	struct buf meta;		// strings for logs/metrics: method, path, authority, ...
+	struct mstr { uint32_t off, len; } m_method, m_path, m_authority, m_ua, m_xff, m_reqid;
+	bool head_started;		// first byte of a head seen: header timeout runs
+	bool up_paused;			// upstream recv stopped for backpressure
+	bool up_reusable;		// the upstream connection may be pooled after this
+	bool rq_body_sent;		// body bytes went upstream: no silent replay
+	bool in_feed;			// feed() on the stack: no recursion for pipelining
+	bool rs_zero_written;		// last-chunk line written (trailers follow)
+	bool rq_zero_written;
+	bool peer_eof;			// client closed its side
+	int reuse_retries;		// replays after a dead pooled connection
+	struct snap_endpoint pt_ep;	// ALLOW_ANY passthrough destination
+	struct snap_cluster pt_cluster;
+	int minor;
+	bool head_request;
+	bool expect_continue;
+	bool upgrade;
+	enum h1_framing rq_framing;
+	uint64_t rq_remaining;
+	struct h1_chunked rq_chunked;
+	bool rq_done;
+	int status;
+	enum h1_framing rs_framing;
+	uint64_t rs_remaining;
+	struct h1_chunked rs_chunked;
+	bool rs_chunk_out;		// response re-encoded as chunked toward the client
+	bool rs_head_sent;
+	bool rs_done;
+	uint32_t num_1xx;
+	int retries;
+	const char *flags;		// response flags, "-" if none
+	const char *details;		// response code details
+	uint64_t start_ns, start_wall_ns, upstream_sent_ns, upstream_head_ns;
+	uint64_t rq_bytes, rs_bytes;
+};
+
+// worker.c
+int workers_start(struct worker **out, int n, const struct bootstrap *b,
+		  struct snapshot *const *global);
+void worker_snap_acquire(struct worker *w, struct snap_hold **out);
+void worker_snap_release(struct worker *w, struct snap_hold *h);
+uint64_t worker_rand(struct worker *w);
+void worker_conn_done(struct worker *w, struct list *link);
+
+// lb.c: endpoint state and load balancing
+struct ep_state *ep_state_get(struct worker *w, const struct snap_endpoint *ep);
+// ep_state_find is the read-only lookup other threads use (admin /clusters).
+const struct ep_state *ep_state_find(const struct worker *w, const struct snap_endpoint *ep);
+const struct snap_endpoint *lb_pick(struct worker *w, const struct snap_cluster *c,
+				    const struct snap_endpoint *avoid);
+
+// route.c
+enum route_kind {
+	ROUTE_CLUSTER = 0,	// forward to .cluster
+	ROUTE_NOT_FOUND,	// 404 NR
+	ROUTE_BLOCK_ALL,	// 502 block_all (REGISTRY_ONLY)
+	ROUTE_PASSTHROUGH,	// ALLOW_ANY: original destination
+	ROUTE_NO_CLUSTER,	// 503 NC: destination not in the registry
+};
+
+struct route_result {
+	enum route_kind kind;
+	const struct snap_cluster *cluster;
+	const struct snap_route *route;
+	const char *route_name;
+};
+
+// route_request selects the route for a request: host is lowercase without
+// port, port is the authority's port (0 if none), path without the query.
+void route_request(const struct snapshot *s, const char *host, size_t host_len,
+		   uint32_t port, uint16_t listener_port, const char *path, size_t path_len,
+		   uint64_t rnd, struct route_result *out);
+
+// http.c
+void http_accept(struct wlistener *l, int fd);
+void http_drain(struct worker *w);
+// upstream.c
+void upstream_acquire(struct hconn *c);
+void upstream_release(struct upconn *up, bool reusable);
+void upstream_abort(struct upconn *up);
+void upstream_close_idle(struct worker *w);
+// callbacks from upstream.c into http.c
+void http_upstream_ready(struct hconn *c);
+void http_upstream_failed(struct hconn *c, int err, bool connect_failure);
+void http_upstream_data(struct hconn *c, const char *p, size_t len);
+void http_upstream_eof(struct hconn *c, int err);
+void http_upstream_drained(struct hconn *c);
+// tcp.c
+void tcp_accept(struct wlistener *l, int fd);
+
+#endif

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: Apache-2.0
+// tcp.c: the L4 proxy: a TCP listener forwards raw bytes to its cluster in
+// both directions with backpressure, respects half-close (FIN travels to
+// the other side once its queue is flushed), and counts istio_tcp_*.
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/bug.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "proxy.h"
+
+enum { TCP_FLOW_HIGH = 64 * 1024, TCP_RETRIES = 2, TCP_CLOSE_GRACE_MS = 5000 };
+
+struct tcpconn {
+	struct sock down;	// first two: both 8-aligned
+	struct sock up;
+	struct worker *w;
+	struct list link;
+	struct snap_hold *hold;
+	const struct snap_cluster *cluster;
+	const struct snap_endpoint *ep, *failed;
+	struct ring_timer timer;
+	int retries;
+	int socks_open;		// sock objects not yet .closed
+	bool up_created, up_ready, closing, opened_counted;
+	bool down_paused, up_paused;
+	bool retry_pending;	// retry once the failed upstream sock is closed
+	struct buf pending;	// client bytes while no upstream sock exists
+};
+
+static const struct sock_ops down_ops, up_ops;
+
+static struct tcpconn *of_down(struct sock *s) { return container_of(s, struct tcpconn, down); }
+static struct tcpconn *of_up(struct sock *s) { return container_of(s, struct tcpconn, up); }
+
+static void labels_for(struct tcpconn *t, const char *labels[IL_COUNT])
+{
+	const struct snapshot *s = t->hold->snap;
+
+	memset(labels, 0, sizeof(char *) * IL_COUNT);
+	labels[IL_REPORTER] = "source";
+	labels[IL_SOURCE_WORKLOAD] = s->source_workload;
+	labels[IL_SOURCE_WORKLOAD_NAMESPACE] = s->source_namespace;
+	labels[IL_SOURCE_APP] = s->source_app;
+	labels[IL_SOURCE_VERSION] = s->source_version;
+	labels[IL_SOURCE_CANONICAL_SERVICE] = strcmp(s->source_app, "unknown") ?
+					      s->source_app : s->source_workload;
+	labels[IL_SOURCE_CANONICAL_REVISION] = strcmp(s->source_version, "unknown") ?
+					       s->source_version : "latest";
+	if (t->cluster) {
+		labels[IL_DESTINATION_SERVICE] = t->cluster->host ? t->cluster->host
+								   : t->cluster->service_name;
+		labels[IL_DESTINATION_SERVICE_NAME] = t->cluster->service_name;
+		labels[IL_DESTINATION_SERVICE_NAMESPACE] = t->cluster->service_namespace;
+	}
+	labels[IL_REQUEST_PROTOCOL] = "tcp";
+	labels[IL_RESPONSE_FLAGS] = t->up_ready ? "-" : (t->cluster && t->cluster->num_eps ? "UF" : "UH");
+	labels[IL_CONNECTION_SECURITY_POLICY] = "unknown";
+}
+
+static void close_grace(struct ring_timer *timer);
+
+static void tcp_close(struct tcpconn *t)
+{
+	const char *labels[IL_COUNT];
+
+	if (t->closing)
+		return;
+	t->closing = true;
+	labels_for(t, labels);
+	metrics_tcp_bytes(t->w->metrics, labels, t->down.bytes_out, t->down.bytes_in);
+	metrics_tcp_closed(t->w->metrics, labels);
+	ring_timer_cancel(&t->w->ring, &t->timer);
+	sock_close(&t->down, false);
+	if (t->up_created || t->retry_pending)
+		sock_close(&t->up, false);	// no-op when already closing
+	t->retry_pending = false;
+	if (t->hold) {
+		worker_snap_release(t->w, t->hold);
+		t->hold = NULL;
+	}
+}
+
+static void close_grace(struct ring_timer *timer)
+{
+	tcp_close(container_of(timer, struct tcpconn, timer));
+}
+
+// maybe_done closes both sides once each has sent FIN and every queued
+// byte went out.
+static void maybe_done(struct tcpconn *t)
+{
+	if (t->closing)
+		return;
+	if ((t->down.flags & SOCK_EOF) && (!t->up_created || (t->up.flags & SOCK_EOF)) &&
+	    !sock_pending(&t->down) && (!t->up_created || !sock_pending(&t->up)))
+		tcp_close(t);
+}
+
+static void flow(struct tcpconn *t)
+{
+	bool want_down, want_up;
+
+	if (t->closing)
+		return;
+	want_down = buf_avail(&t->pending) +
+		    (t->up_created ? sock_pending(&t->up) : 0) < TCP_FLOW_HIGH;
+	if (want_down && t->down_paused) {
+		t->down_paused = false;
+		sock_recv_start(&t->down);
+	} else if (!want_down && !t->down_paused) {
+		t->down_paused = true;
+		sock_recv_stop(&t->down);
+	}
+	if (!t->up_ready)
+		return;
+	want_up = sock_pending(&t->down) < TCP_FLOW_HIGH;
+	if (want_up && t->up_paused) {
+		t->up_paused = false;
+		sock_recv_start(&t->up);
+	} else if (!want_up && !t->up_paused) {
+		t->up_paused = true;
+		sock_recv_stop(&t->up);
+	}
+}
+
+static void connect_upstream(struct tcpconn *t);
+
+static void retry_fire(struct ring_timer *timer)
+{
+	connect_upstream(container_of(timer, struct tcpconn, timer));
+}
+
+static void upstream_failed(struct tcpconn *t, int err)
+{
+	metrics_inc(t->w->metrics, MC_UPSTREAM_CONNECT_FAIL, 1);
+	if (t->retries < TCP_RETRIES) {
+		t->retries++;
+		t->failed = t->ep;
+		if (t->up_created) {
+			// The struct is reused for the next attempt only after
+			// every completion of this one is in (up_closed).
+			// keep the client's bytes: a connecting sock never sent any
+			t->pending = t->up.out;
+			buf_init(&t->up.out);
+			t->retry_pending = true;
+			t->up_created = false;
+			sock_close(&t->up, false);
+		} else {
+			ring_timer_set(&t->w->ring, &t->timer,
+				       worker_rand(t->w) % (25ull << t->retries), retry_fire);
+		}
+		return;
+	}
+	metrics_inc(t->w->metrics, MC_CONNECT_FAILED, 1);
+	log_ratelimited(LOG_WARN, NULL, "tcp upstream %s: connect failed (%s), closing downstream",
+			t->ep ? t->ep->addr_str : "?", strerror(-err));
+	tcp_close(t);
+}
+
+static void up_connected(struct sock *s, int err)
+{
+	struct tcpconn *t = of_up(s);
+	const char *labels[IL_COUNT];
+
+	ring_timer_cancel(&t->w->ring, &t->timer);
+	if (err < 0) {
+		upstream_failed(t, err);
+		return;
+	}
+	t->up_ready = true;
+	labels_for(t, labels);
+	metrics_tcp_opened(t->w->metrics, labels);
+	t->opened_counted = true;
+	sock_recv_start(&t->up);
+	if (t->down.flags & SOCK_EOF)
+		sock_shutdown_wr(&t->up);
+	flow(t);
+}
+
+static void connect_timeout(struct ring_timer *timer)
+{
+	upstream_failed(container_of(timer, struct tcpconn, timer), -ETIMEDOUT);
+}
+
+static void connect_upstream(struct tcpconn *t)
+{
+	int fd, one = 1;
+
+	if (t->closing)
+		return;
+	t->ep = lb_pick(t->w, t->cluster, t->failed);
+	fd = socket(t->ep->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		upstream_failed(t, -errno);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	// bytes the client sent before this attempt go out once it connects
+	sock_init(&t->up, &t->w->ring, fd, &up_ops);
+	t->up.out = t->pending;
+	buf_init(&t->pending);
+	t->up_created = true;
+	t->socks_open++;
+	metrics_inc(t->w->metrics, MC_UPSTREAM_CONNECT, 1);
+	sock_connect(&t->up, (const struct sockaddr *)&t->ep->addr, t->ep->addr_len);
+	ring_timer_set(&t->w->ring, &t->timer, t->cluster->connect_timeout_ms, connect_timeout);
+}
+
+static void down_recv(struct sock *s, const char *data, size_t len)
+{
+	struct tcpconn *t = of_down(s);
+
+	if (t->closing)
+		return;
+	buf_append(t->up_created ? &t->up.out : &t->pending, data, len);
+	if (t->up_ready)
+		sock_flush(&t->up);
+	flow(t);
+}
+
+static void up_recv(struct sock *s, const char *data, size_t len)
+{
+	struct tcpconn *t = of_up(s);
+
+	if (t->closing)
+		return;
+	sock_send(&t->down, data, len);
+	flow(t);
+}
+
+static void down_eof(struct sock *s, int err)
+{
+	struct tcpconn *t = of_down(s);
+
+	if (err) {
+		tcp_close(t);
+		return;
+	}
+	if (t->up_ready)
+		sock_shutdown_wr(&t->up);
+	maybe_done(t);
+	if (!t->closing && !ring_timer_armed(&t->timer) && t->up_ready)
+		ring_timer_set(&t->w->ring, &t->timer, 3600 * 1000, close_grace);
+}
+
+static void up_eof(struct sock *s, int err)
+{
+	struct tcpconn *t = of_up(s);
+
+	if (err) {
+		tcp_close(t);
+		return;
+	}
+	sock_shutdown_wr(&t->down);
+	maybe_done(t);
+}
+
+static void send_error(struct sock *s, int err)
+{
+	struct tcpconn *t = s->ops == &down_ops ? of_down(s) : of_up(s);
+
+	tcp_close(t);
+}
+
+static void drained(struct sock *s)
+{
+	struct tcpconn *t = s->ops == &down_ops ? of_down(s) : of_up(s);
+
+	flow(t);
+	maybe_done(t);
+}
+
+static void sock_gone(struct tcpconn *t)
+{
+	if (--t->socks_open)
+		return;
+	list_del(&t->link);
+	t->w->num_conns--;
+	metrics_gauge_add(t->w->metrics, MC_DOWNSTREAM_ACTIVE, -1);
+	buf_cleanup(&t->pending);
+	free(t);
+}
+
+static void down_closed(struct sock *s)
+{
+	sock_gone(of_down(s));
+}
+
+static void up_closed(struct sock *s)
+{
+	struct tcpconn *t = of_up(s);
+
+	if (t->retry_pending && !t->closing) {
+		t->retry_pending = false;
+		t->socks_open--;
+		ring_timer_set(&t->w->ring, &t->timer, worker_rand(t->w) % (25ull << t->retries),
+			       retry_fire);
+		return;
+	}
+	sock_gone(t);
+}
+
+static const struct sock_ops down_ops = {
+	.recv = down_recv,
+	.eof = down_eof,
+	.drained = drained,
+	.send_error = send_error,
+	.closed = down_closed,
+};
+
+static const struct sock_ops up_ops = {
+	.recv = up_recv,
+	.eof = up_eof,
+	.drained = drained,
+	.send_error = send_error,
+	.connected = up_connected,
+	.closed = up_closed,
+};
+
+void tcp_accept(struct wlistener *l, int fd)
+{
+	struct worker *w = l->w;
+	struct tcpconn *t = calloc(1, sizeof(*t));
+	const struct snapshot *s;
+
+	if (!t) {
+		close(fd);
+		return;
+	}
+	sock_init(&t->down, &w->ring, fd, &down_ops);
+	t->w = w;
+	t->socks_open = 1;
+	list_add_tail(&w->tcp_conns, &t->link);
+	w->num_conns++;
+	metrics_inc(w->metrics, MC_ACCEPTED, 1);
+	metrics_gauge_add(w->metrics, MC_DOWNSTREAM_ACTIVE, 1);
+	worker_snap_acquire(w, &t->hold);
+	s = t->hold->snap;
+	t->cluster = l->idx < s->num_listeners ? s->listeners[l->idx].tcp_cluster : NULL;
+	if (!t->cluster || t->cluster->kind == CLUSTER_BLACKHOLE || !t->cluster->num_eps) {
+		// BlackHoleCluster: the connect succeeded, we close with no data
+		metrics_inc(w->metrics, t->cluster ? MC_NO_HEALTHY : MC_BLACKHOLE, 1);
+		log_ratelimited(LOG_INFO, NULL, "tcp: no endpoint for listener %u, closing", l->idx);
+		tcp_close(t);
+		return;
+	}
+	sock_recv_start(&t->down);
+	connect_upstream(t);
+}

@@ -1,0 +1,3544 @@
+// SPDX-License-Identifier: Apache-2.0
+// istio.c: Istio resources (ServiceEntry, VirtualService) from YAML into the
+// typed model of istio.h, validated as Istio's CRD schemas and webhook do.
+// A directory loads whole or not at all; every error names file:line, the
+// resource and the field path.
+#include "config/istio.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/arena.h"
+#include "config/yaml.h"
+#include "core/bug.h"
+
+// istio_priv is what istio_config.arena points to.
+struct istio_priv {
+	struct arena ar;
+	int cap_se, cap_vs;	// capacity of the two arrays in the config
+};
+
+struct errsink {
+	struct istio_error *errs;
+	int max;
+	int num;		// filled in errs
+	int total;		// found (may exceed max)
+};
+
+// ctx is the state while one resource is checked: where we are (for
+// messages) and where the output goes.
+struct ctx {
+	struct arena *ar;	// the config's arena: output strings and arrays
+	struct errsink *es;
+	const char *file;
+	int doc_line;
+	const char *kind, *ns, *name;	// printable, for messages; NULL = unknown
+	int errors;		// in this resource
+	bool oom;
+	char path[512];		// "spec.http[0].route[1].destination.host"
+	size_t plen;
+	char vbuf[4][128];	// quoted values for messages (ring)
+	int vi;
+	char msg[320];		// message built by a validator
+};
+
+static void sink_add(struct errsink *es, const char *msg)
+{
+	es->total++;
+	if (es->errs && es->num < es->max) {
+		snprintf(es->errs[es->num].msg, sizeof(es->errs[es->num].msg), "%s", msg);
+		es->num++;
+	}
+}
+
+// clean copies s (len bytes) for a message: control bytes become '?', and
+// long values are cut with "...".
+static void clean(char *dst, size_t cap, const char *s, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 4 < cap; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		dst[o++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+	if (o + 4 >= cap && len > o) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
+}
+
+// qv returns s quoted and cleaned, for a message. Four may be live at once.
+static const char *qv(struct ctx *c, const char *s)
+{
+	char *buf = c->vbuf[c->vi++ & 3];
+
+	buf[0] = '"';
+	clean(buf + 1, sizeof(c->vbuf[0]) - 2, s ? s : "", s ? strlen(s) : 0);
+	strcat(buf, "\"");
+	return buf;
+}
+
+static void fail(struct ctx *c, const struct ynode *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+// fail reports "file:line: Kind ns/name: path: what" at node n (or at the
+// document when n is NULL).
+static void fail(struct ctx *c, const struct ynode *n, const char *fmt, ...)
+{
+	char msg[sizeof(((struct istio_error *)0)->msg)];
+	size_t o;
+	va_list ap;
+
+	c->errors++;
+	o = (size_t)snprintf(msg, sizeof(msg), "%s:%d: ", c->file, n ? n->line : c->doc_line);
+	if (o < sizeof(msg)) {
+		if (c->kind)
+			o += snprintf(msg + o, sizeof(msg) - o, "%s %s/%s: ", c->kind,
+				      c->ns ? c->ns : "default", c->name ? c->name : "?");
+		else
+			o += snprintf(msg + o, sizeof(msg) - o, "document: ");
+	}
+	if (o < sizeof(msg) && c->plen)
+		o += snprintf(msg + o, sizeof(msg) - o, "%s: ", c->path);
+	if (o < sizeof(msg)) {
+		va_start(ap, fmt);
+		vsnprintf(msg + o, sizeof(msg) - o, fmt, ap);
+		va_end(ap);
+	}
+	sink_add(c->es, msg);
+}
+
+static void oom(struct ctx *c)
+{
+	if (!c->oom)
+		fail(c, NULL, "out of memory");
+	c->oom = true;
+}
+
+static size_t path_push(struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static size_t path_push(struct ctx *c, const char *fmt, ...)
+{
+	size_t mark = c->plen;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(c->path + c->plen, sizeof(c->path) - c->plen, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		c->plen = MIN(c->plen + (size_t)n, sizeof(c->path) - 1);
+	return mark;
+}
+
+static void path_pop(struct ctx *c, size_t mark)
+{
+	c->plen = mark;
+	c->path[mark] = '\0';
+}
+
+static size_t path_key(struct ctx *c, const struct ynode *key)
+{
+	char k[96];
+
+	clean(k, sizeof(k), key->str, key->len);
+	return path_push(c, c->plen ? ".%s" : "%s", k);
+}
+
+static size_t path_field(struct ctx *c, const char *name)
+{
+	return path_push(c, c->plen ? ".%s" : "%s", name);
+}
+
+static size_t path_idx(struct ctx *c, size_t i)
+{
+	return path_push(c, "[%zu]", i);
+}
+
+static size_t path_mapkey(struct ctx *c, const struct ynode *key)
+{
+	char k[96];
+
+	clean(k, sizeof(k), key->str, key->len);
+	return path_push(c, "[%s]", k);
+}
+
+static bool key_is(const struct ypair *p, const char *name)
+{
+	size_t len = strlen(name);
+
+	return p->key->len == len && !memcmp(p->key->str, name, len);
+}
+
+static const char *type_name(const struct ynode *n)
+{
+	if (n->type == YN_SEQ)
+		return "a list";
+	if (n->type == YN_MAP)
+		return "a mapping";
+	switch (yaml_tree_scalar_kind(n)) {
+	case YK_NULL:
+		return "null";
+	case YK_BOOL:
+		return "a boolean";
+	case YK_INT:
+		return "an integer";
+	case YK_FLOAT:
+		return "a number";
+	default:
+		return "a string";
+	}
+}
+
+static bool expect_map(struct ctx *c, const struct ynode *n)
+{
+	if (n->type == YN_MAP)
+		return true;
+	fail(c, n, "expected a mapping, got %s", type_name(n));
+	return false;
+}
+
+static bool expect_seq(struct ctx *c, const struct ynode *n)
+{
+	if (n->type == YN_SEQ)
+		return true;
+	fail(c, n, "expected a list, got %s", type_name(n));
+	return false;
+}
+
+// next_field walks a mapping's fields: it skips null values (Kubernetes
+// prunes them, so `field:` means unset), keeps the path at the current
+// field, and returns NULL after the last one with the path restored.
+static const struct ypair *next_field(struct ctx *c, const struct ynode *map,
+				      size_t *it, size_t *mark)
+{
+	if (*mark != SIZE_MAX) {
+		path_pop(c, *mark);
+		*mark = SIZE_MAX;
+	}
+	while (*it < map->len) {
+		const struct ypair *p = &map->pairs[(*it)++];
+
+		if (yaml_tree_is_null(p->value))
+			continue;
+		*mark = path_key(c, p->key);
+		return p;
+	}
+	return NULL;
+}
+
+// FOR_FIELDS iterates a mapping's set fields; nested loops need distinct p.
+#define FOR_FIELDS(c, map, p)						\
+	for (size_t _it_##p = 0, _mark_##p = SIZE_MAX;			\
+	     ((p) = next_field((c), (map), &_it_##p, &_mark_##p)) != NULL; )
+
+static void unknown_field(struct ctx *c, const struct ypair *p)
+{
+	fail(c, p->key, "unknown field");
+}
+
+static void required(struct ctx *c, const struct ynode *at, const char *field)
+{
+	size_t m = path_field(c, field);
+
+	fail(c, at, "Required value");
+	path_pop(c, m);
+}
+
+// key_of returns the key of value in map: errors about a field as a whole
+// read best at its "field:" line. It returns value when it has no key there.
+static const struct ynode *key_of(const struct ynode *map, const struct ynode *value)
+{
+	if (map && map->type == YN_MAP)
+		for (size_t i = 0; i < map->len; i++)
+			if (map->pairs[i].value == value)
+				return map->pairs[i].key;
+	return value;
+}
+
+// ---- scalars ----
+
+// scalar_str returns a scalar's string (borrowed from the tree) or NULL
+// after reporting why it is not a string.
+static const char *scalar_str(struct ctx *c, const struct ynode *n)
+{
+	enum yscalar_kind k;
+
+	if (n->type != YN_SCALAR) {
+		fail(c, n, "expected a string, got %s", type_name(n));
+		return NULL;
+	}
+	k = yaml_tree_scalar_kind(n);
+	if (k == YK_NULL) {
+		fail(c, n, "must not be null");
+		return NULL;
+	}
+	if (k != YK_STR) {
+		// YAML 1.1 (what Kubernetes reads) turns a plain on/no/y into a
+		// boolean and 1.10 into a number: never silently into a string.
+		fail(c, n, "expected a string, got %s (%s); quote it if a string is meant",
+		     type_name(n), qv(c, n->str));
+		return NULL;
+	}
+	if (strlen(n->str) != n->len) {
+		fail(c, n, "contains a NUL byte");
+		return NULL;
+	}
+	return n->str;
+}
+
+// get_str copies a string value into the config arena. It returns 0 or -1.
+static int get_str(struct ctx *c, const struct ynode *n, const char **out)
+{
+	const char *s = scalar_str(c, n);
+	char *copy;
+
+	if (!s)
+		return -1;
+	copy = arena_strndup(c->ar, s, n->len);
+	if (!copy) {
+		oom(c);
+		return -1;
+	}
+	*out = copy;
+	return 0;
+}
+
+static int get_i64(struct ctx *c, const struct ynode *n, int64_t min, int64_t max,
+		   const char *type, int64_t *out)
+{
+	int64_t v;
+
+	if (n->type != YN_SCALAR || yaml_tree_scalar_kind(n) != YK_INT) {
+		fail(c, n, "expected an integer, got %s", type_name(n));
+		return -1;
+	}
+	if (yaml_tree_scalar_int(n, &v) < 0 || v < min || v > max) {
+		fail(c, n, "%s is out of range for %s", qv(c, n->str), type);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int get_u32(struct ctx *c, const struct ynode *n, uint32_t *out)
+{
+	int64_t v;
+
+	if (get_i64(c, n, 0, UINT32_MAX, "uint32", &v) < 0)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int get_i32(struct ctx *c, const struct ynode *n, int32_t *out)
+{
+	int64_t v;
+
+	if (get_i64(c, n, INT32_MIN, INT32_MAX, "int32", &v) < 0)
+		return -1;
+	*out = (int32_t)v;
+	return 0;
+}
+
+static int get_bool(struct ctx *c, const struct ynode *n, int *out)
+{
+	if (n->type != YN_SCALAR || yaml_tree_scalar_bool(n, out) < 0) {
+		fail(c, n, "expected true or false, got %s", type_name(n));
+		return -1;
+	}
+	return 0;
+}
+
+static int get_double(struct ctx *c, const struct ynode *n, double *out)
+{
+	if (n->type != YN_SCALAR || yaml_tree_scalar_double(n, out) < 0) {
+		fail(c, n, "expected a number, got %s", type_name(n));
+		return -1;
+	}
+	if (isnan(*out) || isinf(*out)) {
+		fail(c, n, "expected a finite number");
+		return -1;
+	}
+	return 0;
+}
+
+// get_enum matches a string against names and reports the choices.
+static int get_enum(struct ctx *c, const struct ynode *n, const char *const *names, int *out)
+{
+	char list[256];
+	size_t o = 0;
+	const char *s = scalar_str(c, n);
+
+	if (!s)
+		return -1;
+	for (int i = 0; names[i]; i++) {
+		if (!strcmp(s, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	list[0] = '\0';
+	for (int i = 0; names[i] && o < sizeof(list); i++)
+		o += snprintf(list + o, sizeof(list) - o, "%s\"%s\"", i ? ", " : "", names[i]);
+	fail(c, n, "Unsupported value: %s: supported values: %s", qv(c, s), list);
+	return -1;
+}
+
+static int parse_duration_ns(const char *s, __int128 *out);
+
+// get_duration reads a Duration. With istio_check it applies Istio's
+// ValidateDuration: at least 1ms and a whole number of milliseconds.
+static int get_duration(struct ctx *c, const struct ynode *n, bool istio_check, int64_t *out_ms)
+{
+	const char *s;
+	__int128 ns;
+	int err;
+
+	if (n->type == YN_SCALAR && yaml_tree_scalar_kind(n) == YK_INT) {
+		fail(c, n, "expected a duration string such as \"10s\" or \"100ms\", got %s",
+		     qv(c, n->str));
+		return -1;
+	}
+	if (!(s = scalar_str(c, n)))
+		return -1;
+	err = parse_duration_ns(s, &ns);
+	if (err == -ERANGE) {
+		fail(c, n, "duration %s is out of range", qv(c, s));
+		return -1;
+	}
+	if (err < 0) {
+		fail(c, n, "%s is not a valid duration (e.g. \"1.5s\", \"100ms\", \"1h30m\")", qv(c, s));
+		return -1;
+	}
+	if (istio_check && ns < 1000000) {
+		fail(c, n, "duration must be greater than 1ms");
+		return -1;
+	}
+	if (istio_check && ns % 1000000) {
+		fail(c, n, "only durations to ms precision are supported");
+		return -1;
+	}
+	*out_ms = (int64_t)(ns / 1000000);
+	return 0;
+}
+
+// get_str_list reads a list of strings into an arena array (NULL items on
+// errors, which fail the resource anyway).
+static int get_str_list(struct ctx *c, const struct ynode *n, const char ***out, int *num)
+{
+	const char **arr;
+	int bad = 0;
+
+	if (!expect_seq(c, n))
+		return -1;
+	arr = arena_alloc_array(c->ar, n->len ? n->len : 1, sizeof(*arr));
+	if (!arr) {
+		oom(c);
+		return -1;
+	}
+	for (size_t i = 0; i < n->len; i++) {
+		size_t m = path_idx(c, i);
+
+		if (get_str(c, n->items[i], &arr[i]) < 0)
+			bad = -1;
+		path_pop(c, m);
+	}
+	*out = arr;
+	*num = (int)n->len;
+	return bad;
+}
+
+static int map_key_str(struct ctx *c, const struct ynode *key)
+{
+	if (yaml_tree_scalar_kind(key) != YK_STR || strlen(key->str) != key->len) {
+		fail(c, key, "key %s must be a string; quote it", qv(c, key->str));
+		return -1;
+	}
+	return 0;
+}
+
+// get_str_map reads a map<string, string> (labels, header values).
+static int get_str_map(struct ctx *c, const struct ynode *n, struct kv **out, int *num)
+{
+	struct kv *arr;
+	int bad = 0;
+
+	if (!expect_map(c, n))
+		return -1;
+	arr = arena_alloc_array(c->ar, n->len ? n->len : 1, sizeof(*arr));
+	if (!arr) {
+		oom(c);
+		return -1;
+	}
+	for (size_t i = 0; i < n->len; i++) {
+		const struct ypair *p = &n->pairs[i];
+		size_t m = path_mapkey(c, p->key);
+
+		if (map_key_str(c, p->key) < 0 || get_str(c, p->key, &arr[i].key) < 0 ||
+		    get_str(c, p->value, &arr[i].value) < 0)
+			bad = -1;
+		path_pop(c, m);
+	}
+	*out = arr;
+	*num = (int)n->len;
+	return bad;
+}
+
+static void max_items(struct ctx *c, const struct ynode *n, size_t max)
+{
+	if (n->type == YN_SEQ && n->len > max)
+		fail(c, n, "must have at most %zu items", max);
+	if (n->type == YN_MAP && n->len > max)
+		fail(c, n, "must have at most %zu properties", max);
+}
+
+// ---- Istio's string rules (pkg/config/validation, pkg/config/labels) ----
+
+static bool alnum(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+// dns1123_label is Istio's IsDNS1123Label: [a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?,
+// at most 63 (Istio accepts upper case where Kubernetes does not).
+static bool dns1123_label(const char *s, size_t len)
+{
+	if (len == 0 || len > 63 || !alnum(s[0]) || !alnum(s[len - 1]))
+		return false;
+	for (size_t i = 1; i + 1 < len; i++)
+		if (!alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+static bool dns1123_label_z(const char *s)
+{
+	return dns1123_label(s, strlen(s));
+}
+
+// wildcard_label is IsWildcardDNS1123Label: "*", or [*|*-]label.
+static bool wildcard_label(const char *s, size_t len)
+{
+	if (len > 63)
+		return false;
+	if (len == 1 && s[0] == '*')
+		return true;
+	if (len && s[0] == '*') {
+		s++, len--;
+		if (len && s[0] == '-')
+			s++, len--;
+	}
+	return dns1123_label(s, len);
+}
+
+// k8s_label is Kubernetes' lowercase RFC 1123 label (namespaces).
+static bool k8s_label(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!dns1123_label(s, len))
+		return false;
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			return false;
+	return true;
+}
+
+// k8s_subdomain is Kubernetes' lowercase RFC 1123 subdomain (object names).
+static bool k8s_subdomain(const char *s, size_t len)
+{
+	const char *end = s + len, *dot;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (;;) {
+		dot = memchr(s, '.', end - s);
+		size_t l = dot ? (size_t)(dot - s) : (size_t)(end - s);
+
+		if (!dns1123_label(s, l))
+			return false;
+		for (size_t i = 0; i < l; i++)
+			if (s[i] >= 'A' && s[i] <= 'Z')
+				return false;
+		if (!dot)
+			return true;
+		s = dot + 1;
+	}
+}
+
+static bool is_ip(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+static bool all_digits_atoi(const char *s, size_t len)
+{
+	// strconv.Atoi: optional sign, then digits.
+	size_t i = 0;
+
+	if (len && (s[0] == '+' || s[0] == '-'))
+		i++;
+	if (i == len)
+		return false;
+	for (; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+// dns1123_labels is validateDNS1123Labels; it returns an error or NULL.
+static const char *dns1123_labels(struct ctx *c, const char *full, const char *domain)
+{
+	const char *p = domain, *end = domain + strlen(domain), *last = strrchr(domain, '.');
+	const char *tld = last ? last + 1 : domain;
+
+	if (all_digits_atoi(tld, strlen(tld))) {
+		snprintf(c->msg, sizeof(c->msg),
+			 "domain name %s invalid (top level domain %s cannot be all-numeric)",
+			 qv(c, full), qv(c, tld));
+		return c->msg;
+	}
+	for (;;) {
+		const char *dot = memchr(p, '.', end - p);
+		size_t l = dot ? (size_t)(dot - p) : (size_t)(end - p);
+		char label[80];
+
+		if (!dot && l == 0)
+			return NULL;	// trailing dot: "istio.io."
+		if (!dns1123_label(p, l)) {
+			clean(label, sizeof(label), p, l);
+			snprintf(c->msg, sizeof(c->msg), "domain name %s invalid (label %s invalid)",
+				 qv(c, full), qv(c, label));
+			return c->msg;
+		}
+		if (!dot)
+			return NULL;
+		p = dot + 1;
+	}
+}
+
+static const char *dns_preconditions(struct ctx *c, const char *name)
+{
+	if (strlen(name) > 255) {
+		snprintf(c->msg, sizeof(c->msg), "domain name %s too long (max 255)", qv(c, name));
+		return c->msg;
+	}
+	if (!*name)
+		return "empty domain name not allowed";
+	return NULL;
+}
+
+static const char *validate_fqdn(struct ctx *c, const char *s)
+{
+	const char *e = dns_preconditions(c, s);
+
+	return e ? e : dns1123_labels(c, s, s);
+}
+
+static const char *validate_wildcard_domain(struct ctx *c, const char *s)
+{
+	const char *e = dns_preconditions(c, s), *dot;
+	char label[80];
+
+	if (e)
+		return e;
+	dot = strchr(s, '.');
+	if (!wildcard_label(s, dot ? (size_t)(dot - s) : strlen(s))) {
+		clean(label, sizeof(label), s, dot ? (size_t)(dot - s) : strlen(s));
+		snprintf(c->msg, sizeof(c->msg), "domain name %s invalid (label %s invalid)",
+			 qv(c, s), qv(c, label));
+		return c->msg;
+	}
+	return dot ? dns1123_labels(c, s, dot + 1) : NULL;
+}
+
+// validate_ip_subnet is ValidateIPSubnet: an IP, or one "/" and a CIDR.
+static const char *validate_ip_subnet(struct ctx *c, const char *s)
+{
+	const char *slash = strchr(s, '/');
+	char ip[INET6_ADDRSTRLEN];
+	unsigned char buf[sizeof(struct in6_addr)];
+	size_t len;
+	int fam, bits = 0;
+	const char *d;
+
+	if (!slash || strchr(slash + 1, '/')) {
+		if (is_ip(s))
+			return NULL;
+		snprintf(c->msg, sizeof(c->msg), "%s is not a valid IP", qv(c, s));
+		return c->msg;
+	}
+	len = slash - s;
+	if (len >= sizeof(ip))
+		goto bad;
+	memcpy(ip, s, len);
+	ip[len] = '\0';
+	if (inet_pton(AF_INET, ip, buf) == 1)
+		fam = 32;
+	else if (inet_pton(AF_INET6, ip, buf) == 1)
+		fam = 128;
+	else
+		goto bad;
+	d = slash + 1;
+	if (!*d || strlen(d) > 3)
+		goto bad;
+	for (; *d; d++) {
+		if (*d < '0' || *d > '9')
+			goto bad;
+		bits = bits * 10 + (*d - '0');
+	}
+	if (bits > fam)
+		goto bad;
+	return NULL;
+bad:
+	snprintf(c->msg, sizeof(c->msg), "%s is not a valid CIDR block", qv(c, s));
+	return c->msg;
+}
+
+// qualified_name: Kubernetes label name, ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9], <= 63.
+static bool qualified_name(const char *s, size_t len)
+{
+	if (len == 0 || len > 63 || !alnum(s[0]) || !alnum(s[len - 1]))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+static bool label_key_ok(const char *k)
+{
+	const char *slash = strchr(k, '/');
+
+	if (!slash)
+		return qualified_name(k, strlen(k));
+	// prefix: a DNS subdomain (Istio's regex allows upper case here too)
+	if (slash == k || slash - k > 253)
+		return false;
+	for (const char *p = k, *dot; p < slash; p = dot + 1) {
+		dot = memchr(p, '.', slash - p);
+		if (!dot)
+			dot = slash;
+		if (!dns1123_label(p, dot - p))
+			return false;
+	}
+	return qualified_name(slash + 1, strlen(slash + 1));
+}
+
+static bool label_value_ok(const char *v)
+{
+	return !*v || qualified_name(v, strlen(v));
+}
+
+// validate_labels is labels.Instance.Validate on a map node + parsed kvs.
+static void validate_labels(struct ctx *c, const struct ynode *n, const struct kv *kv, int num)
+{
+	for (int i = 0; i < num; i++) {
+		size_t m;
+
+		if (!kv[i].key || !kv[i].value)
+			continue;
+		m = path_mapkey(c, n->pairs[i].key);
+		if (!label_key_ok(kv[i].key))
+			fail(c, n->pairs[i].key, "invalid label key: %s", qv(c, kv[i].key));
+		if (!label_value_ok(kv[i].value))
+			fail(c, n->pairs[i].value, "invalid label value: %s", qv(c, kv[i].value));
+		path_pop(c, m);
+	}
+}
+
+// port_range reports Istio's ValidatePort message for n out of 1..65535.
+static bool port_ok(struct ctx *c, const struct ynode *n, int64_t port)
+{
+	if (port >= 1 && port <= 65535)
+		return true;
+	fail(c, n, "port number %lld must be in the range 1..65535", (long long)port);
+	return false;
+}
+
+struct proto_desc {
+	const char *lower;	// as protocol.Parse compares
+	const char *canon;	// what we store
+	bool http, tls;
+};
+
+static const struct proto_desc protocols[] = {
+	{ "tcp", "TCP", false, false },
+	{ "udp", "UDP", false, false },
+	{ "grpc", "GRPC", true, false },
+	{ "grpc-web", "GRPC-WEB", true, false },
+	{ "http", "HTTP", true, false },
+	{ "http_proxy", "HTTP_PROXY", true, false },
+	{ "http2", "HTTP2", true, false },
+	{ "https", "HTTPS", false, true },
+	{ "tls", "TLS", false, true },
+	{ "mongo", "MONGO", false, false },
+	{ "redis", "REDIS", false, false },
+	{ "mysql", "MYSQL", false, false },
+	{ "hbone", "HBONE", false, false },
+	{ NULL, NULL, false, false },
+};
+
+// parse_protocol is protocol.Parse (case-insensitive); NULL = unsupported.
+static const struct proto_desc *parse_protocol(const char *s)
+{
+	for (int i = 0; s && protocols[i].lower; i++)
+		if (!strcasecmp(s, protocols[i].lower))
+			return &protocols[i];
+	return NULL;
+}
+
+// header_token: RFC 9110 token characters (header names).
+static bool header_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!alnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+			return false;
+	return true;
+}
+
+static const char jwt_claim_prefix[] = "@request.auth.claims.";
+
+static bool is_jwt_claim_key(const char *name)
+{
+	return !strncmp(name, jwt_claim_prefix, sizeof(jwt_claim_prefix) - 1) &&
+	       name[sizeof(jwt_claim_prefix) - 1];
+}
+
+static bool authority_header(const char *k)
+{
+	return !strcasecmp(k, ":authority") || !strcasecmp(k, "host");
+}
+
+static bool internal_header(const char *k)
+{
+	return k[0] == ':' || !strcasecmp(k, "host");
+}
+
+static const char *header_value_error(const char *v)
+{
+	for (; *v; v++)
+		if (*v == '\r' || *v == '\n')
+			return "header value must not contain CR or LF";
+	return NULL;
+}
+
+// check_regex approximates RE2's parser without RE2: it rejects what RE2
+// rejects most often (Perl lookaround and backreferences, unbalanced
+// groups/classes, dangling or nested repetition, counts over 1000) and
+// Istio's 1024-byte cap. The router compiles what passes.
+static const char *check_regex(struct ctx *c, const char *re, const char *where)
+{
+	int depth = 0;
+	bool can_repeat = false;	// an atom precedes
+	int rep = 0;			// 0 none, 1 after op, 2 after lazy '?'
+	const char *p = re;
+
+	if (!*re) {
+		snprintf(c->msg, sizeof(c->msg), "\"%s\": regex string match should not be empty", where);
+		return c->msg;
+	}
+	if (strlen(re) > 1024) {
+		snprintf(c->msg, sizeof(c->msg),
+			 "\"%s\": regex is too large, max length allowed is 1024", where);
+		return c->msg;
+	}
+	while (*p) {
+		char ch = *p++;
+
+		switch (ch) {
+		case '\\':
+			if (!*p)
+				goto trailing;
+			if (*p >= '1' && *p <= '9')
+				goto backref;
+			p++;
+			can_repeat = true;
+			rep = 0;
+			break;
+		case '[':
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (*p == '\\' && p[1])
+					p++;
+				else if (*p == '[' && p[1] == ':') {
+					const char *e = strstr(p, ":]");
+
+					if (e)
+						p = e + 1;
+				}
+				p++;
+			}
+			if (!*p)
+				goto unclosed_class;
+			p++;
+			can_repeat = true;
+			rep = 0;
+			break;
+		case '(':
+			if (*p == '?') {
+				if (p[1] == '=' || p[1] == '!' || p[1] == '>' ||
+				    (p[1] == '<' && (p[2] == '=' || p[2] == '!')))
+					goto perl;
+			}
+			depth++;
+			can_repeat = false;
+			rep = 0;
+			if (*p == '?') {
+				// (?flags) or (?:...) or (?P<name>...)
+				p++;
+				while (*p && *p != ')' && *p != ':' && *p != '<' && *p != '>')
+					p++;
+			}
+			break;
+		case ')':
+			if (depth == 0)
+				goto unexpected_paren;
+			depth--;
+			can_repeat = true;
+			rep = 0;
+			break;
+		case '|':
+			can_repeat = false;
+			rep = 0;
+			break;
+		case '*':
+		case '+':
+		case '?':
+			if (rep == 1 && ch == '?') {
+				rep = 2;
+				break;
+			}
+			if (!can_repeat || rep)
+				goto repetition;
+			rep = 1;
+			break;
+		case '{': {
+			// {n}, {n,}, {n,m}: counts over 1000 are errors; anything
+			// else is a literal brace, as in RE2.
+			char *end;
+			long lo = strtol(p, &end, 10), hi;
+
+			if (end == p || !isdigit((unsigned char)*p))
+				goto literal;
+			hi = lo;
+			if (*end == ',') {
+				char *e2;
+
+				hi = strtol(end + 1, &e2, 10);
+				if (e2 == end + 1)
+					hi = -1;
+				end = e2;
+			}
+			if (*end != '}')
+				goto literal;
+			if (!can_repeat || rep)
+				goto repetition;
+			if (lo > 1000 || hi > 1000 || (hi >= 0 && hi < lo)) {
+				snprintf(c->msg, sizeof(c->msg), "\"%s\": invalid repeat count in regex", where);
+				return c->msg;
+			}
+			p = end + 1;
+			rep = 1;
+			break;
+		}
+		default:
+		literal:
+			can_repeat = true;
+			rep = 0;
+			break;
+		}
+	}
+	if (depth) {
+		snprintf(c->msg, sizeof(c->msg), "\"%s\": missing closing ) in regex", where);
+		return c->msg;
+	}
+	return NULL;
+trailing:
+	snprintf(c->msg, sizeof(c->msg), "\"%s\": trailing backslash at end of regex", where);
+	return c->msg;
+backref:
+	snprintf(c->msg, sizeof(c->msg), "\"%s\": backreferences are not supported "
+		 "(Istio uses RE2 syntax)", where);
+	return c->msg;
+unclosed_class:
+	snprintf(c->msg, sizeof(c->msg), "\"%s\": missing closing ] in regex", where);
+	return c->msg;
+perl:
+	snprintf(c->msg, sizeof(c->msg), "\"%s\": lookaround is not supported (Istio uses RE2 syntax)",
+		 where);
+	return c->msg;
+unexpected_paren:
+	snprintf(c->msg, sizeof(c->msg), "\"%s\": unexpected ) in regex", where);
+	return c->msg;
+repetition:
+	snprintf(c->msg, sizeof(c->msg), "\"%s\": missing argument to repetition operator "
+		 "or nested repetition in regex", where);
+	return c->msg;
+}
+
+// percentage_ok is validatePercentage on networking.Percent.
+static void check_percentage(struct ctx *c, const struct ynode *at, double v)
+{
+	if (v < 0.0 || v > 100.0 || (v > 0.0 && v < 0.0001))
+		fail(c, at, "percentage %g is neither 0.0, nor in range [0.0001, 100.0]", v);
+}
+
+static bool name_matches(const char *n, const char *o)
+{
+	// host.Name.Matches: wildcards match by suffix.
+	size_t ln = strlen(n), lo = strlen(o);
+	bool wn = ln && n[0] == '*', wo = lo && o[0] == '*';
+
+	if (wn && wo) {
+		if (ln < lo)
+			return lo - 1 >= ln - 1 && !strcmp(o + 1 + (lo - ln), n + 1);
+		return !strcmp(n + 1 + (ln - lo), o + 1);
+	}
+	if (wn)
+		return lo >= ln - 1 && !strcmp(o + lo - (ln - 1), n + 1);
+	if (wo)
+		return ln >= lo - 1 && !strcmp(n + ln - (lo - 1), o + 1);
+	return !strcmp(n, o);
+}
+
+static bool name_subset_of(const char *n, const char *o)
+{
+	// host.Name.SubsetOf
+	size_t ln = strlen(n), lo = strlen(o);
+	bool wn = ln && n[0] == '*', wo = lo && o[0] == '*';
+
+	if (wn) {
+		if (!wo || ln < lo)
+			return false;
+		return !strcmp(n + 1 + (ln - lo), o + 1);
+	}
+	if (wo)
+		return ln >= lo - 1 && !strcmp(n + ln - (lo - 1), o + 1);
+	return !strcmp(n, o);
+}
+
+// check_export_to is validateExportTo: ".", "*", "~" (ServiceEntry only) or
+// namespaces, without duplicates ("." counts as the resource's namespace).
+static void check_export_to(struct ctx *c, const struct ynode *n, const char **e, int num,
+			    bool service_entry)
+{
+	bool has_public = false, has_none = false;
+
+	for (int i = 0; i < num; i++) {
+		const char *key = e[i];
+		size_t m;
+
+		if (!key)
+			continue;
+		m = path_idx(c, i);
+		if (!strcmp(key, "."))
+			key = c->ns ? c->ns : "default";
+		for (int j = 0; j < i; j++) {
+			const char *prev = e[j];
+
+			if (!prev)
+				continue;
+			if (!strcmp(prev, "."))
+				prev = c->ns ? c->ns : "default";
+			if (!strcmp(prev, key)) {
+				if (strcmp(key, e[i]) || strcmp(prev, e[j]))
+					fail(c, n->items[i], "duplicate entries in exportTo: . and "
+					     "current namespace %s", c->ns ? c->ns : "default");
+				else
+					fail(c, n->items[i], "duplicate entries in exportTo for entry %s",
+					     qv(c, e[i]));
+				goto next;
+			}
+		}
+		if (!strcmp(e[i], "*"))
+			has_public = true;
+		else if (!strcmp(e[i], "~")) {
+			has_none = true;
+			if (!service_entry)
+				fail(c, n->items[i], "exportTo ~ (none) is not allowed for Istio "
+				     "configuration objects");
+		} else if (strcmp(e[i], ".") && !dns1123_label_z(e[i])) {
+			fail(c, n->items[i], "only .,*, or a valid DNS 1123 label is allowed as "
+			     "exportTo entry");
+		}
+next:
+		path_pop(c, m);
+	}
+	if (has_public && num > 1)
+		fail(c, n, "cannot have both public (*) and non-public exportTo values for a resource");
+	if (has_none && service_entry && num > 1)
+		fail(c, n, "cannot export service entry to no one (~) and someone");
+}
+
+// check_gateway_names is validateGatewayNames: "ns/name", or a legacy FQDN.
+static void check_gateway_names(struct ctx *c, const struct ynode *n, const char **g, int num)
+{
+	for (int i = 0; i < num; i++) {
+		const char *slash, *e;
+		size_t m;
+
+		if (!g[i])
+			continue;
+		m = path_idx(c, i);
+		slash = strchr(g[i], '/');
+		if (!slash) {
+			if ((e = validate_fqdn(c, g[i])))
+				fail(c, n->items[i], "%s", e);
+		} else {
+			size_t nl = slash - g[i];
+
+			if (nl == 0 || !slash[1])
+				fail(c, n->items[i], "config namespace and gateway name cannot be empty");
+			else if (!dns1123_label(g[i], nl))
+				fail(c, n->items[i], "invalid value for namespace: %s", qv(c, g[i]));
+			else if (!dns1123_label_z(slash + 1))
+				fail(c, n->items[i], "invalid value for gateway name: %s",
+				     qv(c, slash + 1));
+		}
+		path_pop(c, m);
+	}
+}
+
+// ---- ServiceEntry ----
+
+static const char *const se_locations[] = { "MESH_EXTERNAL", "MESH_INTERNAL", NULL };
+static const char *const se_resolutions[] = { "NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN", NULL };
+
+// se_nodes keeps the YAML nodes of a ServiceEntry spec for the checks that
+// span fields and run after every field is read.
+struct se_nodes {
+	const struct ynode *spec, *hosts, *addresses, *ports, *endpoints, *selector;
+	const struct ynode *selector_labels, *export_to, *resolution;
+};
+
+static void parse_se_port(struct ctx *c, const struct ynode *n, struct se_port *port)
+{
+	const struct ypair *p;
+	bool has_number = false, has_name = false;
+	const char *proto = NULL;
+	uint32_t v;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "number")) {
+			if (get_u32(c, p->value, &v) < 0)
+				continue;
+			has_number = true;
+			port->number = v;
+			if (v < 1 || v > 65535)
+				fail(c, p->value, "port must be between 1-65535 (got %u)", v);
+		} else if (key_is(p, "protocol")) {
+			const struct proto_desc *pd;
+
+			if (!(proto = scalar_str(c, p->value)))
+				continue;
+			if (strlen(proto) > 256)
+				fail(c, p->value, "may not be longer than 256");
+			else if (*proto && !(pd = parse_protocol(proto)))
+				fail(c, p->value, "unsupported protocol: %s", qv(c, proto));
+			else if (*proto)
+				port->protocol = pd->canon;	// "" stays unset: sniffed
+		} else if (key_is(p, "name")) {
+			if (get_str(c, p->value, &port->name) < 0)
+				continue;
+			has_name = true;
+			if (strlen(port->name) > 256)
+				fail(c, p->value, "may not be longer than 256");
+			else if (!dns1123_label_z(port->name))
+				fail(c, p->value, "invalid port name: %s", qv(c, port->name));
+		} else if (key_is(p, "targetPort")) {
+			if (get_u32(c, p->value, &v) < 0)
+				continue;
+			port->target_port = v;
+			if (v < 1 || v > 65535)
+				fail(c, p->value, "port must be between 1-65535 (got %u)", v);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!has_number)
+		required(c, n, "number");
+	if (!has_name)
+		required(c, n, "name");
+}
+
+static void parse_se_ports(struct ctx *c, const struct ynode *n, struct service_entry *se)
+{
+	if (!expect_seq(c, n))
+		return;
+	max_items(c, n, 256);
+	se->ports = arena_alloc_array(c->ar, n->len ? n->len : 1, sizeof(*se->ports));
+	if (!se->ports) {
+		oom(c);
+		return;
+	}
+	se->num_ports = (int)n->len;
+	for (size_t i = 0; i < n->len; i++) {
+		size_t m = path_idx(c, i);
+
+		if (yaml_tree_is_null(n->items[i]))
+			fail(c, n->items[i], "service entry port may not be null");
+		else
+			parse_se_port(c, n->items[i], &se->ports[i]);
+		path_pop(c, m);
+	}
+	// Names are the list's map key (listType=map); numbers must be unique.
+	for (size_t i = 1; i < n->len; i++) {
+		const struct se_port *pi = &se->ports[i];
+
+		for (size_t j = 0; j < i; j++) {
+			const struct se_port *pj = &se->ports[j];
+			size_t m;
+
+			if (pi->name && pj->name && !strcmp(pi->name, pj->name)) {
+				m = path_idx(c, i);
+				path_field(c, "name");
+				fail(c, yaml_tree_map_get(n->items[i], "name"),
+				     "Duplicate value: service entry port name %s already defined",
+				     qv(c, pi->name));
+				path_pop(c, m);
+				break;
+			}
+		}
+		for (size_t j = 0; j < i; j++) {
+			const struct se_port *pj = &se->ports[j];
+			size_t m;
+
+			if (pi->number && pi->number == pj->number) {
+				m = path_idx(c, i);
+				path_field(c, "number");
+				fail(c, yaml_tree_map_get(n->items[i], "number"),
+				     "port number cannot be duplicated: service entry port %u "
+				     "already defined", pi->number);
+				path_pop(c, m);
+				break;
+			}
+		}
+	}
+}
+
+static void parse_endpoint(struct ctx *c, const struct ynode *n, struct se_endpoint *ep,
+			   const struct ynode **ports_node, const struct ynode **labels_node)
+{
+	const struct ypair *p;
+	bool has_network = false;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "address")) {
+			const char *a;
+
+			if (get_str(c, p->value, &ep->address) < 0)
+				continue;
+			a = ep->address;
+			if (strlen(a) > 256) {
+				fail(c, p->value, "may not be longer than 256");
+			} else if (!strncmp(a, "unix://", 7)) {
+				if (a[7] != '/' && a[7] != '@')
+					fail(c, p->value, "UDS must be an absolute path or abstract socket");
+				else if (a[strlen(a) - 1] == '/')
+					fail(c, p->value, "UDS may not be a dir");
+			}
+		} else if (key_is(p, "ports")) {
+			const struct ynode *pn = p->value;
+
+			*ports_node = pn;
+			if (!expect_map(c, pn))
+				continue;
+			ep->ports = arena_alloc_array(c->ar, pn->len ? pn->len : 1, sizeof(*ep->ports));
+			if (!ep->ports) {
+				oom(c);
+				continue;
+			}
+			ep->num_ports = (int)pn->len;
+			for (size_t i = 0; i < pn->len; i++) {
+				const struct ypair *pp = &pn->pairs[i];
+				size_t m = path_mapkey(c, pp->key);
+				uint32_t v;
+				char num[16];
+
+				if (map_key_str(c, pp->key) == 0 &&
+				    get_str(c, pp->key, &ep->ports[i].key) == 0 &&
+				    !dns1123_label_z(ep->ports[i].key))
+					fail(c, pp->key, "port name must be valid: %s",
+					     qv(c, ep->ports[i].key));
+				if (yaml_tree_is_null(pp->value)) {
+					fail(c, pp->value, "must not be null");
+				} else if (get_u32(c, pp->value, &v) == 0) {
+					if (v < 1 || v > 65535)
+						fail(c, pp->value, "port must be between 1-65535 (got %u)", v);
+					snprintf(num, sizeof(num), "%u", v);
+					if (!(ep->ports[i].value = arena_strdup(c->ar, num)))
+						oom(c);
+				}
+				path_pop(c, m);
+			}
+		} else if (key_is(p, "labels")) {
+			*labels_node = p->value;
+			get_str_map(c, p->value, &ep->labels, &ep->num_labels);
+		} else if (key_is(p, "network")) {
+			if (get_str(c, p->value, &ep->network) == 0)
+				has_network = true;
+		} else if (key_is(p, "locality")) {
+			get_str(c, p->value, &ep->locality);
+		} else if (key_is(p, "weight")) {
+			get_u32(c, p->value, &ep->weight);
+		} else if (key_is(p, "serviceAccount")) {
+			get_str(c, p->value, &ep->service_account);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!ep->address && !has_network && !yaml_tree_map_get(n, "address"))
+		fail(c, n, "Address is required");
+	if (ep->address && !strncmp(ep->address, "unix://", 7) && *ports_node)
+		fail(c, *ports_node, "UDS may not include ports");
+}
+
+static bool se_has_port(const struct service_entry *se, const char *name)
+{
+	for (int i = 0; i < se->num_ports; i++)
+		if (se->ports[i].name && !strcmp(se->ports[i].name, name))
+			return true;
+	return false;
+}
+
+// check_endpoints applies the resolution-dependent rules of
+// ValidateServiceEntry / validateWorkloadEntry to every endpoint.
+static void check_endpoints(struct ctx *c, const struct se_nodes *sn, struct service_entry *se,
+			    const struct ynode **ep_ports, const struct ynode **ep_labels)
+{
+	const struct ynode *eps = sn->endpoints;
+	size_t m0 = path_field(c, "endpoints");
+
+	for (int i = 0; i < se->num_endpoints; i++) {
+		const struct se_endpoint *ep = &se->endpoints[i];
+		const struct ynode *en = eps->items[i];
+		const struct ynode *an = yaml_tree_map_get(en, "address");
+		size_t m = path_idx(c, (size_t)i);
+		const char *a = ep->address ? ep->address : "";
+		bool unix_ep = !strncmp(a, "unix://", 7);
+
+		if (en->type != YN_MAP)
+			goto next;
+		if (an)
+			path_field(c, "address");
+		if (se->resolution == SE_RES_STATIC) {
+			if (!unix_ep && *a && !is_ip(a))
+				fail(c, an, "endpoint address %s is not a valid IP address", qv(c, a));
+			if (unix_ep && se->num_ports != 1)
+				fail(c, an, "exactly 1 service port required for unix endpoints");
+		} else if (se->resolution == SE_RES_DNS || se->resolution == SE_RES_DNS_ROUND_ROBIN) {
+			if (!is_ip(a) && validate_fqdn(c, a))
+				fail(c, an ? an : en, "endpoint address %s is not a valid FQDN or an IP address",
+				     qv(c, a));
+		}
+		path_pop(c, m);
+		m = path_idx(c, (size_t)i);
+		if (ep_labels[i]) {
+			size_t ml = path_field(c, "labels");
+
+			validate_labels(c, ep_labels[i], ep->labels, ep->num_labels);
+			path_pop(c, ml);
+		}
+		if (ep_ports[i] && ep_ports[i]->type == YN_MAP) {
+			size_t mp = path_field(c, "ports");
+
+			for (int j = 0; j < ep->num_ports; j++) {
+				size_t mk;
+
+				if (!ep->ports[j].key || se_has_port(se, ep->ports[j].key))
+					continue;
+				mk = path_mapkey(c, ep_ports[i]->pairs[j].key);
+				fail(c, ep_ports[i]->pairs[j].key,
+				     "endpoint port %s is not defined by the service entry",
+				     qv(c, ep->ports[j].key));
+				path_pop(c, mk);
+			}
+			path_pop(c, mp);
+		}
+next:
+		path_pop(c, m);
+	}
+	path_pop(c, m0);
+}
+
+static void parse_service_entry(struct ctx *c, const struct ynode *spec, struct service_entry *se)
+{
+	struct se_nodes sn = { .spec = spec };
+	const struct ynode **ep_ports = NULL, **ep_labels = NULL;
+	const struct ypair *p;
+	bool cidr = false;
+	int v;
+	size_t m;
+
+	if (!spec) {
+		fail(c, NULL, "spec: Required value");
+		return;
+	}
+	m = path_field(c, "spec");
+	if (!expect_map(c, spec))
+		goto out;
+	FOR_FIELDS(c, spec, p) {
+		if (key_is(p, "hosts")) {
+			sn.hosts = p->value;
+			if (get_str_list(c, p->value, &se->hosts, &se->num_hosts) < 0)
+				continue;
+			max_items(c, p->value, 256);
+			for (int i = 0; i < se->num_hosts; i++) {
+				size_t mi = path_idx(c, (size_t)i);
+				const char *e;
+
+				if (!strcmp(se->hosts[i], "*"))
+					fail(c, p->value->items[i], "hostname cannot be wildcard");
+				else if ((e = validate_wildcard_domain(c, se->hosts[i])))
+					fail(c, p->value->items[i], "%s", e);
+				path_pop(c, mi);
+			}
+		} else if (key_is(p, "addresses")) {
+			sn.addresses = p->value;
+			if (get_str_list(c, p->value, &se->addresses, &se->num_addresses) < 0)
+				continue;
+			max_items(c, p->value, 256);
+			for (int i = 0; i < se->num_addresses; i++) {
+				size_t mi = path_idx(c, (size_t)i);
+				const char *e;
+
+				if (strchr(se->addresses[i], '/'))
+					cidr = true;
+				if (strlen(se->addresses[i]) > 64)
+					fail(c, p->value->items[i], "may not be longer than 64");
+				else if ((e = validate_ip_subnet(c, se->addresses[i])))
+					fail(c, p->value->items[i], "%s", e);
+				path_pop(c, mi);
+			}
+		} else if (key_is(p, "ports")) {
+			sn.ports = p->value;
+			parse_se_ports(c, p->value, se);
+		} else if (key_is(p, "location")) {
+			if (get_enum(c, p->value, se_locations, &v) == 0)
+				se->location = (enum se_location)v;
+		} else if (key_is(p, "resolution")) {
+			sn.resolution = p->value;
+			if (get_enum(c, p->value, se_resolutions, &v) == 0)
+				se->resolution = (enum se_resolution)v;
+		} else if (key_is(p, "endpoints")) {
+			const struct ynode *en = p->value;
+
+			sn.endpoints = en;
+			if (!expect_seq(c, en))
+				continue;
+			max_items(c, en, 4096);
+			se->endpoints = arena_alloc_array(c->ar, en->len ? en->len : 1,
+							  sizeof(*se->endpoints));
+			ep_ports = arena_alloc_array(c->ar, en->len ? en->len : 1, sizeof(*ep_ports));
+			ep_labels = arena_alloc_array(c->ar, en->len ? en->len : 1, sizeof(*ep_labels));
+			if (!se->endpoints || !ep_ports || !ep_labels) {
+				oom(c);
+				continue;
+			}
+			se->num_endpoints = (int)en->len;
+			for (size_t i = 0; i < en->len; i++) {
+				size_t mi = path_idx(c, i);
+
+				if (yaml_tree_is_null(en->items[i]))
+					fail(c, en->items[i], "endpoint cannot be nil");
+				else
+					parse_endpoint(c, en->items[i], &se->endpoints[i],
+						       &ep_ports[i], &ep_labels[i]);
+				path_pop(c, mi);
+			}
+		} else if (key_is(p, "workloadSelector")) {
+			const struct ypair *q;
+
+			sn.selector = p->value;
+			if (!expect_map(c, p->value))
+				continue;
+			FOR_FIELDS(c, p->value, q) {
+				if (!key_is(q, "labels")) {
+					unknown_field(c, q);
+					continue;
+				}
+				sn.selector_labels = q->value;
+				if (get_str_map(c, q->value, &se->workload_selector,
+						&se->num_workload_selector) < 0)
+					continue;
+				max_items(c, q->value, 256);
+				for (int i = 0; i < se->num_workload_selector; i++) {
+					const struct kv *kv = &se->workload_selector[i];
+					size_t mi = path_mapkey(c, q->value->pairs[i].key);
+
+					if (!*kv->key)
+						fail(c, q->value->pairs[i].key, "empty key is not supported "
+						     "in selector: %s=%s", kv->key, qv(c, kv->value));
+					if (strchr(kv->key, '*') || strchr(kv->value, '*'))
+						fail(c, q->value->pairs[i].value, "wildcard is not supported "
+						     "in selector: %s", qv(c, kv->value));
+					path_pop(c, mi);
+				}
+			}
+		} else if (key_is(p, "exportTo")) {
+			sn.export_to = p->value;
+			if (get_str_list(c, p->value, &se->export_to, &se->num_export_to) == 0)
+				check_export_to(c, p->value, se->export_to, se->num_export_to, true);
+		} else if (key_is(p, "subjectAltNames")) {
+			get_str_list(c, p->value, &se->subject_alt_names, &se->num_subject_alt_names);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (c->errors)
+		goto out;	// the rules below assume well-typed fields
+
+	// Checks that span fields (CRD x-kubernetes-validations and the webhook).
+	if (se->num_hosts == 0)
+		required(c, sn.hosts ? sn.hosts : spec, "hosts");
+	if (sn.selector && sn.endpoints)
+		fail(c, key_of(spec, sn.endpoints), "only one of WorkloadSelector or Endpoints can be set");
+	if (cidr && se->resolution != SE_RES_NONE && se->resolution != SE_RES_STATIC) {
+		size_t ma = path_field(c, "addresses");
+
+		fail(c, key_of(spec, sn.addresses),
+		     "CIDR addresses are allowed only for NONE/STATIC resolution types");
+		path_pop(c, ma);
+	}
+	if (se->resolution == SE_RES_NONE && sn.endpoints) {
+		size_t me = path_field(c, "endpoints");
+
+		fail(c, key_of(spec, sn.endpoints), "NONE mode cannot set endpoints");
+		path_pop(c, me);
+	}
+	if (se->resolution == SE_RES_DNS_ROUND_ROBIN && se->num_endpoints > 1) {
+		size_t me = path_field(c, "endpoints");
+
+		fail(c, key_of(spec, sn.endpoints), "DNS_ROUND_ROBIN mode cannot have multiple endpoints");
+		path_pop(c, me);
+	}
+	if ((se->resolution == SE_RES_DNS || se->resolution == SE_RES_DNS_ROUND_ROBIN) &&
+	    se->num_endpoints == 0) {
+		for (int i = 0; i < se->num_hosts; i++) {
+			size_t mh = path_field(c, "hosts");
+
+			path_idx(c, (size_t)i);
+			if (validate_fqdn(c, se->hosts[i]))
+				fail(c, sn.hosts->items[i], "hosts must be FQDN if no endpoints are "
+				     "provided for resolution mode %s", se_resolutions[se->resolution]);
+			path_pop(c, mh);
+		}
+	}
+	if (se->resolution != SE_RES_NONE && sn.endpoints)
+		check_endpoints(c, &sn, se, ep_ports, ep_labels);
+	if (se->resolution != SE_RES_NONE && se->num_hosts > 1) {
+		// Plain TCP cannot tell hosts apart; only NONE ignores hosts.
+		for (int i = 0; i < se->num_ports; i++) {
+			const struct proto_desc *pd = parse_protocol(se->ports[i].protocol);
+
+			if (!pd || (!pd->http && !pd->tls)) {
+				size_t mp = path_field(c, "ports");
+
+				path_idx(c, (size_t)i);
+				fail(c, sn.ports->items[i], "multiple hosts provided with non-HTTP, "
+				     "non-TLS ports");
+				path_pop(c, mp);
+				break;
+			}
+		}
+	}
+out:
+	path_pop(c, m);
+}
+
+// ---- VirtualService ----
+
+struct vs_info {
+	bool delegate;		// no hosts: a delegate VirtualService
+	bool to_gateway;	// bound to gateways other than "mesh"
+	const struct ynode *jwt_key;	// first JWT-claim header key seen
+};
+
+static void parse_string_match(struct ctx *c, const struct ynode *n, struct string_match *sm)
+{
+	const struct ypair *p;
+	int set = 0;
+
+	sm->kind = SM_NONE;
+	sm->value = NULL;
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		enum string_match_kind k;
+
+		if (key_is(p, "exact"))
+			k = SM_EXACT;
+		else if (key_is(p, "prefix"))
+			k = SM_PREFIX;
+		else if (key_is(p, "regex"))
+			k = SM_REGEX;
+		else {
+			unknown_field(c, p);
+			continue;
+		}
+		if (++set > 1) {
+			fail(c, p->key, "only one of exact, prefix or regex may be set");
+			continue;
+		}
+		if (get_str(c, p->value, &sm->value) == 0)
+			sm->kind = k;
+	}
+}
+
+// check_string_match is validateStringMatch (prefix must not be empty unless
+// allow_empty_prefix, as for uri) plus the regex check.
+static void check_string_match(struct ctx *c, const struct ynode *n, const struct string_match *sm,
+			       const char *where, bool allow_empty_prefix)
+{
+	const char *field = sm->kind == SM_PREFIX ? "prefix" : "regex", *e;
+	const struct ynode *at = n && n->type == YN_MAP ? yaml_tree_map_get(n, field) : NULL;
+	size_t m = at ? path_field(c, field) : c->plen;
+
+	if (!at)
+		at = n;
+	if (sm->kind == SM_PREFIX && !allow_empty_prefix && !*sm->value)
+		fail(c, at, "\"%s\": prefix string match should not be empty", where);
+	if (sm->kind == SM_REGEX && (e = check_regex(c, sm->value, where)))
+		fail(c, at, "%s", e);
+	path_pop(c, m);
+}
+
+// parse_named_matches reads headers / withoutHeaders / queryParams.
+static int parse_named_matches(struct ctx *c, const struct ynode *n, const char *where,
+			       bool header, bool without, struct vs_info *vi,
+			       struct named_match **out, int *num)
+{
+	struct named_match *arr;
+
+	if (!expect_map(c, n))
+		return -1;
+	arr = arena_alloc_array(c->ar, n->len ? n->len : 1, sizeof(*arr));
+	if (!arr) {
+		oom(c);
+		return -1;
+	}
+	for (size_t i = 0; i < n->len; i++) {
+		const struct ypair *p = &n->pairs[i];
+		size_t m = path_mapkey(c, p->key);
+		const char *name;
+
+		if (map_key_str(c, p->key) < 0 || get_str(c, p->key, &arr[i].name) < 0)
+			goto next;
+		name = arr[i].name;
+		if (header) {
+			if (!*name)
+				fail(c, p->key, "header name cannot be empty");
+			else if (is_jwt_claim_key(name)) {
+				if (!vi->jwt_key)
+					vi->jwt_key = p->key;
+			} else if (!header_token(name))
+				fail(c, p->key, "header name %s is not a valid header name", qv(c, name));
+			else
+				for (char *s = (char *)name; *s; s++)
+					*s = (char)tolower((unsigned char)*s);
+		}
+		if (yaml_tree_is_null(p->value)) {
+			fail(c, p->value, "%s match %s cannot be null", where, qv(c, name));
+			goto next;
+		}
+		parse_string_match(c, p->value, &arr[i].match);
+		// withoutHeaders: regex "*" is Istio's "present", not RE2.
+		if (!(without && arr[i].match.kind == SM_REGEX && !strcmp(arr[i].match.value, "*")))
+			check_string_match(c, p->value, &arr[i].match, where, false);
+next:
+		path_pop(c, m);
+	}
+	*out = arr;
+	*num = (int)n->len;
+	return 0;
+}
+
+static void parse_http_match(struct ctx *c, const struct ynode *n, struct http_match *hm,
+			     struct vs_info *vi)
+{
+	const struct ypair *p;
+	uint32_t v;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "name")) {
+			get_str(c, p->value, &hm->name);
+		} else if (key_is(p, "uri")) {
+			parse_string_match(c, p->value, &hm->uri);
+			// an empty uri prefix is allowed (Envoy's path prefix "")
+			check_string_match(c, p->value, &hm->uri, "uri", true);
+		} else if (key_is(p, "scheme")) {
+			parse_string_match(c, p->value, &hm->scheme);
+			check_string_match(c, p->value, &hm->scheme, "scheme", false);
+		} else if (key_is(p, "method")) {
+			parse_string_match(c, p->value, &hm->method);
+			check_string_match(c, p->value, &hm->method, "method", false);
+		} else if (key_is(p, "authority")) {
+			parse_string_match(c, p->value, &hm->authority);
+			check_string_match(c, p->value, &hm->authority, "authority", false);
+		} else if (key_is(p, "headers")) {
+			int nx = 0;
+
+			if (parse_named_matches(c, p->value, "headers", true, false, vi,
+						&hm->headers, &hm->num_headers) < 0)
+				continue;
+			hm->headers_exact = arena_alloc_array(c->ar, hm->num_headers ? hm->num_headers : 1,
+							      sizeof(*hm->headers_exact));
+			if (!hm->headers_exact) {
+				oom(c);
+				continue;
+			}
+			for (int i = 0; i < hm->num_headers; i++) {
+				if (hm->headers[i].match.kind != SM_EXACT)
+					continue;
+				hm->headers_exact[nx].key = hm->headers[i].name;
+				hm->headers_exact[nx].value = hm->headers[i].match.value;
+				nx++;
+			}
+			hm->num_headers_exact = nx;
+		} else if (key_is(p, "withoutHeaders")) {
+			parse_named_matches(c, p->value, "withoutHeaders", true, true, vi,
+					    &hm->without_headers, &hm->num_without_headers);
+		} else if (key_is(p, "queryParams")) {
+			parse_named_matches(c, p->value, "queryParams", false, false, vi,
+					    &hm->query_params, &hm->num_query_params);
+		} else if (key_is(p, "port")) {
+			if (get_u32(c, p->value, &v) < 0)
+				continue;
+			hm->port = v;
+			if (v)
+				port_ok(c, p->value, v);
+		} else if (key_is(p, "sourceLabels")) {
+			if (get_str_map(c, p->value, &hm->source_labels, &hm->num_source_labels) == 0)
+				validate_labels(c, p->value, hm->source_labels, hm->num_source_labels);
+		} else if (key_is(p, "gateways")) {
+			if (get_str_list(c, p->value, &hm->gateways, &hm->num_gateways) == 0)
+				check_gateway_names(c, p->value, hm->gateways, hm->num_gateways);
+		} else if (key_is(p, "ignoreUriCase")) {
+			get_bool(c, p->value, &hm->ignore_uri_case);
+		} else if (key_is(p, "sourceNamespace")) {
+			if (get_str(c, p->value, &hm->source_namespace) == 0 &&
+			    !dns1123_label_z(hm->source_namespace))
+				fail(c, p->value, "sourceNamespace match %s is invalid",
+				     qv(c, hm->source_namespace));
+		} else if (key_is(p, "statPrefix")) {
+			get_str(c, p->value, &hm->stat_prefix);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+}
+
+static void parse_port_selector(struct ctx *c, const struct ynode *n, uint32_t *port)
+{
+	const struct ypair *p;
+	bool has = false;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "number")) {
+			if (get_u32(c, p->value, port) == 0) {
+				has = true;
+				port_ok(c, p->value, *port);
+			}
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!has)
+		fail(c, n, "port number 0 must be in the range 1..65535");
+}
+
+// parse_destination reads and validates a Destination (validateDestination).
+static void parse_destination(struct ctx *c, const struct ynode *n, struct destination *d)
+{
+	const struct ypair *p;
+	const char *e;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "host")) {
+			if (get_str(c, p->value, &d->host) < 0)
+				continue;
+			if (!strcmp(d->host, "*"))
+				fail(c, p->value, "invalid destination host *");
+			else if ((e = validate_wildcard_domain(c, d->host)))
+				fail(c, p->value, "%s", e);
+		} else if (key_is(p, "subset")) {
+			if (get_str(c, p->value, &d->subset) < 0)
+				continue;
+			if (!*d->subset)
+				d->subset = NULL;	// unset, as protobuf reads ""
+			else if (!dns1123_label_z(d->subset))
+				fail(c, p->value, "subset name is invalid: %s", qv(c, d->subset));
+		} else if (key_is(p, "port")) {
+			parse_port_selector(c, p->value, &d->port);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!d->host && !yaml_tree_map_get(n, "host"))
+		required(c, n, "host");
+	else if (!d->host && yaml_tree_is_null(yaml_tree_map_get(n, "host")))
+		required(c, n, "host");
+}
+
+// parse_header_ops checks Headers{request,response}{set,add,remove}.
+// authority_out gets the request authority set (for the rewrite conflict).
+static void parse_header_ops(struct ctx *c, const struct ynode *n, const char **authority_out,
+			     const struct ynode **authority_node)
+{
+	const struct ypair *p, *q;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		bool request = key_is(p, "request");
+
+		if (!request && !key_is(p, "response")) {
+			unknown_field(c, p);
+			continue;
+		}
+		if (!expect_map(c, p->value))
+			continue;
+		FOR_FIELDS(c, p->value, q) {
+			bool set = key_is(q, "set"), add = key_is(q, "add");
+
+			if (set || add) {
+				struct kv *kv;
+				int num;
+
+				if (get_str_map(c, q->value, &kv, &num) < 0)
+					continue;
+				for (int i = 0; i < num; i++) {
+					const struct ypair *hp = &q->value->pairs[i];
+					size_t m = path_mapkey(c, hp->key);
+					const char *e;
+
+					if (!*kv[i].key) {
+						fail(c, hp->key, "header name cannot be empty");
+					} else if (request && authority_header(kv[i].key)) {
+						if (*authority_out)
+							fail(c, hp->key, "authority header cannot be set "
+							     "multiple times: have %s, attempting to set %s",
+							     qv(c, *authority_out), qv(c, kv[i].value));
+						*authority_out = kv[i].value;
+						*authority_node = hp->key;
+					} else if (!header_token(kv[i].key)) {
+						fail(c, hp->key, "header name %s is not a valid header name",
+						     qv(c, kv[i].key));
+					} else if (internal_header(kv[i].key)) {
+						fail(c, hp->key, "invalid header %s: header cannot have "
+						     "\":\" prefix or be the \"host\" header", qv(c, kv[i].key));
+					}
+					if ((e = header_value_error(kv[i].value)))
+						fail(c, hp->value, "%s", e);
+					path_pop(c, m);
+				}
+			} else if (key_is(q, "remove")) {
+				const char **names;
+				int num;
+
+				if (get_str_list(c, q->value, &names, &num) < 0)
+					continue;
+				for (int i = 0; i < num; i++) {
+					size_t m = path_idx(c, (size_t)i);
+
+					if (!*names[i])
+						fail(c, q->value->items[i], "header name cannot be empty");
+					else if (!header_token(names[i]))
+						fail(c, q->value->items[i], "header name %s is not a valid "
+						     "header name", qv(c, names[i]));
+					else if (internal_header(names[i]))
+						fail(c, q->value->items[i], "invalid header %s: header "
+						     "cannot have \":\" prefix or be the \"host\" header",
+						     qv(c, names[i]));
+					path_pop(c, m);
+				}
+			} else {
+				unknown_field(c, q);
+			}
+		}
+	}
+}
+
+static void parse_percent(struct ctx *c, const struct ynode *n, double *out, bool *has)
+{
+	const struct ypair *p;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "value")) {
+			if (get_double(c, p->value, out) == 0)
+				*has = true;
+		} else {
+			unknown_field(c, p);
+		}
+	}
+}
+
+static void parse_route_dests(struct ctx *c, const struct ynode *key, const struct ynode *n,
+			      bool http, struct http_route_dest **out, int *num, unsigned *features)
+{
+	struct http_route_dest *arr;
+	int64_t total = 0;
+
+	if (!expect_seq(c, n))
+		return;
+	arr = arena_alloc_array(c->ar, n->len ? n->len : 1, sizeof(*arr));
+	if (!arr) {
+		oom(c);
+		return;
+	}
+	for (size_t i = 0; i < n->len; i++) {
+		const struct ynode *it = n->items[i];
+		size_t m = path_idx(c, i);
+		const struct ypair *p;
+		bool has_dest = false;
+
+		if (yaml_tree_is_null(it)) {
+			fail(c, it, "weight may not be nil");
+			goto next;
+		}
+		if (!expect_map(c, it))
+			goto next;
+		FOR_FIELDS(c, it, p) {
+			if (key_is(p, "destination")) {
+				has_dest = true;
+				parse_destination(c, p->value, &arr[i].destination);
+			} else if (key_is(p, "weight")) {
+				if (get_i32(c, p->value, &arr[i].weight) < 0)
+					continue;
+				if (arr[i].weight < 0)
+					fail(c, p->value, "weight %d < 0", arr[i].weight);
+				else
+					total += arr[i].weight;
+			} else if (http && key_is(p, "headers")) {
+				const char *auth = NULL;
+				const struct ynode *an = NULL;
+
+				*features |= HR_F_HEADERS;
+				parse_header_ops(c, p->value, &auth, &an);
+			} else {
+				unknown_field(c, p);
+			}
+		}
+		if (!has_dest)
+			fail(c, it, "destination is required");
+next:
+		path_pop(c, m);
+	}
+	if (n->len > 1 && total == 0)
+		fail(c, key, "total destination weight = 0");
+	// Envoy sums weights into a uint32.
+	if (total > UINT32_MAX)
+		fail(c, key, "total destination weight %lld is larger than 4294967295", (long long)total);
+	*out = arr;
+	*num = (int)n->len;
+}
+
+static const char *const retry_on_policies[] = {
+	"5xx", "gateway-error", "reset", "reset-before-request", "connect-failure",
+	"retriable-4xx", "refused-stream", "retriable-status-codes", "retriable-headers",
+	"envoy-ratelimited", "http3-post-connect-failure",
+	"cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable",
+	NULL,
+};
+
+// http_status_text reports whether Go's http.StatusText(code) is non-empty.
+static bool http_status_known(long code)
+{
+	static const short known[] = {
+		100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226,
+		300, 301, 302, 303, 304, 305, 307, 308, 400, 401, 402, 403, 404, 405,
+		406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421,
+		422, 423, 424, 425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504,
+		505, 506, 507, 508, 510, 511,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		if (known[i] == code)
+			return true;
+	return false;
+}
+
+static void parse_retries(struct ctx *c, const struct ynode *n)
+{
+	const struct ypair *p;
+	int32_t attempts = 0;
+	const struct ynode *pertry = NULL, *retry_on = NULL, *remote = NULL;
+	int64_t ms;
+	int b;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "attempts")) {
+			if (get_i32(c, p->value, &attempts) == 0 && attempts < 0)
+				fail(c, p->value, "attempts cannot be negative");
+		} else if (key_is(p, "perTryTimeout")) {
+			pertry = p->value;
+			get_duration(c, p->value, true, &ms);
+		} else if (key_is(p, "retryOn")) {
+			const char *s = scalar_str(c, p->value), *q;
+
+			if (!s)
+				continue;
+			if (*s)
+				retry_on = p->value;
+			for (q = s; *s && q; q = strchr(q, ',') ? strchr(q, ',') + 1 : NULL) {
+				const char *e = strchr(q, ',');
+				size_t len = e ? (size_t)(e - q) : strlen(q);
+				char pol[64];
+				char *end;
+				long code;
+				bool ok = false;
+
+				clean(pol, sizeof(pol), q, len);
+				code = strtol(pol, &end, 10);
+				if (len && !*end && http_status_known(code))
+					ok = true;
+				for (int i = 0; !ok && retry_on_policies[i]; i++)
+					if (strlen(retry_on_policies[i]) == len &&
+					    !memcmp(retry_on_policies[i], q, len))
+						ok = true;
+				if (!ok)
+					fail(c, p->value, "%s is not a valid retryOn policy", qv(c, pol));
+			}
+		} else if (key_is(p, "retryRemoteLocalities")) {
+			remote = p->value;
+			get_bool(c, p->value, &b);
+		} else if (key_is(p, "retryIgnorePreviousHosts")) {
+			get_bool(c, p->value, &b);
+		} else if (key_is(p, "backoff")) {
+			get_duration(c, p->value, true, &ms);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (attempts == 0 && (pertry || retry_on || remote))
+		fail(c, n, "http retry policy configured when attempts are set to 0 (disabled)");
+}
+
+static const char *const grpc_statuses[] = {
+	"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+	"ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+	"ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+	"UNAUTHENTICATED", NULL,
+};
+
+static void check_http_status(struct ctx *c, const struct ynode *at, int64_t status)
+{
+	if (status < 200 || status > 600)
+		fail(c, at, "HTTP status %lld is not in range 200-599", (long long)status);
+}
+
+static void parse_fault(struct ctx *c, const struct ynode *n)
+{
+	const struct ypair *p, *q;
+	bool has_abort = false, has_delay = false;
+	double pct;
+	bool has_pct;
+	int64_t ms;
+	int32_t i32;
+	int idx;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "abort")) {
+			int kinds = 0;
+
+			has_abort = true;
+			if (!expect_map(c, p->value))
+				continue;
+			FOR_FIELDS(c, p->value, q) {
+				if (key_is(q, "percentage")) {
+					has_pct = false;
+					parse_percent(c, q->value, &pct, &has_pct);
+					if (has_pct)
+						check_percentage(c, q->value, pct);
+				} else if (key_is(q, "httpStatus")) {
+					kinds++;
+					if (get_i32(c, q->value, &i32) == 0)
+						check_http_status(c, q->value, i32);
+				} else if (key_is(q, "grpcStatus")) {
+					kinds++;
+					get_enum(c, q->value, grpc_statuses, &idx);
+				} else if (key_is(q, "http2Error")) {
+					kinds++;
+					if (scalar_str(c, q->value))
+						fail(c, q->value, "HTTP/2 abort fault injection not supported yet");
+				} else {
+					unknown_field(c, q);
+				}
+			}
+			if (kinds > 1)
+				fail(c, p->value, "only one of httpStatus, grpcStatus or http2Error may be set");
+		} else if (key_is(p, "delay")) {
+			int kinds = 0;
+
+			has_delay = true;
+			if (!expect_map(c, p->value))
+				continue;
+			FOR_FIELDS(c, p->value, q) {
+				if (key_is(q, "percentage")) {
+					has_pct = false;
+					parse_percent(c, q->value, &pct, &has_pct);
+					if (has_pct)
+						check_percentage(c, q->value, pct);
+				} else if (key_is(q, "percent")) {
+					if (get_i32(c, q->value, &i32) == 0 && (i32 < 0 || i32 > 100))
+						fail(c, q->value, "percentage %d is not in range 0..100", i32);
+				} else if (key_is(q, "fixedDelay")) {
+					kinds++;
+					get_duration(c, q->value, true, &ms);
+				} else if (key_is(q, "exponentialDelay")) {
+					kinds++;
+					if (get_duration(c, q->value, true, &ms) == 0)
+						fail(c, q->value, "exponentialDelay not supported yet");
+				} else {
+					unknown_field(c, q);
+				}
+			}
+			if (kinds > 1)
+				fail(c, p->value, "only one of fixedDelay or exponentialDelay may be set");
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!has_abort && !has_delay)
+		fail(c, n, "HTTP fault injection must have an abort and/or a delay");
+}
+
+static const char *const derive_ports[] = { "FROM_PROTOCOL_DEFAULT", "FROM_REQUEST_PORT", NULL };
+
+static void parse_redirect(struct ctx *c, const struct ynode *n)
+{
+	const struct ypair *p;
+	const char *s;
+	bool any = false, has_port = false, has_derive = false;
+	uint32_t v;
+	int idx;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "uri") || key_is(p, "authority")) {
+			if ((s = scalar_str(c, p->value)) && *s)
+				any = true;
+		} else if (key_is(p, "scheme")) {
+			if (!(s = scalar_str(c, p->value)))
+				continue;
+			if (*s)
+				any = true;
+			if (*s && strcmp(s, "http") && strcmp(s, "https"))
+				fail(c, p->value, "invalid redirect scheme, must be \"http\" or \"https\"");
+		} else if (key_is(p, "port")) {
+			has_port = true;
+			any = true;
+			if (get_u32(c, p->value, &v) == 0 && v > 0)
+				port_ok(c, p->value, v);
+		} else if (key_is(p, "derivePort")) {
+			has_derive = true;
+			any = true;
+			get_enum(c, p->value, derive_ports, &idx);
+		} else if (key_is(p, "redirectCode")) {
+			if (get_u32(c, p->value, &v) == 0 && v != 0 && (v < 300 || v > 399))
+				fail(c, p->value, "%u is not a valid redirect code, must be 3xx", v);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (has_port && has_derive)
+		fail(c, n, "only one of port or derivePort may be set");
+	if (!any)
+		fail(c, n, "redirect must specify URI, authority, scheme, or port");
+}
+
+static bool base64_ok(const char *s)
+{
+	size_t len = strlen(s), pad = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (ch == '=') {
+			pad++;
+			continue;
+		}
+		if (pad || !(alnum(ch) || ch == '+' || ch == '/' || ch == '-' || ch == '_'))
+			return false;
+	}
+	return pad <= 2;
+}
+
+static void parse_direct_response(struct ctx *c, const struct ynode *n)
+{
+	const struct ypair *p, *q;
+	bool has_status = false;
+	uint32_t status;
+	const char *s;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "status")) {
+			if (get_u32(c, p->value, &status) == 0) {
+				has_status = true;
+				check_http_status(c, p->value, status);
+			}
+		} else if (key_is(p, "body")) {
+			int kinds = 0;
+
+			if (!expect_map(c, p->value))
+				continue;
+			FOR_FIELDS(c, p->value, q) {
+				bool bytes = key_is(q, "bytes");
+
+				if (!bytes && !key_is(q, "string")) {
+					unknown_field(c, q);
+					continue;
+				}
+				if (++kinds > 1)
+					fail(c, q->key, "only one of string or bytes may be set");
+				if (!(s = scalar_str(c, q->value)))
+					continue;
+				if (bytes && !base64_ok(s))
+					fail(c, q->value, "not valid base64");
+				if ((bytes ? strlen(s) / 4 * 3 : strlen(s)) > 1024 * 1024)
+					fail(c, q->value, "large direct_responses may impact control plane "
+					     "performance, must be less than 1MB");
+			}
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!has_status)
+		required(c, n, "status");
+}
+
+static void parse_rewrite(struct ctx *c, const struct ynode *n, const char **authority,
+			  const struct ynode **authority_node)
+{
+	const struct ypair *p, *q;
+	bool uri = false, regex = false;
+	const char *s, *e;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "uri")) {
+			if ((s = scalar_str(c, p->value)) && *s)
+				uri = true;
+		} else if (key_is(p, "authority")) {
+			if ((s = scalar_str(c, p->value)) && *s) {
+				*authority = s;
+				*authority_node = p->value;
+			}
+		} else if (key_is(p, "uriRegexRewrite")) {
+			const char *match = NULL, *rewrite = NULL;
+			const struct ynode *mn = NULL;
+
+			regex = true;
+			if (!expect_map(c, p->value))
+				continue;
+			FOR_FIELDS(c, p->value, q) {
+				if (key_is(q, "match")) {
+					match = scalar_str(c, q->value);
+					mn = q->value;
+				} else if (key_is(q, "rewrite")) {
+					rewrite = scalar_str(c, q->value);
+				} else {
+					unknown_field(c, q);
+				}
+			}
+			if (!match || !*match || !rewrite || !*rewrite)
+				fail(c, p->value, "UriRegexRewrite requires both Rewrite and Match "
+				     "fields to be specified");
+			else if ((e = check_regex(c, match, "HTTPRewrite.UriRegexRewrite.Match")))
+				fail(c, mn, "%s", e);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (uri && regex)
+		fail(c, n, "rewrite may only contain one of URI or UriRegexRewrite");
+	else if (!uri && !regex && !**authority)
+		fail(c, n, "rewrite must specify at least one of URI, UriRegexRewrite, or authority");
+}
+
+static const char *const cors_methods[] = {
+	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE", "*", NULL,
+};
+
+static const char *const unmatched_preflights[] = { "UNSPECIFIED", "FORWARD", "IGNORE", NULL };
+
+static void parse_cors(struct ctx *c, const struct ynode *n)
+{
+	const struct ypair *p;
+	const char **list;
+	int num, idx, b;
+	int64_t ms;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "allowOrigin")) {
+			get_str_list(c, p->value, &list, &num);
+		} else if (key_is(p, "allowOrigins")) {
+			if (!expect_seq(c, p->value))
+				continue;
+			for (size_t i = 0; i < p->value->len; i++) {
+				const struct ynode *it = p->value->items[i];
+				size_t m = path_idx(c, i);
+				struct string_match sm;
+
+				if (yaml_tree_is_null(it)) {
+					fail(c, it, "must not be null");
+				} else {
+					parse_string_match(c, it, &sm);
+					if (sm.kind == SM_NONE || !*sm.value)
+						fail(c, it, "'' is not a valid match type for CORS allow origins");
+					else
+						check_string_match(c, it, &sm, "corsPolicy.allowOrigins", false);
+				}
+				path_pop(c, m);
+			}
+		} else if (key_is(p, "allowMethods")) {
+			if (!expect_seq(c, p->value))
+				continue;
+			for (size_t i = 0; i < p->value->len; i++) {
+				size_t m = path_idx(c, i);
+
+				get_enum(c, p->value->items[i], cors_methods, &idx);
+				path_pop(c, m);
+			}
+		} else if (key_is(p, "allowHeaders") || key_is(p, "exposeHeaders")) {
+			if (get_str_list(c, p->value, &list, &num) < 0)
+				continue;
+			for (int i = 0; i < num; i++) {
+				size_t m = path_idx(c, (size_t)i);
+
+				if (strcmp(list[i], "*") && !header_token(list[i]))
+					fail(c, p->value->items[i], "header name %s is not a valid header name",
+					     qv(c, list[i]));
+				path_pop(c, m);
+			}
+		} else if (key_is(p, "maxAge")) {
+			if (get_duration(c, p->value, true, &ms) == 0 && ms % 1000)
+				fail(c, p->value, "max_age duration is accurate only to seconds precision");
+		} else if (key_is(p, "allowCredentials")) {
+			get_bool(c, p->value, &b);
+		} else if (key_is(p, "unmatchedPreflights")) {
+			get_enum(c, p->value, unmatched_preflights, &idx);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+}
+
+static void parse_mirrors(struct ctx *c, const struct ynode *n)
+{
+	if (!expect_seq(c, n))
+		return;
+	for (size_t i = 0; i < n->len; i++) {
+		const struct ynode *it = n->items[i];
+		size_t m = path_idx(c, i);
+		const struct ypair *p;
+		bool has_dest = false;
+
+		if (yaml_tree_is_null(it)) {
+			fail(c, it, "mirror cannot be null");
+			goto next;
+		}
+		if (!expect_map(c, it))
+			goto next;
+		FOR_FIELDS(c, it, p) {
+			if (key_is(p, "destination")) {
+				struct destination d = { 0 };
+
+				has_dest = true;
+				parse_destination(c, p->value, &d);
+			} else if (key_is(p, "percentage")) {
+				double v;
+				bool has = false;
+
+				parse_percent(c, p->value, &v, &has);
+				if (has && v > 100)
+					fail(c, p->value, "mirror percentage must have a max value of 100 "
+					     "(it has %f)", v);
+				if (has && v < 0)
+					fail(c, p->value, "mirror percentage must have a min value of 0 "
+					     "(it has %f)", v);
+			} else {
+				unknown_field(c, p);
+			}
+		}
+		if (!has_dest)
+			fail(c, it, "destination is required for mirrors");
+next:
+		path_pop(c, m);
+	}
+}
+
+static void parse_delegate(struct ctx *c, const struct ynode *n, struct http_route *r)
+{
+	const struct ypair *p;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "name"))
+			get_str(c, p->value, &r->delegate_name);
+		else if (key_is(p, "namespace"))
+			get_str(c, p->value, &r->delegate_namespace);
+		else
+			unknown_field(c, p);
+	}
+}
+
+static void parse_http_route(struct ctx *c, const struct ynode *n, struct http_route *r,
+			     struct vs_info *vi)
+{
+	const struct ypair *p;
+	const struct ynode *redirect = NULL, *direct = NULL, *fault = NULL, *rewrite = NULL;
+	const struct ynode *delegate = NULL, *route = NULL, *mirror = NULL, *mirrors = NULL;
+	const char *rw_authority = "", *hdr_authority = NULL;
+	const struct ynode *rw_auth_node = NULL, *hdr_auth_node = NULL;
+	uint32_t v;
+
+	r->timeout_ms = -1;
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "name")) {
+			get_str(c, p->value, &r->name);
+		} else if (key_is(p, "match")) {
+			const struct ynode *ms = p->value;
+
+			if (!expect_seq(c, ms))
+				continue;
+			r->match = arena_alloc_array(c->ar, ms->len ? ms->len : 1, sizeof(*r->match));
+			if (!r->match) {
+				oom(c);
+				continue;
+			}
+			r->num_match = (int)ms->len;
+			for (size_t i = 0; i < ms->len; i++) {
+				size_t m = path_idx(c, i);
+
+				if (yaml_tree_is_null(ms->items[i]))
+					fail(c, ms->items[i], "match may not be null");
+				else
+					parse_http_match(c, ms->items[i], &r->match[i], vi);
+				path_pop(c, m);
+			}
+		} else if (key_is(p, "route")) {
+			route = p->value;
+			parse_route_dests(c, p->key, p->value, true, &r->route, &r->num_route, &r->features);
+		} else if (key_is(p, "redirect")) {
+			redirect = p->value;
+			r->features |= HR_F_REDIRECT;
+			parse_redirect(c, p->value);
+		} else if (key_is(p, "directResponse")) {
+			direct = p->value;
+			r->features |= HR_F_DIRECT_RESPONSE;
+			parse_direct_response(c, p->value);
+		} else if (key_is(p, "delegate")) {
+			delegate = p->value;
+			r->features |= HR_F_DELEGATE;
+			parse_delegate(c, p->value, r);
+		} else if (key_is(p, "rewrite")) {
+			rewrite = p->value;
+			r->features |= HR_F_REWRITE;
+			parse_rewrite(c, p->value, &rw_authority, &rw_auth_node);
+		} else if (key_is(p, "timeout")) {
+			get_duration(c, p->value, true, &r->timeout_ms);
+		} else if (key_is(p, "retries")) {
+			r->features |= HR_F_RETRIES;
+			parse_retries(c, p->value);
+		} else if (key_is(p, "fault")) {
+			fault = p->value;
+			r->features |= HR_F_FAULT;
+			parse_fault(c, p->value);
+		} else if (key_is(p, "mirror")) {
+			struct destination d = { 0 };
+
+			mirror = p->value;
+			r->features |= HR_F_MIRROR;
+			parse_destination(c, p->value, &d);
+		} else if (key_is(p, "mirrors")) {
+			mirrors = p->value;
+			r->features |= HR_F_MIRROR;
+			parse_mirrors(c, p->value);
+		} else if (key_is(p, "mirrorPercent") || key_is(p, "mirror_percent")) {
+			r->features |= HR_F_MIRROR;
+			if (get_u32(c, p->value, &v) == 0 && v > 100)
+				fail(c, p->value, "mirror_percent must have a max value of 100 (it has %u)", v);
+		} else if (key_is(p, "mirrorPercentage")) {
+			double d;
+			bool has = false;
+
+			r->features |= HR_F_MIRROR;
+			parse_percent(c, p->value, &d, &has);
+			if (has && d > 100)
+				fail(c, p->value, "mirror_percentage must have a max value of 100 (it has %f)", d);
+			if (has && d < 0)
+				fail(c, p->value, "mirror_percentage must have a min value of 0 (it has %f)", d);
+		} else if (key_is(p, "corsPolicy")) {
+			r->features |= HR_F_CORS;
+			parse_cors(c, p->value);
+		} else if (key_is(p, "headers")) {
+			r->features |= HR_F_HEADERS;
+			parse_header_ops(c, p->value, &hdr_authority, &hdr_auth_node);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+
+	// validateHTTPRouteConflict, by route type.
+	if (!vi->delegate && delegate) {
+		// a root route: only delegate (and match) may route
+		if (redirect)
+			fail(c, key_of(n, redirect), "root HTTP route%s%s must not specify redirect",
+			     r->name ? " " : "", r->name ? r->name : "");
+		if (route)
+			fail(c, key_of(n, route), "root HTTP route%s%s must not specify route",
+			     r->name ? " " : "", r->name ? r->name : "");
+		return;
+	}
+	if (vi->delegate && delegate)
+		fail(c, key_of(n, delegate), "delegate HTTP route cannot contain delegate");
+	if (redirect) {
+		if (route)
+			fail(c, key_of(n, route), "HTTP route cannot contain both route and redirect");
+		if (fault)
+			fail(c, key_of(n, fault), "HTTP route cannot contain both fault and redirect");
+		if (rewrite)
+			fail(c, key_of(n, rewrite), "HTTP route rule cannot contain both rewrite and redirect");
+		if (direct)
+			fail(c, key_of(n, direct), "HTTP route rule cannot contain both direct_response and redirect");
+	} else if (direct) {
+		if (route)
+			fail(c, key_of(n, route), "HTTP route cannot contain both route and direct_response");
+		if (fault)
+			fail(c, key_of(n, fault), "HTTP route cannot contain both fault and direct_response");
+		if (rewrite)
+			fail(c, key_of(n, rewrite), "HTTP route rule cannot contain both rewrite and direct_response");
+	} else if (r->num_route == 0) {
+		fail(c, route ? key_of(n, route) : n, "HTTP route, redirect or direct_response is required");
+	}
+	if (mirror && mirrors)
+		fail(c, key_of(n, mirrors), "HTTP route cannot contain both mirror and mirrors");
+	if (*rw_authority && hdr_authority)
+		fail(c, hdr_auth_node, "authority header cannot be set multiple times: have %s, "
+		     "attempting to set %s", qv(c, rw_authority), qv(c, hdr_authority));
+	(void)rw_auth_node;
+}
+
+// parse_l4_routes checks tcp: (tls == false) or tls: routes.
+static void parse_l4_routes(struct ctx *c, const struct ynode *n, bool tls,
+			    const struct virtual_service *vs, struct vs_info *vi)
+{
+	if (!expect_seq(c, n))
+		return;
+	for (size_t i = 0; i < n->len; i++) {
+		const struct ynode *it = n->items[i];
+		size_t m = path_idx(c, i);
+		const struct ypair *p, *q;
+		int num_match = 0, num_route = 0;
+		unsigned features = 0;
+
+		if (yaml_tree_is_null(it)) {
+			fail(c, it, "%s route may not be null", tls ? "tls" : "tcp");
+			goto next;
+		}
+		if (!expect_map(c, it))
+			goto next;
+		FOR_FIELDS(c, it, p) {
+			if (key_is(p, "route")) {
+				struct http_route_dest *rd;
+
+				parse_route_dests(c, p->key, p->value, false, &rd, &num_route, &features);
+			} else if (key_is(p, "match")) {
+				if (!expect_seq(c, p->value))
+					continue;
+				num_match = (int)p->value->len;
+				for (size_t j = 0; j < p->value->len; j++) {
+					const struct ynode *mn = p->value->items[j];
+					size_t mj = path_idx(c, j);
+					bool has_sni = false;
+
+					if (yaml_tree_is_null(mn)) {
+						fail(c, mn, tls ? "TLS match may not be null" : "tcp match may not be nil");
+						goto next_match;
+					}
+					if (!expect_map(c, mn))
+						goto next_match;
+					FOR_FIELDS(c, mn, q) {
+						const char **list;
+						struct kv *kv;
+						int num;
+						uint32_t v;
+						const char *s, *e;
+
+						if (tls && key_is(q, "sniHosts")) {
+							if (get_str_list(c, q->value, &list, &num) < 0)
+								continue;
+							has_sni = num > 0;
+							for (int k = 0; k < num; k++) {
+								size_t mk = path_idx(c, (size_t)k);
+								bool sub = false;
+
+								if ((e = validate_wildcard_domain(c, list[k]))) {
+									if (!is_ip(list[k]))
+										fail(c, q->value->items[k], "%s", e);
+									path_pop(c, mk);
+									continue;
+								}
+								for (int h = 0; h < vs->num_hosts && !sub; h++)
+									sub = vs->hosts[h] &&
+									      name_subset_of(list[k], vs->hosts[h]);
+								if (!sub)
+									fail(c, q->value->items[k], "SNI host %s is not a "
+									     "compatible subset of any of the virtual "
+									     "service hosts", qv(c, list[k]));
+								path_pop(c, mk);
+							}
+						} else if (key_is(q, "destinationSubnets")) {
+							if (get_str_list(c, q->value, &list, &num) < 0)
+								continue;
+							for (int k = 0; k < num; k++) {
+								size_t mk = path_idx(c, (size_t)k);
+
+								if ((e = validate_ip_subnet(c, list[k])))
+									fail(c, q->value->items[k], "%s", e);
+								path_pop(c, mk);
+							}
+						} else if (key_is(q, "port")) {
+							if (get_u32(c, q->value, &v) == 0 && v)
+								port_ok(c, q->value, v);
+						} else if (key_is(q, "sourceLabels")) {
+							if (get_str_map(c, q->value, &kv, &num) == 0)
+								validate_labels(c, q->value, kv, num);
+						} else if (key_is(q, "gateways")) {
+							if (get_str_list(c, q->value, &list, &num) == 0)
+								check_gateway_names(c, q->value, list, num);
+						} else if (key_is(q, "sourceNamespace")) {
+							if ((s = scalar_str(c, q->value)) && *s && !dns1123_label_z(s))
+								fail(c, q->value, "sourceNamespace match %s is invalid",
+								     qv(c, s));
+						} else if (!tls && key_is(q, "sourceSubnet")) {
+							if ((s = scalar_str(c, q->value)) && *s &&
+							    (e = validate_ip_subnet(c, s)))
+								fail(c, q->value, "%s", e);
+						} else {
+							unknown_field(c, q);
+						}
+					}
+					if (tls && !has_sni)
+						fail(c, mn, "TLS match must have at least one SNI host");
+next_match:
+					path_pop(c, mj);
+				}
+			} else {
+				unknown_field(c, p);
+			}
+		}
+		if (tls && num_match == 0)
+			fail(c, it, "TLS route must have at least one match condition");
+		if (num_route == 0)
+			fail(c, it, "%s route is required", tls ? "TLS" : "TCP");
+next:
+		path_pop(c, m);
+	}
+	(void)vi;
+}
+
+static void parse_virtual_service(struct ctx *c, const struct ynode *spec, struct virtual_service *vs)
+{
+	struct vs_info vi = { 0 };
+	const struct ynode *hosts = NULL, *gateways = NULL, *http = NULL, *tcp = NULL, *tls = NULL;
+	const struct ypair *p;
+	size_t m;
+
+	if (!spec) {
+		fail(c, NULL, "spec: Required value");
+		return;
+	}
+	m = path_field(c, "spec");
+	if (!expect_map(c, spec))
+		goto out;
+	// hosts and gateways decide how routes are checked: read them first.
+	FOR_FIELDS(c, spec, p) {
+		if (key_is(p, "hosts")) {
+			hosts = p->value;
+			get_str_list(c, p->value, &vs->hosts, &vs->num_hosts);
+		} else if (key_is(p, "gateways")) {
+			gateways = p->value;
+			if (get_str_list(c, p->value, &vs->gateways, &vs->num_gateways) == 0)
+				check_gateway_names(c, p->value, vs->gateways, vs->num_gateways);
+		}
+	}
+	vi.delegate = vs->num_hosts == 0;
+	vi.to_gateway = vs->num_gateways > 0;
+	for (int i = 0; i < vs->num_gateways; i++)
+		if (vs->gateways[i] && !strcmp(vs->gateways[i], "mesh"))
+			vi.to_gateway = false;
+	FOR_FIELDS(c, spec, p) {
+		if (key_is(p, "hosts") || key_is(p, "gateways")) {
+			continue;
+		} else if (key_is(p, "http")) {
+			const struct ynode *hn = p->value;
+
+			http = hn;
+			if (!expect_seq(c, hn))
+				continue;
+			vs->http = arena_alloc_array(c->ar, hn->len ? hn->len : 1, sizeof(*vs->http));
+			if (!vs->http) {
+				oom(c);
+				continue;
+			}
+			vs->num_http = (int)hn->len;
+			for (size_t i = 0; i < hn->len; i++) {
+				size_t mi = path_idx(c, i);
+
+				vs->http[i].timeout_ms = -1;
+				if (yaml_tree_is_null(hn->items[i]))
+					fail(c, hn->items[i], "http route may not be null");
+				else
+					parse_http_route(c, hn->items[i], &vs->http[i], &vi);
+				path_pop(c, mi);
+			}
+		} else if (key_is(p, "tcp")) {
+			tcp = p->value;
+			if (tcp->type == YN_SEQ)
+				vs->num_tcp = (int)tcp->len;
+			parse_l4_routes(c, p->value, false, vs, &vi);
+		} else if (key_is(p, "tls")) {
+			tls = p->value;
+			if (tls->type == YN_SEQ)
+				vs->num_tls = (int)tls->len;
+			parse_l4_routes(c, p->value, true, vs, &vi);
+		} else if (key_is(p, "exportTo")) {
+			if (get_str_list(c, p->value, &vs->export_to, &vs->num_export_to) == 0)
+				check_export_to(c, p->value, vs->export_to, vs->num_export_to, false);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+
+	if (vi.delegate) {
+		if (vs->num_gateways) {
+			size_t mg = path_field(c, "gateways");
+
+			fail(c, key_of(spec, gateways), "delegate virtual service must have no gateways specified");
+			path_pop(c, mg);
+		}
+		if (vs->num_tls)
+			fail(c, key_of(spec, tls), "delegate virtual service must have no tls route specified");
+		if (vs->num_tcp)
+			fail(c, key_of(spec, tcp), "delegate virtual service must have no tcp route specified");
+	}
+	if (vi.jwt_key && !vi.to_gateway)
+		fail(c, vi.jwt_key, "JWT claim based routing (key: %s) is only supported for gateway, "
+		     "found no gateways", qv(c, vi.jwt_key->str));
+	if (hosts && hosts->type == YN_SEQ) {
+		bool all_valid = true;
+		size_t mh = path_field(c, "hosts");
+
+		for (int i = 0; i < vs->num_hosts; i++) {
+			const char *h = vs->hosts[i], *e;
+			size_t mi;
+
+			if (!h) {
+				all_valid = false;
+				continue;
+			}
+			mi = path_idx(c, (size_t)i);
+			if ((e = validate_wildcard_domain(c, h))) {
+				if (!is_ip(h)) {
+					fail(c, hosts->items[i], "%s", e);
+					all_valid = false;
+				}
+			} else if (!vi.to_gateway && !strcmp(h, "*")) {
+				fail(c, hosts->items[i], "wildcard host * is not allowed for virtual "
+				     "services bound to the mesh gateway");
+				all_valid = false;
+			}
+			path_pop(c, mi);
+		}
+		for (int i = 0; all_valid && i < vs->num_hosts; i++) {
+			for (int j = i + 1; j < vs->num_hosts; j++) {
+				size_t mi;
+
+				if (!name_matches(vs->hosts[i], vs->hosts[j]))
+					continue;
+				mi = path_idx(c, (size_t)j);
+				fail(c, hosts->items[j], "duplicate hosts in virtual service: %s & %s",
+				     qv(c, vs->hosts[i]), qv(c, vs->hosts[j]));
+				path_pop(c, mi);
+			}
+		}
+		path_pop(c, mh);
+	}
+	if (vs->num_http == 0 && vs->num_tcp == 0 && vs->num_tls == 0)
+		fail(c, spec, "http, tcp or tls must be provided in virtual service");
+	(void)http;
+out:
+	path_pop(c, m);
+}
+
+// ---- documents ----
+
+enum kind_id {
+	K_SERVICE_ENTRY = 0,
+	K_VIRTUAL_SERVICE,
+	K_IGNORED,
+};
+
+// V_* are the API versions a kind is served in.
+enum {
+	V_V1 = 1 << 0,
+	V_V1BETA1 = 1 << 1,
+	V_V1ALPHA3 = 1 << 2,
+	V_V1ALPHA1 = 1 << 3,
+};
+
+struct kind_desc {
+	const char *group;
+	const char *kind;
+	unsigned versions;
+	enum kind_id id;
+};
+
+static const struct kind_desc kinds[] = {
+	{ "networking.istio.io", "ServiceEntry", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_SERVICE_ENTRY },
+	{ "networking.istio.io", "VirtualService", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_VIRTUAL_SERVICE },
+	{ "networking.istio.io", "DestinationRule", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
+	{ "networking.istio.io", "Gateway", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
+	{ "networking.istio.io", "Sidecar", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
+	{ "networking.istio.io", "WorkloadEntry", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
+	{ "networking.istio.io", "WorkloadGroup", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
+	{ "networking.istio.io", "EnvoyFilter", V_V1ALPHA3, K_IGNORED },
+	{ "networking.istio.io", "ProxyConfig", V_V1BETA1, K_IGNORED },
+	{ "security.istio.io", "AuthorizationPolicy", V_V1 | V_V1BETA1, K_IGNORED },
+	{ "security.istio.io", "PeerAuthentication", V_V1 | V_V1BETA1, K_IGNORED },
+	{ "security.istio.io", "RequestAuthentication", V_V1 | V_V1BETA1, K_IGNORED },
+	{ "telemetry.istio.io", "Telemetry", V_V1 | V_V1ALPHA1, K_IGNORED },
+};
+
+static unsigned version_bit(const char *v)
+{
+	if (!strcmp(v, "v1"))
+		return V_V1;
+	if (!strcmp(v, "v1beta1"))
+		return V_V1BETA1;
+	if (!strcmp(v, "v1alpha3"))
+		return V_V1ALPHA3;
+	if (!strcmp(v, "v1alpha1"))
+		return V_V1ALPHA1;
+	return 0;
+}
+
+// ObjectMeta fields Kubernetes may put in what it writes out
+// (kubectl get -o yaml); we read name/namespace and check the rest's shape.
+static const char *const meta_opaque[] = {
+	"uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "selfLink",
+	"generateName", "generation", "deletionGracePeriodSeconds", "managedFields",
+	"ownerReferences", "finalizers", NULL,
+};
+
+static void parse_metadata(struct ctx *c, const struct ynode *md, struct istio_meta *meta)
+{
+	const struct ypair *p;
+	size_t m;
+	struct kv *kv;
+	int num;
+
+	if (yaml_tree_is_null(md)) {
+		fail(c, NULL, "metadata.name: Required value");
+		return;
+	}
+	m = path_field(c, "metadata");
+	if (!expect_map(c, md))
+		goto out;
+	FOR_FIELDS(c, md, p) {
+		bool opaque = false;
+
+		if (key_is(p, "name")) {
+			if (get_str(c, p->value, &meta->name) < 0)
+				continue;
+			if (!k8s_subdomain(meta->name, strlen(meta->name)))
+				fail(c, p->value, "a lowercase RFC 1123 subdomain must consist of lower case "
+				     "alphanumeric characters, '-' or '.', and must start and end with an "
+				     "alphanumeric character (at most 253)");
+		} else if (key_is(p, "namespace")) {
+			if (get_str(c, p->value, &meta->namespace_) < 0)
+				continue;
+			if (!k8s_label(meta->namespace_))
+				fail(c, p->value, "a lowercase RFC 1123 label must consist of lower case "
+				     "alphanumeric characters or '-', and must start and end with an "
+				     "alphanumeric character (at most 63)");
+		} else if (key_is(p, "labels")) {
+			if (get_str_map(c, p->value, &kv, &num) == 0)
+				validate_labels(c, p->value, kv, num);
+		} else if (key_is(p, "annotations")) {
+			get_str_map(c, p->value, &kv, &num);
+		} else {
+			for (int i = 0; meta_opaque[i]; i++)
+				opaque |= key_is(p, meta_opaque[i]);
+			if (!opaque)
+				unknown_field(c, p);
+		}
+	}
+	if (!meta->name)
+		required(c, md, "name");
+out:
+	path_pop(c, m);
+}
+
+// peek_str returns a string field for messages before it is validated.
+static const char *peek_str(struct ctx *c, const struct ynode *map, const char *key, char *buf,
+			    size_t cap)
+{
+	const struct ynode *n = yaml_tree_map_get(map, key);
+
+	if (!n || n->type != YN_SCALAR || yaml_tree_scalar_kind(n) != YK_STR)
+		return NULL;
+	clean(buf, cap, n->str, n->len);
+	return buf;
+}
+
+struct loader {
+	struct istio_config *cfg;
+	struct istio_priv *priv;
+	struct errsink *es;
+	const char *file;
+};
+
+// duplicate reports a resource whose namespace/name an earlier one of the
+// same kind already took: applying both would make one silently win.
+static bool duplicate(struct ctx *c, const struct ynode *root, const struct istio_meta *a,
+		      const void *arr, size_t stride, size_t meta_off, int num)
+{
+	for (int i = 0; i < num; i++) {
+		const struct istio_meta *b =
+			(const struct istio_meta *)((const char *)arr + (size_t)i * stride + meta_off);
+
+		if (!strcmp(a->name, b->name) && !strcmp(a->namespace_, b->namespace_)) {
+			fail(c, root, "already defined at %s:%d", b->file, b->line);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int grow(struct arena *ar, void **arr, int *cap, int num, size_t size)
+{
+	void *n;
+	int ncap;
+
+	if (num < *cap)
+		return 0;
+	if (*cap > INT_MAX / 2)
+		return -ENOMEM;
+	ncap = *cap ? *cap * 2 : 16;
+	n = arena_alloc_array(ar, (size_t)ncap, size);
+	if (!n)
+		return -ENOMEM;
+	if (num)
+		memcpy(n, *arr, (size_t)num * size);
+	*arr = n;
+	*cap = ncap;
+	return 0;
+}
+
+static void load_object(struct loader *ld, const struct ynode *root, int depth);
+
+static void load_list(struct loader *ld, struct ctx *c, const struct ynode *root, int depth)
+{
+	const struct ynode *items = yaml_tree_map_get(root, "items");
+	const struct ypair *p;
+
+	FOR_FIELDS(c, root, p) {
+		if (!key_is(p, "apiVersion") && !key_is(p, "kind") && !key_is(p, "items") &&
+		    !key_is(p, "metadata"))
+			unknown_field(c, p);
+	}
+	if (!items || yaml_tree_is_null(items))
+		return;
+	path_field(c, "items");
+	if (!expect_seq(c, items))
+		return;
+	if (depth > 0) {
+		fail(c, root, "a List inside a List is not supported");
+		return;
+	}
+	for (size_t i = 0; i < items->len; i++)
+		load_object(ld, items->items[i], depth + 1);
+}
+
+// load_object checks one resource and, when it is clean, adds it to the
+// config. Errors go to the sink; nothing of a bad resource is kept.
+static void load_object(struct loader *ld, const struct ynode *root, int depth)
+{
+	struct ctx cx, *c = &cx;
+	const struct ynode *api, *kindn, *md, *spec;
+	const struct kind_desc *kd = NULL;
+	const struct ypair *p;
+	char kbuf[64], nbuf[256], nsbuf[64];
+	const char *api_s, *kind_s, *slash;
+	struct istio_meta meta = { 0 };
+	struct istio_config *cfg = ld->cfg;
+	unsigned vbit;
+
+	memset(c, 0, sizeof(*c));
+	c->ar = &ld->priv->ar;
+	c->es = ld->es;
+	c->file = ld->file;
+	c->doc_line = root ? root->line : 0;
+	if (yaml_tree_is_null(root))
+		return;		// an empty document ("---" at the end)
+	if (root->type != YN_MAP) {
+		fail(c, root, "a document must be a mapping (an Istio resource), got %s",
+		     type_name(root));
+		return;
+	}
+	api = yaml_tree_map_get(root, "apiVersion");
+	kindn = yaml_tree_map_get(root, "kind");
+	md = yaml_tree_map_get(root, "metadata");
+	spec = yaml_tree_map_get(root, "spec");
+	if (yaml_tree_is_null(spec))
+		spec = NULL;	// "spec:" with nothing is no spec
+	c->kind = peek_str(c, root, "kind", kbuf, sizeof(kbuf));
+	c->name = md ? peek_str(c, md, "name", nbuf, sizeof(nbuf)) : NULL;
+	c->ns = md ? peek_str(c, md, "namespace", nsbuf, sizeof(nsbuf)) : NULL;
+
+	if (yaml_tree_is_null(api) || yaml_tree_is_null(kindn)) {
+		fail(c, root, "%s: Required value", yaml_tree_is_null(api) ? "apiVersion" : "kind");
+		return;
+	}
+	if (!(api_s = scalar_str(c, api)) || !(kind_s = scalar_str(c, kindn)))
+		return;
+	if (!strcmp(api_s, "v1") && !strcmp(kind_s, "List")) {
+		load_list(ld, c, root, depth);
+		return;
+	}
+	slash = strchr(api_s, '/');
+	vbit = slash ? version_bit(slash + 1) : 0;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		if (!slash || strlen(kinds[i].group) != (size_t)(slash - api_s) ||
+		    memcmp(kinds[i].group, api_s, slash - api_s))
+			continue;
+		if (!strcmp(kinds[i].kind, kind_s)) {
+			kd = &kinds[i];
+			break;
+		}
+	}
+	if (!kd) {
+		fail(c, kindn, "unknown kind %s for apiVersion %s", qv(c, kind_s), qv(c, api_s));
+		return;
+	}
+	if (!(kd->versions & vbit)) {
+		fail(c, api, "%s is not served as %s", kd->kind, qv(c, api_s));
+		return;
+	}
+	FOR_FIELDS(c, root, p) {
+		// _err is test metadata in Istio's validation files, not a field.
+		if (!key_is(p, "apiVersion") && !key_is(p, "kind") && !key_is(p, "metadata") &&
+		    !key_is(p, "spec") && !key_is(p, "status") && !key_is(p, "_err"))
+			unknown_field(c, p);
+	}
+	parse_metadata(c, md, &meta);
+	meta.kind = kd->kind;
+	if (!meta.namespace_)
+		meta.namespace_ = "default";
+	meta.file = ld->file;
+	meta.line = root->line;
+
+	switch (kd->id) {
+	case K_SERVICE_ENTRY: {
+		struct service_entry se = { 0 };
+
+		parse_service_entry(c, spec, &se);
+		if (c->errors || duplicate(c, root, &meta, cfg->service_entries, sizeof(se),
+					   offsetof(struct service_entry, meta),
+					   cfg->num_service_entries))
+			return;
+		if (grow(c->ar, (void **)&cfg->service_entries, &ld->priv->cap_se,
+			 cfg->num_service_entries, sizeof(se)) < 0) {
+			oom(c);
+			return;
+		}
+		se.meta = meta;
+		cfg->service_entries[cfg->num_service_entries++] = se;
+		break;
+	}
+	case K_VIRTUAL_SERVICE: {
+		struct virtual_service vs = { 0 };
+
+		parse_virtual_service(c, spec, &vs);
+		if (c->errors || duplicate(c, root, &meta, cfg->virtual_services, sizeof(vs),
+					   offsetof(struct virtual_service, meta),
+					   cfg->num_virtual_services))
+			return;
+		if (grow(c->ar, (void **)&cfg->virtual_services, &ld->priv->cap_vs,
+			 cfg->num_virtual_services, sizeof(vs)) < 0) {
+			oom(c);
+			return;
+		}
+		vs.meta = meta;
+		cfg->virtual_services[cfg->num_virtual_services++] = vs;
+		break;
+	}
+	case K_IGNORED:
+		if (spec && !yaml_tree_is_null(spec) && spec->type != YN_MAP) {
+			size_t m = path_field(c, "spec");
+
+			expect_map(c, spec);
+			path_pop(c, m);
+		}
+		if (!c->errors)
+			cfg->num_ignored++;
+		break;
+	}
+}
+
+// ---- durations ----
+
+// parse_duration_ns reads a Go-style duration ("1h30m", "1.5s", "100ms",
+// "250us", "0"), which covers protobuf's "<seconds>[.<frac>]s" form. Signs
+// are refused (Istio has no negative durations); the limit is protobuf's
+// Duration range (315576000000 s).
+static int parse_duration_ns(const char *s, __int128 *out)
+{
+	static const struct {
+		const char *unit;
+		int64_t ns;
+	} units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 }, { "\xce\xbcs", 1000 },
+		{ "ms", 1000000 }, { "s", 1000000000LL }, { "m", 60000000000LL },
+		{ "h", 3600000000000LL },
+	};
+	const __int128 max = (__int128)315576000000LL * 1000000000LL;
+	__int128 total = 0;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	if (!strcmp(s, "0")) {
+		*out = 0;
+		return 0;
+	}
+	while (*s) {
+		__int128 ip = 0, frac = 0, scale = 1;
+		int digits = 0, fdigits = 0;
+		size_t ul = 0;
+		int64_t mult = 0;
+
+		while (*s >= '0' && *s <= '9') {
+			if (ip > max)
+				return -ERANGE;
+			ip = ip * 10 + (*s++ - '0');
+			digits++;
+		}
+		if (*s == '.') {
+			s++;
+			while (*s >= '0' && *s <= '9') {
+				if (fdigits < 18) {
+					frac = frac * 10 + (*s - '0');
+					scale *= 10;
+				}
+				fdigits++;
+				s++;
+			}
+		}
+		if (!digits && !fdigits)
+			return -EINVAL;
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+			size_t l = strlen(units[i].unit);
+
+			// longest match: "ms" before "m", "ns"/"us" before "s"
+			if (!strncmp(s, units[i].unit, l) && l > ul) {
+				ul = l;
+				mult = units[i].ns;
+			}
+		}
+		if (!ul)
+			return -EINVAL;
+		s += ul;
+		total += ip * mult + frac * mult / scale;
+		if (total > max)
+			return -ERANGE;
+	}
+	*out = total;
+	return 0;
+}
+
+int istio_parse_duration(const char *s, int64_t *out_ms)
+{
+	__int128 ns;
+
+	if (parse_duration_ns(s, &ns) < 0 || ns % 1000000)
+		return -EINVAL;
+	*out_ms = (int64_t)(ns / 1000000);
+	return 0;
+}
+
+// ---- loading ----
+
+static struct istio_priv *priv_get(struct istio_config *cfg)
+{
+	struct istio_priv *pv = cfg->arena;
+
+	if (!pv) {
+		pv = calloc(1, sizeof(*pv));
+		if (!pv)
+			return NULL;
+		arena_init(&pv->ar);
+		cfg->arena = pv;
+	}
+	return pv;
+}
+
+static void sink_init(struct errsink *es, struct istio_error *errs, int max_errs)
+{
+	es->errs = errs;
+	es->max = errs && max_errs > 0 ? max_errs : 0;
+	es->num = 0;
+	es->total = 0;
+}
+
+static void sinkf(struct errsink *es, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void sinkf(struct errsink *es, const char *fmt, ...)
+{
+	char msg[sizeof(((struct istio_error *)0)->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sink_add(es, msg);
+}
+
+// load_buf parses one stream into cfg. On any error cfg keeps only what it
+// held before (the arrays' counts are rolled back).
+static int load_buf(const char *name, const char *data, size_t len, struct istio_config *cfg,
+		    struct errsink *es)
+{
+	struct istio_priv *pv = priv_get(cfg);
+	struct yaml_tree t;
+	struct yaml_error ye;
+	struct loader ld;
+	int nse = cfg->num_service_entries, nvs = cfg->num_virtual_services;
+	int nign = cfg->num_ignored, before = es->total;
+	int err;
+
+	if (!pv) {
+		sinkf(es, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	ld.cfg = cfg;
+	ld.priv = pv;
+	ld.es = es;
+	ld.file = arena_strdup(&pv->ar, name);
+	if (!ld.file) {
+		sinkf(es, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	err = yaml_tree_parse(&t, data, len, &ye);
+	if (err < 0) {
+		if (err == -ENOMEM)
+			sinkf(es, "%s: out of memory", name);
+		else if (ye.line)
+			sinkf(es, "%s:%d: yaml: %s", name, ye.line, ye.msg);
+		else
+			sinkf(es, "%s: yaml: %s", name, ye.msg);
+		yaml_tree_free(&t);
+		return err == -ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	for (int i = 0; i < t.num_docs; i++)
+		load_object(&ld, t.docs[i], 0);
+	yaml_tree_free(&t);
+	if (es->total != before) {
+		cfg->num_service_entries = nse;
+		cfg->num_virtual_services = nvs;
+		cfg->num_ignored = nign;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int read_all(const char *path, char **out, size_t *out_len, struct errsink *es)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, cap;
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		sinkf(es, "%s: %s", path, strerror(-err));
+		return err;
+	}
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		sinkf(es, "%s: %s", path, strerror(-err));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = -EISDIR;
+		sinkf(es, "%s: %s", path, strerror(EISDIR));
+		goto out;
+	}
+	if (st.st_size > YTREE_MAX_FILE) {
+		err = -EFBIG;
+		sinkf(es, "%s: larger than %d MiB", path, YTREE_MAX_FILE >> 20);
+		goto out;
+	}
+	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+	buf = malloc(cap);
+	if (!buf) {
+		err = -ENOMEM;
+		sinkf(es, "%s: out of memory", path);
+		goto out;
+	}
+	// Read to EOF, not to st_size: the file may be growing or a pipe.
+	for (;;) {
+		if (len == cap) {
+			char *nb;
+
+			if (cap > YTREE_MAX_FILE) {
+				err = -EFBIG;
+				sinkf(es, "%s: larger than %d MiB", path, YTREE_MAX_FILE >> 20);
+				goto out;
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				err = -ENOMEM;
+				sinkf(es, "%s: out of memory", path);
+				goto out;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			sinkf(es, "%s: %s", path, strerror(-err));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > YTREE_MAX_FILE) {
+		err = -EFBIG;
+		sinkf(es, "%s: larger than %d MiB", path, YTREE_MAX_FILE >> 20);
+		goto out;
+	}
+	*out = buf;
+	*out_len = len;
+	buf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+static void finish_errs(const struct errsink *es, int *out_num_errs)
+{
+	if (out_num_errs)
+		*out_num_errs = es->num;
+}
+
+int istio_load_buf(const char *name, const char *data, size_t len,
+		   struct istio_config *cfg, struct istio_error *errs,
+		   int max_errs, int *out_num_errs)
+{
+	struct errsink es;
+	int err;
+
+	sink_init(&es, errs, max_errs);
+	err = load_buf(name, data, len, cfg, &es);
+	finish_errs(&es, out_num_errs);
+	return err;
+}
+
+int istio_load_file(const char *path, struct istio_config *cfg,
+		    struct istio_error *errs, int max_errs, int *out_num_errs)
+{
+	struct errsink es;
+	char *data = NULL;
+	size_t len = 0;
+	int err;
+
+	sink_init(&es, errs, max_errs);
+	err = read_all(path, &data, &len, &es);
+	if (err == 0)
+		err = load_buf(path, data, len, cfg, &es);
+	free(data);
+	finish_errs(&es, out_num_errs);
+	return err;
+}
+
+static bool wanted_name(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (n[0] == '.')
+		return false;	// hidden files, Kubernetes' ..data links
+	return (len > 5 && !strcmp(n + len - 5, ".yaml")) ||
+	       (len > 4 && !strcmp(n + len - 4, ".yml")) ||
+	       (len > 5 && !strcmp(n + len - 5, ".json"));
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int istio_load_dir(const char *dir, struct istio_config *out,
+		   struct istio_error *errs, int max_errs, int *out_num_errs)
+{
+	struct errsink es;
+	struct istio_config cfg = { 0 };
+	char **names = NULL, path[PATH_MAX];
+	size_t num = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	sink_init(&es, errs, max_errs);
+	d = opendir(dir);
+	if (!d) {
+		err = -errno;
+		if (err == -ENOENT) {
+			finish_errs(&es, out_num_errs);
+			return 0;	// no directory: an empty mesh
+		}
+		sinkf(&es, "%s: %s", dir, strerror(-err));
+		goto out;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		char **nn;
+
+		if (!wanted_name(de->d_name))
+			continue;
+		if (num == cap) {
+			cap = cap ? cap * 2 : 32;
+			nn = realloc(names, cap * sizeof(*names));
+			if (!nn) {
+				err = -ENOMEM;
+				break;
+			}
+			names = nn;
+		}
+		if (!(names[num] = strdup(de->d_name))) {
+			err = -ENOMEM;
+			break;
+		}
+		num++;
+	}
+	if (!err && errno)
+		err = -errno;
+	closedir(d);
+	if (err) {
+		sinkf(&es, "%s: %s", dir, strerror(-err));
+		goto out;
+	}
+	if (num)
+		qsort(names, num, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < num; i++) {
+		struct stat st;
+		char *data = NULL;
+		size_t len = 0;
+		int r;
+
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= sizeof(path)) {
+			sinkf(&es, "%s/%s: %s", dir, names[i], strerror(ENAMETOOLONG));
+			err = -ENAMETOOLONG;
+			continue;
+		}
+		// Only regular files, through symlinks (ConfigMap volumes use
+		// them). A name that vanished since readdir is skipped; other
+		// stat errors are reported by read_all.
+		if (stat(path, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+		} else if (!S_ISREG(st.st_mode)) {
+			continue;
+		}
+		r = read_all(path, &data, &len, &es);
+		if (r == 0)
+			r = load_buf(path, data, len, &cfg, &es);
+		free(data);
+		if (r < 0 && (err == 0 || err == -EINVAL))
+			err = r;
+		// keep going: report every file's errors in one pass
+	}
+	if (!err && es.total)
+		err = -EINVAL;
+out:
+	for (size_t i = 0; i < num; i++)
+		free(names[i]);
+	free(names);
+	if (err)
+		istio_config_free(&cfg);
+	else
+		*out = cfg;
+	finish_errs(&es, out_num_errs);
+	return err;
+}
+
+void istio_config_free(struct istio_config *cfg)
+{
+	struct istio_priv *pv = cfg->arena;
+
+	if (pv) {
+		arena_cleanup(&pv->ar);
+		free(pv);
+	}
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,1052 @@
+// SPDX-License-Identifier: Apache-2.0
+// istio_test: the Istio model. Istio's own validation files (every document
+// of *-valid.yaml accepted, of serviceentry-invalid.yaml rejected), the
+// bookinfo samples, tables of our own cases that must fail (with file, line,
+// resource and field in the message) or load, durations, and directory
+// loading being all-or-nothing.
+#include "config/istio.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int failures, checks;
+
+#define CHECK(c, ...) do {						\
+	checks++;							\
+	if (!(c)) {							\
+		failures++;						\
+		printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #c);	\
+		printf(__VA_ARGS__);					\
+		printf("\n");						\
+	}								\
+} while (0)
+
+#define TD "../shared/testdata/istio"
+#define MAX_ERRS 64
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+		n = 0;
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void dump_errs(const struct istio_error *e, int n)
+{
+	for (int i = 0; i < n; i++)
+		printf("      %s\n", e[i].msg);
+}
+
+static int count_lines_starting(const char *text, const char *prefix)
+{
+	int n = 0;
+	size_t pl = strlen(prefix);
+
+	for (const char *p = text; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, prefix, pl))
+			n++;
+	return n;
+}
+
+// ---- Istio's validation testdata, one document at a time ----
+
+struct doc {
+	int first, last;	// lines
+	char *text;		// the document, preceded by first-1 newlines
+	int has_content;	// a line that is not blank and not a comment
+	char name[128];		// metadata.name
+	char err[256];		// the _err: value
+};
+
+static void finish_doc(struct doc *d, const char *start, const char *end, int first, int last)
+{
+	size_t len = (size_t)(end - start);
+	const char *q, *r;
+
+	memset(d, 0, sizeof(*d));
+	d->first = first;
+	d->last = last;
+	d->text = malloc((size_t)first + len + 1);
+	memset(d->text, '\n', (size_t)first - 1);
+	memcpy(d->text + first - 1, start, len);
+	d->text[first - 1 + len] = '\0';
+	for (q = start; q < end; q = strchr(q, '\n') + 1) {
+		const char *s = q;
+
+		while (*s == ' ')
+			s++;
+		if (*s != '\n' && *s != '#')
+			d->has_content = 1;
+		if (!strchr(q, '\n'))
+			break;
+	}
+	if ((q = strstr(d->text, "\nmetadata:\n  name: "))) {
+		q = strstr(q, "name: ") + 6;
+		r = strchr(q, '\n');
+		snprintf(d->name, sizeof(d->name), "%.*s", (int)(r - q), q);
+	}
+	if ((q = strstr(d->text, "\n_err: \""))) {
+		q = strchr(q, '"') + 1;
+		r = strchr(q, '"');
+		snprintf(d->err, sizeof(d->err), "%.*s", (int)(r - q), q);
+	}
+}
+
+// split_docs cuts a stream at "---" lines. Each piece keeps its line
+// numbers (it is padded with newlines), so messages can be checked against
+// the original file.
+static int split_docs(const char *text, struct doc *docs, int max)
+{
+	const char *p = text, *start = text;
+	int n = 0, line = 1, first = 1;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		const char *next = nl ? nl + 1 : p + strlen(p);
+
+		if (!strncmp(p, "---", 3) && (p[3] == '\n' || p[3] == '\0' || p[3] == ' ')) {
+			if (p > start && n < max)
+				finish_doc(&docs[n++], start, p, first, line - 1);
+			start = next;
+			first = line + 1;
+		}
+		p = next;
+		line++;
+	}
+	if (p > start && n < max)
+		finish_doc(&docs[n++], start, p, first, line - 1);
+	return n;
+}
+
+static void test_validation_file(const char *file, int want_valid, const char *kind)
+{
+	struct istio_error errs[MAX_ERRS];
+	struct doc docs[64];
+	size_t len;
+	char *text = slurp(file, &len);
+	int n, nerr, tested = 0;
+
+	CHECK(text != NULL, "cannot read %s", file);
+	if (!text)
+		return;
+	n = split_docs(text, docs, 64);
+	for (int i = 0; i < n; i++) {
+		struct doc *d = &docs[i];
+		struct istio_config cfg = { 0 };
+		int r;
+
+		if (!d->has_content) {
+			free(d->text);
+			continue;
+		}
+		tested++;
+		r = istio_load_buf(file, d->text, strlen(d->text), &cfg, errs, MAX_ERRS, &nerr);
+		if (want_valid) {
+			CHECK(r == 0 && nerr == 0, "%s:%d (%s) must be accepted: %d", file, d->first,
+			      d->name, r);
+			if (r)
+				dump_errs(errs, nerr);
+			CHECK(cfg.num_service_entries + cfg.num_virtual_services + cfg.num_ignored == 1,
+			      "%s:%d one resource per document", file, d->first);
+		} else {
+			char want[256];
+			int any_err = 0, lines_ok = 1, names_ok = 1;
+
+			CHECK(r == -EINVAL && nerr > 0, "%s:%d (%s) must be rejected: %d", file, d->first,
+			      d->name, r);
+			snprintf(want, sizeof(want), "%s default/%s: ", kind, d->name);
+			for (int k = 0; k < nerr; k++) {
+				const char *m = errs[k].msg;
+				int line = 0;
+
+				if (strncmp(m, file, strlen(file)) || m[strlen(file)] != ':' ||
+				    sscanf(m + strlen(file) + 1, "%d", &line) != 1 ||
+				    line < d->first || line > d->last)
+					lines_ok = 0;
+				if (!strstr(m, want))
+					names_ok = 0;
+				if (d->err[0] && strstr(m, d->err))
+					any_err = 1;
+			}
+			CHECK(lines_ok, "%s:%d: messages must name the file and a line of the document", file,
+			      d->first);
+			CHECK(names_ok, "%s:%d: messages must name \"%s\"", file, d->first, want);
+			CHECK(!d->err[0] || any_err, "%s:%d (%s): no message says \"%s\"", file, d->first,
+			      d->name, d->err);
+			if (!lines_ok || !names_ok || (d->err[0] && !any_err))
+				dump_errs(errs, nerr);
+			CHECK(cfg.num_service_entries == 0 && cfg.num_virtual_services == 0 &&
+			      cfg.num_ignored == 0, "%s:%d: nothing of a rejected document is kept", file,
+			      d->first);
+		}
+		istio_config_free(&cfg);
+		free(d->text);
+	}
+	CHECK(tested > 0, "%s: no documents found", file);
+	free(text);
+}
+
+static void test_testdata(void)
+{
+	static const char *const ignored_valid[] = {
+		TD "/api-validation/authz-valid.yaml",
+		TD "/api-validation/destinationrule-valid.yaml",
+		TD "/api-validation/reqauth-valid.yaml",
+	};
+	struct istio_error errs[MAX_ERRS];
+	struct istio_config cfg = { 0 };
+	const struct service_entry *se;
+	int r, n;
+
+	test_validation_file(TD "/api-validation/serviceentry-valid.yaml", 1, "ServiceEntry");
+	test_validation_file(TD "/api-validation/serviceentry-invalid.yaml", 0, "ServiceEntry");
+	for (size_t i = 0; i < sizeof(ignored_valid) / sizeof(ignored_valid[0]); i++)
+		test_validation_file(ignored_valid[i], 1, NULL);
+
+	// the whole valid file at once, and what "full" holds
+	r = istio_load_file(TD "/api-validation/serviceentry-valid.yaml", &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && cfg.num_service_entries == 5, "serviceentry-valid.yaml: %d, %d SEs", r,
+	      cfg.num_service_entries);
+	if (r == 0 && cfg.num_service_entries == 5) {
+		se = &cfg.service_entries[0];
+		CHECK(!strcmp(se->meta.name, "full") && !strcmp(se->meta.namespace_, "default") &&
+		      !strcmp(se->meta.kind, "ServiceEntry") && se->meta.line == 1 &&
+		      strstr(se->meta.file, "serviceentry-valid.yaml"), "full: meta");
+		CHECK(se->num_hosts == 1 && !strcmp(se->hosts[0], "example.com"), "full: hosts");
+		CHECK(se->num_addresses == 2 && !strcmp(se->addresses[0], "1.2.3.4") &&
+		      !strcmp(se->addresses[1], "001:db8::"), "full: addresses");
+		CHECK(se->num_export_to == 2 && !strcmp(se->export_to[1], "."), "full: exportTo");
+		CHECK(se->location == SE_MESH_EXTERNAL && se->resolution == SE_RES_DNS, "full: enums");
+		CHECK(se->num_ports == 1 && se->ports[0].number == 1234 &&
+		      !strcmp(se->ports[0].protocol, "HTTP") && !strcmp(se->ports[0].name, "foo") &&
+		      se->ports[0].target_port == 2345, "full: ports");
+		CHECK(se->num_workload_selector == 1 && !strcmp(se->workload_selector[0].key, "foo") &&
+		      !strcmp(se->workload_selector[0].value, "bar"), "full: selector");
+		CHECK(se->num_subject_alt_names == 1 && !strcmp(se->subject_alt_names[0], "sa"), "full: SANs");
+		se = &cfg.service_entries[1];
+		CHECK(se->num_endpoints == 1 && !strcmp(se->endpoints[0].address, "sub.example.com"),
+		      "static-endpoints: endpoints");
+		CHECK(cfg.service_entries[3].num_hosts == 1 && !strcmp(cfg.service_entries[3].hosts[0], "*x") &&
+		      cfg.service_entries[3].resolution == SE_RES_NONE, "partial-wildcard");
+	} else {
+		dump_errs(errs, n);
+	}
+	istio_config_free(&cfg);
+	CHECK(cfg.arena == NULL && cfg.num_service_entries == 0, "free zeroes the config");
+
+	// the whole invalid file: every document reports, nothing is kept
+	r = istio_load_file(TD "/api-validation/serviceentry-invalid.yaml", &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == -EINVAL && n >= 13 && cfg.num_service_entries == 0, "serviceentry-invalid.yaml: %d, %d errors",
+	      r, n);
+	istio_config_free(&cfg);
+}
+
+// ---- bookinfo ----
+
+static void test_bookinfo(void)
+{
+	static const char *const files[] = {
+		"bookinfo-gateway.yaml", "certmanager-gateway.yaml", "destination-rule-all-mtls.yaml",
+		"destination-rule-all.yaml", "destination-rule-reviews.yaml",
+		"egress-rule-google-apis.yaml", "fault-injection-details-v1.yaml",
+		"virtual-service-all-v1.yaml", "virtual-service-details-v2.yaml",
+		"virtual-service-ratings-db.yaml", "virtual-service-ratings-mysql-vm.yaml",
+		"virtual-service-ratings-mysql.yaml", "virtual-service-ratings-test-abort.yaml",
+		"virtual-service-ratings-test-delay.yaml", "virtual-service-reviews-50-v3.yaml",
+		"virtual-service-reviews-80-20.yaml", "virtual-service-reviews-90-10.yaml",
+		"virtual-service-reviews-jason-v2-v3.yaml", "virtual-service-reviews-test-v2.yaml",
+		"virtual-service-reviews-v2-v3.yaml", "virtual-service-reviews-v3.yaml",
+	};
+	struct istio_error errs[MAX_ERRS];
+	char path[PATH_MAX];
+	int total_vs = 0;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct istio_config cfg = { 0 };
+		const struct virtual_service *vs;
+		size_t len;
+		char *text;
+		int r, n, want_vs, want_se;
+
+		snprintf(path, sizeof(path), TD "/bookinfo-networking/%s", files[i]);
+		text = slurp(path, &len);
+		CHECK(text != NULL, "cannot read %s", path);
+		if (!text)
+			continue;
+		want_vs = count_lines_starting(text, "kind: VirtualService");
+		want_se = count_lines_starting(text, "kind: ServiceEntry");
+		free(text);
+		r = istio_load_file(path, &cfg, errs, MAX_ERRS, &n);
+		CHECK(r == 0 && cfg.num_virtual_services == want_vs && cfg.num_service_entries == want_se,
+		      "%s: %d, %d VS (want %d), %d SE", files[i], r, cfg.num_virtual_services, want_vs,
+		      cfg.num_service_entries);
+		if (r)
+			dump_errs(errs, n);
+		total_vs += cfg.num_virtual_services;
+		vs = cfg.virtual_services;
+		if (r == 0 && !strcmp(files[i], "virtual-service-reviews-80-20.yaml")) {
+			const struct http_route *h = &vs[0].http[0];
+
+			CHECK(vs[0].num_hosts == 1 && !strcmp(vs[0].hosts[0], "reviews") && vs[0].num_http == 1 &&
+			      h->num_route == 2 && h->route[0].weight == 80 && h->route[1].weight == 20 &&
+			      !strcmp(h->route[0].destination.host, "reviews") &&
+			      !strcmp(h->route[0].destination.subset, "v1") &&
+			      !strcmp(h->route[1].destination.subset, "v2") && h->timeout_ms == -1 &&
+			      h->features == 0 && h->num_match == 0, "80-20 parsed");
+		}
+		if (r == 0 && !strcmp(files[i], "virtual-service-reviews-jason-v2-v3.yaml")) {
+			const struct http_match *m = &vs[0].http[0].match[0];
+
+			CHECK(vs[0].num_http == 2 && vs[0].http[0].num_match == 1 && m->num_headers_exact == 1 &&
+			      !strcmp(m->headers_exact[0].key, "end-user") &&
+			      !strcmp(m->headers_exact[0].value, "jason") && m->num_headers == 1 &&
+			      m->headers[0].match.kind == SM_EXACT && vs[0].http[1].num_match == 0,
+			      "jason match parsed");
+		}
+		if (r == 0 && !strcmp(files[i], "bookinfo-gateway.yaml")) {
+			const struct http_route *h = &vs[0].http[0];
+
+			CHECK(!strcmp(vs[0].hosts[0], "*") && vs[0].num_gateways == 1 &&
+			      !strcmp(vs[0].gateways[0], "bookinfo-gateway") && h->num_match == 5 &&
+			      h->match[0].uri.kind == SM_EXACT && !strcmp(h->match[0].uri.value, "/productpage") &&
+			      h->match[1].uri.kind == SM_PREFIX && !strcmp(h->match[1].uri.value, "/static") &&
+			      h->route[0].destination.port == 9080 && h->route[0].destination.subset == NULL &&
+			      h->route[0].weight == 0, "gateway VS parsed");
+		}
+		if (r == 0 && !strcmp(files[i], "fault-injection-details-v1.yaml"))
+			CHECK((vs[0].http[0].features & HR_F_FAULT) && !(vs[0].http[1].features & HR_F_FAULT),
+			      "fault flagged");
+		if (r == 0 && !strcmp(files[i], "egress-rule-google-apis.yaml")) {
+			const struct service_entry *se = &cfg.service_entries[0];
+
+			CHECK(se->resolution == SE_RES_DNS && se->num_ports == 2 &&
+			      !strcmp(se->ports[1].protocol, "HTTPS") && se->ports[1].number == 443 &&
+			      vs[0].http[0].match[0].port == 80 && vs[0].http[0].route[0].destination.port == 443,
+			      "egress parsed");
+		}
+		istio_config_free(&cfg);
+	}
+	CHECK(total_vs == 24, "bookinfo VirtualServices: %d", total_vs);
+
+	// The samples are alternatives (reviews is defined in many files), so
+	// loading them as one directory must fail as a whole.
+	{
+		struct istio_config cfg;
+		int r, n;
+
+		r = istio_load_dir(TD "/bookinfo-networking", &cfg, errs, MAX_ERRS, &n);
+		CHECK(r == -EINVAL && n > 0 && strstr(errs[0].msg, "already defined at") &&
+		      cfg.num_virtual_services == 0 && cfg.arena == NULL,
+		      "bookinfo dir: %d, %d errors: %s", r, n, n ? errs[0].msg : "");
+		istio_config_free(&cfg);
+	}
+}
+
+// ---- our own cases ----
+
+#define SE_HDR "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
+#define VS_HDR "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
+#define ROUTE "  http:\n  - route:\n    - destination:\n        host: r\n"
+// line numbers: the spec's first field is on line 7
+
+struct case_ {
+	const char *name;
+	const char *yaml;
+	int line;		// error line (0: don't care); 0 for good cases
+	const char *msg;	// substring of some error; NULL = must load
+};
+
+static const struct case_ cases[] = {
+	// ServiceEntry: must fail
+	{ "se no hosts", SE_HDR "  ports:\n  - {number: 80, name: http}\n", 7, "ServiceEntry ns1/t: spec.hosts: Required value" },
+	{ "se empty hosts", SE_HDR "  hosts: []\n", 7, "spec.hosts: Required value" },
+	{ "se host *", SE_HDR "  hosts: [a.com, \"*\"]\n", 7, "spec.hosts[1]: hostname cannot be wildcard" },
+	{ "se host suffix wildcard", SE_HDR "  hosts: [\"foo*\"]\n", 7, "spec.hosts[0]: domain name \"foo*\" invalid (label \"foo*\" invalid)" },
+	{ "se host middle wildcard", SE_HDR "  hosts: [\"a.*.com\"]\n", 7, "invalid (label \"*\" invalid)" },
+	{ "se host underscore", SE_HDR "  hosts:\n  - a_b.com\n", 8, "spec.hosts[0]: domain name \"a_b.com\" invalid" },
+	{ "se host numeric tld", SE_HDR "  hosts: [foo.123]\n", 7, "top level domain \"123\" cannot be all-numeric" },
+	{ "se host empty", SE_HDR "  hosts: [\"\"]\n", 7, "empty domain name not allowed" },
+	{ "se host yaml bool", SE_HDR "  hosts: [on]\n", 7, "spec.hosts[0]: expected a string, got a boolean (\"on\"); quote it" },
+	{ "se host number", SE_HDR "  hosts: [1.5]\n", 7, "expected a string, got a number" },
+	{ "se host map", SE_HDR "  hosts: [{a: 1}]\n", 7, "expected a string, got a mapping" },
+	{ "se host null item", SE_HDR "  hosts: [a.com, ~]\n", 7, "spec.hosts[1]: must not be null" },
+	{ "se hosts scalar", SE_HDR "  hosts: a.com\n", 7, "spec.hosts: expected a list, got a string" },
+	{ "se address cidr", SE_HDR "  hosts: [a.com]\n  addresses: [1.2.3.4/33]\n", 8, "spec.addresses[0]: \"1.2.3.4/33\" is not a valid CIDR block" },
+	{ "se address ip", SE_HDR "  hosts: [a.com]\n  addresses: [300.1.1.1]\n", 8, "is not a valid IP" },
+	{ "se address 2 slashes", SE_HDR "  hosts: [a.com]\n  addresses: [1.2.3.4/8/9]\n", 8, "is not a valid IP" },
+	{ "se cidr with dns", SE_HDR "  hosts: [a.com]\n  addresses: [10.0.0.0/8]\n  resolution: DNS\n", 8, "spec.addresses: CIDR addresses are allowed only for NONE/STATIC" },
+	{ "se port number missing", SE_HDR "  hosts: [a.com]\n  ports:\n  - name: http\n", 9, "spec.ports[0].number: Required value" },
+	{ "se port name missing", SE_HDR "  hosts: [a.com]\n  ports:\n  - number: 80\n", 9, "spec.ports[0].name: Required value" },
+	{ "se port name bad", SE_HDR "  hosts: [a.com]\n  ports:\n  - number: 80\n    name: web_1\n", 10, "spec.ports[0].name: invalid port name: \"web_1\"" },
+	{ "se port protocol", SE_HDR "  hosts: [a.com]\n  ports:\n  - {number: 25, name: smtp, protocol: SMTP}\n", 9, "spec.ports[0].protocol: unsupported protocol: \"SMTP\"" },
+	{ "se port quoted number", SE_HDR "  hosts: [a.com]\n  ports:\n  - {number: \"80\", name: a}\n", 9, "spec.ports[0].number: expected an integer, got a string" },
+	{ "se port 0", SE_HDR "  hosts: [a.com]\n  ports:\n  - number: 0\n    name: a\n", 9, "spec.ports[0].number: port must be between 1-65535 (got 0)" },
+	{ "se port negative", SE_HDR "  hosts: [a.com]\n  ports:\n  - {number: -1, name: a}\n", 9, "\"-1\" is out of range for uint32" },
+	{ "se port huge", SE_HDR "  hosts: [a.com]\n  ports:\n  - {number: 99999999999, name: a}\n", 9, "out of range for uint32" },
+	{ "se targetPort 0", SE_HDR "  hosts: [a.com]\n  ports:\n  - {number: 1, name: a, targetPort: 0}\n", 9, "spec.ports[0].targetPort: port must be between 1-65535" },
+	{ "se port null", SE_HDR "  hosts: [a.com]\n  ports:\n  - ~\n", 9, "spec.ports[0]: service entry port may not be null" },
+	{ "se port unknown field", SE_HDR "  hosts: [a.com]\n  ports:\n  - number: 1\n    name: a\n    nmae: b\n", 11, "spec.ports[0].nmae: unknown field" },
+	{ "se dup port number", SE_HDR "  hosts: [a.com]\n  ports:\n  - {number: 80, name: a}\n  - {number: 80, name: b}\n", 10, "spec.ports[1].number: port number cannot be duplicated" },
+	{ "se dup port name", SE_HDR "  hosts: [a.com]\n  ports:\n  - {number: 80, name: a}\n  - {number: 81, name: a}\n", 10, "spec.ports[1].name: Duplicate value" },
+	{ "se location", SE_HDR "  hosts: [a.com]\n  location: EXTERNAL\n", 8, "spec.location: Unsupported value: \"EXTERNAL\": supported values: \"MESH_EXTERNAL\", \"MESH_INTERNAL\"" },
+	{ "se resolution case", SE_HDR "  hosts: [a.com]\n  resolution: dns\n", 8, "spec.resolution: Unsupported value: \"dns\"" },
+	{ "se resolution number", SE_HDR "  hosts: [a.com]\n  resolution: 1\n", 8, "expected a string, got an integer" },
+	{ "se static hostname", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  endpoints:\n  - address: b.com\n", 10, "spec.endpoints[0].address: endpoint address \"b.com\" is not a valid IP address" },
+	{ "se static unix 2 ports", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  ports:\n  - {number: 1, name: a}\n  - {number: 2, name: b}\n  endpoints:\n  - address: unix:///run/x.sock\n", 13, "exactly 1 service port required for unix endpoints" },
+	{ "se unix with ports", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  ports:\n  - {number: 1, name: a}\n  endpoints:\n  - address: unix:///run/x.sock\n    ports: {a: 1}\n", 13, "spec.endpoints[0]: UDS may not include ports" },
+	{ "se unix relative", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  endpoints:\n  - address: unix://run/x\n", 10, "UDS must be an absolute path or abstract socket" },
+	{ "se unix dir", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  endpoints:\n  - address: unix:///run/\n", 10, "UDS may not be a dir" },
+	{ "se dns unix", SE_HDR "  hosts: [a.com]\n  resolution: DNS\n  endpoints:\n  - address: unix:///run/x\n", 10, "is not a valid FQDN or an IP address" },
+	{ "se dns bad endpoint", SE_HDR "  hosts: [a.com]\n  resolution: DNS\n  endpoints:\n  - address: \"not a host\"\n", 10, "spec.endpoints[0].address: endpoint address \"not a host\" is not a valid FQDN or an IP address" },
+	{ "se dns wildcard host", SE_HDR "  hosts: [\"*.a.com\"]\n  resolution: DNS\n", 7, "spec.hosts[0]: hosts must be FQDN if no endpoints are provided for resolution mode DNS" },
+	{ "se dns rr 2", SE_HDR "  hosts: [a.com]\n  resolution: DNS_ROUND_ROBIN\n  endpoints:\n  - address: b.com\n  - address: c.com\n", 9, "DNS_ROUND_ROBIN mode cannot have multiple endpoints" },
+	{ "se none endpoints", SE_HDR "  hosts: [a.com]\n  endpoints:\n  - address: 1.1.1.1\n", 8, "spec.endpoints: NONE mode cannot set endpoints" },
+	{ "se endpoint port undefined", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  ports:\n  - {number: 80, name: http}\n  endpoints:\n  - address: 1.1.1.1\n    ports:\n      grpc: 9000\n", 14, "spec.endpoints[0].ports[grpc]: endpoint port \"grpc\" is not defined by the service entry" },
+	{ "se endpoint port range", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  ports:\n  - {number: 80, name: http}\n  endpoints:\n  - address: 1.1.1.1\n    ports: {http: 70000}\n", 13, "spec.endpoints[0].ports[http]: port must be between 1-65535 (got 70000)" },
+	{ "se endpoint no address", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  endpoints:\n  - labels: {a: b}\n", 10, "spec.endpoints[0]: Address is required" },
+	{ "se endpoint label", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  endpoints:\n  - address: 1.1.1.1\n    labels: {a: \"b c\"}\n", 11, "spec.endpoints[0].labels[a]: invalid label value: \"b c\"" },
+	{ "se endpoint unknown", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  endpoints:\n  - adress: 1.1.1.1\n", 10, "spec.endpoints[0].adress: unknown field" },
+	{ "se endpoint null", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  endpoints: [~]\n", 9, "spec.endpoints[0]: endpoint cannot be nil" },
+	{ "se selector + endpoints", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  workloadSelector: {labels: {a: b}}\n  endpoints: [{address: 1.1.1.1}]\n", 10, "spec: only one of WorkloadSelector or Endpoints can be set" },
+	{ "se selector matchLabels", SE_HDR "  hosts: [a.com]\n  workloadSelector:\n    matchLabels: {a: b}\n", 9, "spec.workloadSelector.matchLabels: unknown field" },
+	{ "se selector wildcard", SE_HDR "  hosts: [a.com]\n  workloadSelector:\n    labels: {app: \"web*\"}\n", 9, "spec.workloadSelector.labels[app]: wildcard is not supported in selector" },
+	{ "se exportTo . and ns", SE_HDR "  hosts: [a.com]\n  exportTo: [., ns1]\n", 8, "spec.exportTo[1]: duplicate entries in exportTo: . and current namespace ns1" },
+	{ "se exportTo dup", SE_HDR "  hosts: [a.com]\n  exportTo: [a, a]\n", 8, "duplicate entries in exportTo for entry \"a\"" },
+	{ "se exportTo * and ns", SE_HDR "  hosts: [a.com]\n  exportTo: [\"*\", a]\n", 8, "cannot have both public (*) and non-public" },
+	{ "se exportTo ~ and ns", SE_HDR "  hosts: [a.com]\n  exportTo: [\"~\", a]\n", 8, "cannot export service entry to no one (~) and someone" },
+	{ "se exportTo bad", SE_HDR "  hosts: [a.com]\n  exportTo: [a_b]\n", 8, "only .,*, or a valid DNS 1123 label" },
+	{ "se multi host tcp", SE_HDR "  hosts: [a.com, b.com]\n  resolution: DNS\n  ports:\n  - {number: 5432, name: pg, protocol: TCP}\n", 10, "spec.ports[0]: multiple hosts provided with non-HTTP, non-TLS ports" },
+	{ "se multi host no protocol", SE_HDR "  hosts: [a.com, b.com]\n  resolution: STATIC\n  ports:\n  - {number: 1, name: a}\n", 10, "multiple hosts provided" },
+	{ "se unknown spec field", SE_HDR "  hosts: [a.com]\n  hostz: [b.com]\n", 8, "spec.hostz: unknown field" },
+	{ "se spec list", SE_HDR "  - a\n", 7, "spec: expected a mapping, got a list" },
+	{ "se no spec", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: t}\n", 1, "ServiceEntry default/t: spec: Required value" },
+	{ "se spec null", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: t}\nspec:\n", 1, "spec: Required value" },
+	{ "meta bad name", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: Bad_Name\nspec: {hosts: [a.com]}\n", 4, "metadata.name: a lowercase RFC 1123 subdomain" },
+	{ "meta bad ns", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: a\n  namespace: NS\nspec: {hosts: [a.com]}\n", 5, "metadata.namespace: a lowercase RFC 1123 label" },
+	{ "meta no name", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  namespace: a\nspec: {hosts: [a.com]}\n", 4, "ServiceEntry a/?: metadata.name: Required value" },
+	{ "meta name y", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: y\nspec: {hosts: [a.com]}\n", 4, "ServiceEntry default/?: metadata.name: expected a string, got a boolean (\"y\")" },
+	{ "meta none", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nspec: {hosts: [a.com]}\n", 1, "metadata.name: Required value" },
+	{ "meta unknown", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: a\n  nmae: b\nspec: {hosts: [a.com]}\n", 5, "metadata.nmae: unknown field" },
+	{ "meta bad label", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: a\n  labels: {\"a b\": c}\nspec: {hosts: [a.com]}\n", 5, "invalid label key" },
+	{ "top unknown", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: a}\nspecs: {}\nspec: {hosts: [a.com]}\n", 4, "ServiceEntry default/a: specs: unknown field" },
+	{ "unknown kind", "apiVersion: networking.istio.io/v1\nkind: Foo\nmetadata: {name: a}\n", 2, "Foo default/a: unknown kind \"Foo\" for apiVersion \"networking.istio.io/v1\"" },
+	{ "unknown group", "apiVersion: example.com/v1\nkind: ServiceEntry\nmetadata: {name: a}\n", 2, "unknown kind \"ServiceEntry\" for apiVersion \"example.com/v1\"" },
+	{ "unknown version", "apiVersion: networking.istio.io/v2\nkind: ServiceEntry\nmetadata: {name: a}\n", 1, "ServiceEntry is not served as \"networking.istio.io/v2\"" },
+	{ "envoyfilter v1", "apiVersion: networking.istio.io/v1\nkind: EnvoyFilter\nmetadata: {name: a}\n", 1, "EnvoyFilter is not served" },
+	{ "telemetry v1beta1", "apiVersion: telemetry.istio.io/v1beta1\nkind: Telemetry\nmetadata: {name: a}\n", 1, "not served" },
+	{ "core v1", "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n", 2, "unknown kind \"Service\" for apiVersion \"v1\"" },
+	{ "no kind", "apiVersion: networking.istio.io/v1\nmetadata: {name: a}\n", 1, "document: kind: Required value" },
+	{ "no apiVersion", "kind: ServiceEntry\nmetadata: {name: a}\n", 1, "ServiceEntry default/a: apiVersion: Required value" },
+	{ "doc is list", "- a\n- b\n", 1, "document: a document must be a mapping" },
+	{ "doc is scalar", "hello\n", 1, "a document must be a mapping" },
+	{ "same name twice", SE_HDR "  hosts: [a.com]\n---\n" SE_HDR "  hosts: [b.com]\n", 9, "ServiceEntry ns1/t: already defined at case.yaml:1" },
+	{ "yaml error", SE_HDR "  hosts: [a.com\n", 0, "case.yaml:" },
+	{ "yaml alias", SE_HDR "  hosts: &h [a.com]\n  subjectAltNames: *h\n", 7, "case.yaml:7: yaml: anchors (&h) are not supported" },
+	{ "yaml dup key", SE_HDR "  hosts: [a.com]\n  hosts: [b.com]\n", 8, "case.yaml:8: yaml: duplicate key \"hosts\"" },
+	{ "ignored kind spec list", "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: a}\nspec: [1]\n", 4, "Gateway default/a: spec: expected a mapping" },
+	{ "list in list", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: List\n  items: []\n", 4, "a List inside a List" },
+	{ "list bad item", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: networking.istio.io/v1\n  kind: ServiceEntry\n  metadata: {name: x}\n  spec: {hosts: [\"*\"]}\n", 7, "ServiceEntry default/x: spec.hosts[0]: hostname cannot be wildcard" },
+
+	// ServiceEntry: must load
+	{ "se minimal", SE_HDR "  hosts: [a.com]\n", 0, NULL },
+	{ "se _err stripped", "_err: \"test metadata\"\n" SE_HDR "  hosts: [a.com]\n", 0, NULL },
+	{ "se status allowed", SE_HDR "  hosts: [a.com]\nstatus: {conditions: []}\n", 0, NULL },
+	{ "se kubectl metadata", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: a\n  uid: 123e4567\n  resourceVersion: \"42\"\n  generation: 3\n  creationTimestamp: \"2024-01-01T00:00:00Z\"\n  labels: {app: x}\n  annotations: {note: \"anything: goes\"}\n  managedFields: [{manager: kubectl}]\nspec: {hosts: [a.com]}\n", 0, NULL },
+	{ "se none tcp no address", SE_HDR "  hosts: [a.com]\n  ports:\n  - {number: 5432, name: pg, protocol: TCP}\n", 0, NULL },
+	{ "se static selector", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  workloadSelector: {labels: {app: db}}\n", 0, NULL },
+	{ "se static no endpoints", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n", 0, NULL },
+	{ "se static unix", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  ports: [{number: 80, name: http, protocol: http}]\n  endpoints:\n  - address: unix:///run/a.sock\n  - address: unix://@abstract\n", 0, NULL },
+	{ "se static ipv6", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  endpoints: [{address: \"2001:db8::1\"}, {address: 10.0.0.1, weight: 3, locality: r/z, network: n1, serviceAccount: sa}]\n", 0, NULL },
+	{ "se network only", SE_HDR "  hosts: [a.com]\n  resolution: STATIC\n  endpoints: [{network: remote}]\n", 0, NULL },
+	{ "se dns wildcard endpoints", SE_HDR "  hosts: [\"*.a.com\"]\n  resolution: DNS\n  endpoints: [{address: b.com}]\n", 0, NULL },
+	{ "se exportTo none", SE_HDR "  hosts: [a.com]\n  exportTo: [\"~\"]\n", 0, NULL },
+	{ "se empty protocol", SE_HDR "  hosts: [a.com]\n  ports: [{number: 80, name: http, protocol: \"\"}]\n", 0, NULL },
+	{ "se quoted on", SE_HDR "  hosts: [\"on\", 'yes']\n", 0, NULL },
+	{ "se trailing dot", SE_HDR "  hosts: [example.com.]\n", 0, NULL },
+	{ "se ip host", SE_HDR "  hosts: [a.com]\n  addresses: [\"::1\", 10.0.0.0/8, 2001:db8::/32]\n  resolution: STATIC\n", 0, NULL },
+	{ "se null fields pruned", SE_HDR "  hosts: [a.com]\n  addresses:\n  ports: ~\n", 0, NULL },
+	{ "se multi host http", SE_HDR "  hosts: [a.com, b.com]\n  resolution: DNS\n  ports: [{number: 80, name: http, protocol: HTTP}, {number: 443, name: tls, protocol: TLS}]\n", 0, NULL },
+	{ "se json", "{\"apiVersion\": \"networking.istio.io/v1beta1\", \"kind\": \"ServiceEntry\",\n \"metadata\": {\"name\": \"j\"},\n \"spec\": {\"hosts\": [\"a.com\"], \"ports\": [{\"number\": 80, \"name\": \"http\"}]}}\n", 0, NULL },
+	{ "list", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: networking.istio.io/v1\n  kind: ServiceEntry\n  metadata: {name: x}\n  spec: {hosts: [a.com]}\n- apiVersion: networking.istio.io/v1alpha3\n  kind: DestinationRule\n  metadata: {name: yy}\n  spec: {host: a.com}\n", 0, NULL },
+	{ "same name other ns", SE_HDR "  hosts: [a.com]\n---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: t, namespace: ns2}\nspec: {hosts: [a.com]}\n", 0, NULL },
+	{ "same name other kind", SE_HDR "  hosts: [a.com]\n---\n" VS_HDR "  hosts: [a.com]\n" ROUTE, 0, NULL },
+	{ "empty docs", "---\n---\n# nothing\n---\n" SE_HDR "  hosts: [a.com]\n---\n", 0, NULL },
+
+	// VirtualService: must fail
+	{ "vs delegate with gateways", VS_HDR "  gateways: [gw]\n" ROUTE, 7, "VirtualService ns1/t: spec.gateways: delegate virtual service must have no gateways specified" },
+	{ "vs * for mesh", VS_HDR "  hosts: [\"*\"]\n" ROUTE, 7, "spec.hosts[0]: wildcard host * is not allowed for virtual services bound to the mesh gateway" },
+	{ "vs * with mesh gateway", VS_HDR "  hosts: [\"*\"]\n  gateways: [gw, mesh]\n" ROUTE, 7, "wildcard host * is not allowed" },
+	{ "vs dup hosts", VS_HDR "  hosts: [\"*.foo.com\", a.foo.com]\n" ROUTE, 7, "spec.hosts[1]: duplicate hosts in virtual service: \"*.foo.com\" & \"a.foo.com\"" },
+	{ "vs bad host", VS_HDR "  hosts: [a_b]\n" ROUTE, 7, "spec.hosts[0]: domain name \"a_b\" invalid" },
+	{ "vs no routes", VS_HDR "  hosts: [r]\n", 7, "spec: http, tcp or tls must be provided in virtual service" },
+	{ "vs no spec", "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: t}\n", 1, "spec: Required value" },
+	{ "vs route missing", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - uri: {prefix: /}\n", 9, "spec.http[0]: HTTP route, redirect or direct_response is required" },
+	{ "vs route empty", VS_HDR "  hosts: [r]\n  http:\n  - route: []\n", 9, "spec.http[0]: HTTP route, redirect or direct_response is required" },
+	{ "vs http null", VS_HDR "  hosts: [r]\n  http: [~]\n", 8, "spec.http[0]: http route may not be null" },
+	{ "vs dest host missing", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - destination:\n        subset: v1\n", 11, "spec.http[0].route[0].destination.host: Required value" },
+	{ "vs dest missing", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - weight: 100\n", 10, "spec.http[0].route[0]: destination is required" },
+	{ "vs dest *", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - destination: {host: \"*\"}\n", 10, "destination.host: invalid destination host *" },
+	{ "vs dest bad host", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - destination: {host: \"a b\"}\n", 10, "destination.host: domain name \"a b\" invalid" },
+	{ "vs subset", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - destination: {host: r, subset: v_1}\n", 10, "destination.subset: subset name is invalid: \"v_1\"" },
+	{ "vs port 0", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - destination: {host: r, port: {number: 0}}\n", 10, "destination.port.number: port number 0 must be in the range 1..65535" },
+	{ "vs port big", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - destination:\n        host: r\n        port:\n          number: 70000\n", 13, "spec.http[0].route[0].destination.port.number: port number 70000 must be in the range 1..65535" },
+	{ "vs port empty", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - destination: {host: r, port: {}}\n", 10, "port number 0 must be in the range" },
+	{ "vs port name", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - destination: {host: r, port: {name: http}}\n", 10, "destination.port.name: unknown field" },
+	{ "vs weight negative", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - destination: {host: r}\n      weight: -1\n", 11, "spec.http[0].route[0].weight: weight -1 < 0" },
+	{ "vs weights zero", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - destination: {host: a}\n      weight: 0\n    - destination: {host: b}\n", 9, "spec.http[0].route: total destination weight = 0" },
+	{ "vs weight int32", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - destination: {host: a}\n      weight: 2147483648\n", 11, "\"2147483648\" is out of range for int32" },
+	{ "vs weight quoted", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - destination: {host: a}\n      weight: \"50\"\n", 11, "weight: expected an integer, got a string" },
+	{ "vs weight sum u32", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - {destination: {host: a}, weight: 2147483647}\n    - {destination: {host: b}, weight: 2147483647}\n    - {destination: {host: c}, weight: 2147483647}\n", 9, "total destination weight 6442450941 is larger than 4294967295" },
+	{ "vs timeout 0", VS_HDR "  hosts: [r]\n" ROUTE "    timeout: 0s\n", 12, "spec.http[0].timeout: duration must be greater than 1ms" },
+	{ "vs timeout sub-ms", VS_HDR "  hosts: [r]\n" ROUTE "    timeout: 1.5ms\n", 12, "only durations to ms precision are supported" },
+	{ "vs timeout text", VS_HDR "  hosts: [r]\n" ROUTE "    timeout: soon\n", 12, "\"soon\" is not a valid duration" },
+	{ "vs timeout int", VS_HDR "  hosts: [r]\n" ROUTE "    timeout: 10\n", 12, "expected a duration string such as \"10s\"" },
+	{ "vs timeout negative", VS_HDR "  hosts: [r]\n" ROUTE "    timeout: -1s\n", 12, "\"-1s\" is not a valid duration" },
+	{ "vs timeout huge", VS_HDR "  hosts: [r]\n" ROUTE "    timeout: 100000000h\n", 12, "duration \"100000000h\" is out of range" },
+	{ "vs uri two kinds", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - uri: {exact: /a, prefix: /b}\n    route: [{destination: {host: r}}]\n", 10, "spec.http[0].match[0].uri.prefix: only one of exact, prefix or regex may be set" },
+	{ "vs uri unknown", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - uri: {exactly: /a}\n    route: [{destination: {host: r}}]\n", 10, "spec.http[0].match[0].uri.exactly: unknown field" },
+	{ "vs uri scalar", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - uri: /a\n    route: [{destination: {host: r}}]\n", 10, "spec.http[0].match[0].uri: expected a mapping, got a string" },
+	{ "vs regex paren", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - uri: {regex: \"/a(\"}\n    route: [{destination: {host: r}}]\n", 10, "\"uri\": missing closing ) in regex" },
+	{ "vs regex lookahead", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - uri: {regex: \"/a(?=b)\"}\n    route: [{destination: {host: r}}]\n", 10, "lookaround is not supported" },
+	{ "vs regex backref", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - headers: {x: {regex: \"(a)\\\\1\"}}\n    route: [{destination: {host: r}}]\n", 10, "\"headers\": backreferences are not supported" },
+	{ "vs regex nested rep", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - uri: {regex: \"a**\"}\n    route: [{destination: {host: r}}]\n", 10, "repetition" },
+	{ "vs regex count", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - uri: {regex: \"a{1001}\"}\n    route: [{destination: {host: r}}]\n", 10, "invalid repeat count" },
+	{ "vs regex empty", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - uri: {regex: \"\"}\n    route: [{destination: {host: r}}]\n", 10, "regex string match should not be empty" },
+	{ "vs scheme empty prefix", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - scheme: {prefix: \"\"}\n    route: [{destination: {host: r}}]\n", 10, "\"scheme\": prefix string match should not be empty" },
+	{ "vs header name", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - headers: {\"bad header\": {exact: a}}\n    route: [{destination: {host: r}}]\n", 10, "spec.http[0].match[0].headers[bad header]: header name \"bad header\" is not a valid header name" },
+	{ "vs header null", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - headers:\n        x-a:\n    route: [{destination: {host: r}}]\n", 11, "headers match \"x-a\" cannot be null" },
+	{ "vs jwt claim mesh", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - headers: {\"@request.auth.claims.group\": {exact: a}}\n    route: [{destination: {host: r}}]\n", 10, "JWT claim based routing (key: \"@request.auth.claims.group\") is only supported for gateway" },
+	{ "vs match port", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - port: 70000\n    route: [{destination: {host: r}}]\n", 10, "spec.http[0].match[0].port: port number 70000 must be in the range 1..65535" },
+	{ "vs source ns", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - sourceNamespace: Bad_NS\n    route: [{destination: {host: r}}]\n", 10, "sourceNamespace match \"Bad_NS\" is invalid" },
+	{ "vs source labels", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - sourceLabels: {app: \"x y\"}\n    route: [{destination: {host: r}}]\n", 10, "match[0].sourceLabels[app]: invalid label value" },
+	{ "vs match gateways", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - gateways: [\"ns/\"]\n    route: [{destination: {host: r}}]\n", 10, "config namespace and gateway name cannot be empty" },
+	{ "vs match unknown", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - url: {prefix: /}\n    route: [{destination: {host: r}}]\n", 10, "spec.http[0].match[0].url: unknown field" },
+	{ "vs ignoreUriCase string", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - ignoreUriCase: \"true\"\n    route: [{destination: {host: r}}]\n", 10, "expected true or false" },
+	{ "vs redirect + route", VS_HDR "  hosts: [r]\n" ROUTE "    redirect: {uri: /x}\n", 9, "spec.http[0]: HTTP route cannot contain both route and redirect" },
+	{ "vs redirect empty", VS_HDR "  hosts: [r]\n  http:\n  - redirect: {redirectCode: 301}\n", 9, "spec.http[0].redirect: redirect must specify URI, authority, scheme, or port" },
+	{ "vs redirect code", VS_HDR "  hosts: [r]\n  http:\n  - redirect: {uri: /x, redirectCode: 200}\n", 9, "redirectCode: 200 is not a valid redirect code, must be 3xx" },
+	{ "vs redirect scheme", VS_HDR "  hosts: [r]\n  http:\n  - redirect: {scheme: ftp}\n", 9, "invalid redirect scheme, must be \"http\" or \"https\"" },
+	{ "vs redirect port+derive", VS_HDR "  hosts: [r]\n  http:\n  - redirect: {port: 8080, derivePort: FROM_REQUEST_PORT}\n", 9, "only one of port or derivePort may be set" },
+	{ "vs direct status", VS_HDR "  hosts: [r]\n  http:\n  - directResponse: {status: 700}\n", 9, "directResponse.status: HTTP status 700 is not in range 200-599" },
+	{ "vs direct no status", VS_HDR "  hosts: [r]\n  http:\n  - directResponse: {body: {string: hi}}\n", 9, "directResponse.status: Required value" },
+	{ "vs direct + route", VS_HDR "  hosts: [r]\n" ROUTE "    directResponse: {status: 200}\n", 9, "HTTP route cannot contain both route and direct_response" },
+	{ "vs direct body both", VS_HDR "  hosts: [r]\n  http:\n  - directResponse: {status: 200, body: {string: a, bytes: YQ==}}\n", 9, "only one of string or bytes" },
+	{ "vs direct bytes", VS_HDR "  hosts: [r]\n  http:\n  - directResponse: {status: 200, body: {bytes: \"not base64!\"}}\n", 9, "not valid base64" },
+	{ "vs rewrite both", VS_HDR "  hosts: [r]\n" ROUTE "    rewrite: {uri: /a, uriRegexRewrite: {match: a, rewrite: b}}\n", 12, "rewrite may only contain one of URI or UriRegexRewrite" },
+	{ "vs rewrite empty", VS_HDR "  hosts: [r]\n" ROUTE "    rewrite: {}\n", 12, "rewrite must specify at least one of URI, UriRegexRewrite, or authority" },
+	{ "vs rewrite regex half", VS_HDR "  hosts: [r]\n" ROUTE "    rewrite: {uriRegexRewrite: {match: a}}\n", 12, "UriRegexRewrite requires both Rewrite and Match" },
+	{ "vs rewrite + redirect", VS_HDR "  hosts: [r]\n  http:\n  - redirect: {uri: /x}\n    rewrite: {uri: /y}\n", 10, "HTTP route rule cannot contain both rewrite and redirect" },
+	{ "vs authority twice", VS_HDR "  hosts: [r]\n" ROUTE "    rewrite: {authority: a.com}\n    headers:\n      request:\n        set: {\":authority\": b.com}\n", 15, "authority header cannot be set multiple times" },
+	{ "vs header op host", VS_HDR "  hosts: [r]\n" ROUTE "    headers:\n      response:\n        set: {host: b.com}\n", 14, "spec.http[0].headers.response.set[host]: invalid header \"host\"" },
+	{ "vs header op remove pseudo", VS_HDR "  hosts: [r]\n" ROUTE "    headers:\n      request:\n        remove: [\":path\"]\n", 14, "remove[0]: header name \":path\" is not a valid header name" },
+	{ "vs header op remove host", VS_HDR "  hosts: [r]\n" ROUTE "    headers:\n      request:\n        remove: [Host]\n", 14, "invalid header \"Host\": header cannot have \":\" prefix or be the \"host\" header" },
+	{ "vs header op value", VS_HDR "  hosts: [r]\n" ROUTE "    headers:\n      request:\n        add: {x-a: \"a\\r\\nb\"}\n", 14, "must not contain CR or LF" },
+	{ "vs header op unknown", VS_HDR "  hosts: [r]\n" ROUTE "    headers:\n      request:\n        append: {x-a: b}\n", 14, "headers.request.append: unknown field" },
+	{ "vs dest headers bad", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - destination: {host: r}\n      headers: {response: {remove: [\"\"]}}\n", 11, "header name cannot be empty" },
+	{ "vs retries negative", VS_HDR "  hosts: [r]\n" ROUTE "    retries: {attempts: -1}\n", 12, "retries.attempts: attempts cannot be negative" },
+	{ "vs retries 0 with policy", VS_HDR "  hosts: [r]\n" ROUTE "    retries: {attempts: 0, perTryTimeout: 1s}\n", 12, "http retry policy configured when attempts are set to 0 (disabled)" },
+	{ "vs retryOn", VS_HDR "  hosts: [r]\n" ROUTE "    retries: {attempts: 2, retryOn: \"5xx,bogus\"}\n", 12, "retries.retryOn: \"bogus\" is not a valid retryOn policy" },
+	{ "vs retryOn space", VS_HDR "  hosts: [r]\n" ROUTE "    retries: {attempts: 2, retryOn: \"5xx, reset\"}\n", 12, "\" reset\" is not a valid retryOn policy" },
+	{ "vs retryOn code", VS_HDR "  hosts: [r]\n" ROUTE "    retries: {attempts: 2, retryOn: \"599\"}\n", 12, "\"599\" is not a valid retryOn policy" },
+	{ "vs perTryTimeout", VS_HDR "  hosts: [r]\n" ROUTE "    retries: {attempts: 2, perTryTimeout: 0.5ms}\n", 12, "duration must be greater than 1ms" },
+	{ "vs fault empty", VS_HDR "  hosts: [r]\n" ROUTE "    fault: {}\n", 12, "fault: HTTP fault injection must have an abort and/or a delay" },
+	{ "vs fault status", VS_HDR "  hosts: [r]\n" ROUTE "    fault: {abort: {httpStatus: 199}}\n", 12, "fault.abort.httpStatus: HTTP status 199 is not in range 200-599" },
+	{ "vs fault grpc", VS_HDR "  hosts: [r]\n" ROUTE "    fault: {abort: {grpcStatus: NOPE}}\n", 12, "Unsupported value: \"NOPE\"" },
+	{ "vs fault http2", VS_HDR "  hosts: [r]\n" ROUTE "    fault: {abort: {http2Error: REFUSED_STREAM}}\n", 12, "HTTP/2 abort fault injection not supported yet" },
+	{ "vs fault two kinds", VS_HDR "  hosts: [r]\n" ROUTE "    fault: {abort: {httpStatus: 500, grpcStatus: INTERNAL}}\n", 12, "only one of httpStatus, grpcStatus or http2Error" },
+	{ "vs fault percentage", VS_HDR "  hosts: [r]\n" ROUTE "    fault:\n      abort:\n        httpStatus: 500\n        percentage: {value: 101}\n", 15, "fault.abort.percentage: percentage 101 is neither 0.0, nor in range [0.0001, 100.0]" },
+	{ "vs fault tiny percentage", VS_HDR "  hosts: [r]\n" ROUTE "    fault: {delay: {fixedDelay: 1s, percentage: {value: 0.00001}}}\n", 12, "is neither 0.0, nor in range" },
+	{ "vs fault percent", VS_HDR "  hosts: [r]\n" ROUTE "    fault: {delay: {fixedDelay: 1s, percent: 101}}\n", 12, "percentage 101 is not in range 0..100" },
+	{ "vs fault exponential", VS_HDR "  hosts: [r]\n" ROUTE "    fault: {delay: {exponentialDelay: 1s}}\n", 12, "exponentialDelay not supported yet" },
+	{ "vs fault delay both", VS_HDR "  hosts: [r]\n" ROUTE "    fault: {delay: {fixedDelay: 1s, exponentialDelay: 1s}}\n", 12, "only one of fixedDelay or exponentialDelay" },
+	{ "vs fault + redirect", VS_HDR "  hosts: [r]\n  http:\n  - redirect: {uri: /x}\n    fault: {abort: {httpStatus: 500}}\n", 10, "HTTP route cannot contain both fault and redirect" },
+	{ "vs mirror + mirrors", VS_HDR "  hosts: [r]\n" ROUTE "    mirror: {host: m}\n    mirrors: [{destination: {host: m}}]\n", 13, "HTTP route cannot contain both mirror and mirrors" },
+	{ "vs mirrors no dest", VS_HDR "  hosts: [r]\n" ROUTE "    mirrors: [{percentage: {value: 5}}]\n", 12, "mirrors[0]: destination is required for mirrors" },
+	{ "vs mirrors pct", VS_HDR "  hosts: [r]\n" ROUTE "    mirrors: [{destination: {host: m}, percentage: {value: 150}}]\n", 12, "mirror percentage must have a max value of 100" },
+	{ "vs mirrorPercentage", VS_HDR "  hosts: [r]\n" ROUTE "    mirror: {host: m}\n    mirrorPercentage: {value: 101}\n", 13, "mirror_percentage must have a max value of 100" },
+	{ "vs mirror_percent", VS_HDR "  hosts: [r]\n" ROUTE "    mirror: {host: m}\n    mirror_percent: 101\n", 13, "mirror_percent must have a max value of 100 (it has 101)" },
+	{ "vs mirror bad host", VS_HDR "  hosts: [r]\n" ROUTE "    mirror: {host: \"*\"}\n", 12, "mirror.host: invalid destination host *" },
+	{ "vs cors method", VS_HDR "  hosts: [r]\n" ROUTE "    corsPolicy: {allowMethods: [GET, FETCH]}\n", 12, "corsPolicy.allowMethods[1]: Unsupported value: \"FETCH\"" },
+	{ "vs cors maxAge", VS_HDR "  hosts: [r]\n" ROUTE "    corsPolicy: {maxAge: 1500ms}\n", 12, "max_age duration is accurate only to seconds precision" },
+	{ "vs cors origin empty", VS_HDR "  hosts: [r]\n" ROUTE "    corsPolicy: {allowOrigins: [{}]}\n", 12, "is not a valid match type for CORS allow origins" },
+	{ "vs cors preflight", VS_HDR "  hosts: [r]\n" ROUTE "    corsPolicy: {unmatchedPreflights: DROP}\n", 12, "Unsupported value: \"DROP\"" },
+	{ "vs root route + route", VS_HDR "  hosts: [r]\n  http:\n  - delegate: {name: d, namespace: nsx}\n    route: [{destination: {host: r}}]\n", 10, "spec.http[0]: root HTTP route must not specify route" },
+	{ "vs delegate in delegate", VS_HDR "  http:\n  - delegate: {name: d}\n    route: [{destination: {host: r}}]\n", 8, "delegate HTTP route cannot contain delegate" },
+	{ "vs delegate tcp", VS_HDR "  tcp:\n  - route: [{destination: {host: r}}]\n", 7, "delegate virtual service must have no tcp route specified" },
+	{ "vs delegate tls", VS_HDR "  tls:\n  - match: [{sniHosts: [a.com]}]\n    route: [{destination: {host: r}}]\n", 7, "delegate virtual service must have no tls route specified" },
+	{ "vs tcp no route", VS_HDR "  hosts: [r]\n  tcp:\n  - match: [{port: 5432}]\n", 9, "spec.tcp[0]: TCP route is required" },
+	{ "vs tcp subnet", VS_HDR "  hosts: [r]\n  tcp:\n  - match: [{destinationSubnets: [10.0.0.0/33]}]\n    route: [{destination: {host: r}}]\n", 9, "\"10.0.0.0/33\" is not a valid CIDR block" },
+	{ "vs tcp weights", VS_HDR "  hosts: [r]\n  tcp:\n  - route: [{destination: {host: a}, weight: 0}, {destination: {host: b}, weight: 0}]\n", 9, "total destination weight = 0" },
+	{ "vs tcp route headers", VS_HDR "  hosts: [r]\n  tcp:\n  - route: [{destination: {host: a}, headers: {}}]\n", 9, "tcp[0].route[0].headers: unknown field" },
+	{ "vs tls no match", VS_HDR "  hosts: [a.com]\n  tls:\n  - route: [{destination: {host: r}}]\n", 9, "TLS route must have at least one match condition" },
+	{ "vs tls no sni", VS_HDR "  hosts: [a.com]\n  tls:\n  - match: [{port: 443}]\n    route: [{destination: {host: r}}]\n", 9, "TLS match must have at least one SNI host" },
+	{ "vs tls sni subset", VS_HDR "  hosts: [a.com]\n  tls:\n  - match: [{sniHosts: [b.com]}]\n    route: [{destination: {host: r}}]\n", 9, "tls[0].match[0].sniHosts[0]: SNI host \"b.com\" is not a compatible subset" },
+	{ "vs exportTo ~", VS_HDR "  hosts: [r]\n" ROUTE "  exportTo: [\"~\"]\n", 12, "exportTo ~ (none) is not allowed" },
+	{ "vs unknown route field", VS_HDR "  hosts: [r]\n  http:\n  - routes: [{destination: {host: r}}]\n", 9, "spec.http[0].routes: unknown field" },
+	{ "vs unknown spec field", VS_HDR "  hosts: [r]\n" ROUTE "  grpc: []\n", 12, "spec.grpc: unknown field" },
+	{ "vs gateway ns", VS_HDR "  hosts: [r]\n  gateways: [\"Bad_ns/gw\"]\n" ROUTE, 8, "spec.gateways[0]: invalid value for namespace: \"Bad_ns/gw\"" },
+	{ "vs host bool", VS_HDR "  hosts: [yes]\n" ROUTE, 7, "expected a string, got a boolean (\"yes\")" },
+	{ "vs hosts scalar", VS_HDR "  hosts: reviews\n" ROUTE, 7, "spec.hosts: expected a list" },
+	{ "vs header exact bool", VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - headers: {x-debug: {exact: on}}\n    route: [{destination: {host: r}}]\n", 10, "headers[x-debug].exact: expected a string, got a boolean (\"on\"); quote it" },
+
+	// VirtualService: must load
+	{ "vs minimal", VS_HDR "  hosts: [r]\n" ROUTE, 0, NULL },
+	{ "vs single zero weight", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - destination: {host: r}\n      weight: 0\n", 0, NULL },
+	{ "vs weights not 100", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - {destination: {host: a}, weight: 30}\n    - {destination: {host: b}, weight: 30}\n    - {destination: {host: c}}\n", 0, NULL },
+	{ "vs weights over 100", VS_HDR "  hosts: [r]\n  http:\n  - route:\n    - {destination: {host: a}, weight: 500}\n    - {destination: {host: b}, weight: 1000}\n", 0, NULL },
+	{ "vs delegate vs", VS_HDR "  http:\n  - match: [{uri: {prefix: /a}}]\n    route: [{destination: {host: r}}]\n", 0, NULL },
+	{ "vs root with delegate", VS_HDR "  hosts: [r]\n  http:\n  - match: [{uri: {prefix: /a}}]\n    delegate: {name: d, namespace: nsx}\n", 0, NULL },
+	{ "vs ip host", VS_HDR "  hosts: [10.0.0.1, \"2001:db8::1\"]\n" ROUTE, 0, NULL },
+	{ "vs gateway *", VS_HDR "  hosts: [\"*\"]\n  gateways: [istio-system/gw, gw2.ns.svc.cluster.local]\n" ROUTE, 0, NULL },
+	{ "vs uri empty prefix", VS_HDR "  hosts: [r]\n  http:\n  - match: [{uri: {prefix: \"\"}}, {uri: {}}]\n    route: [{destination: {host: r}}]\n", 0, NULL },
+	{ "vs without headers *", VS_HDR "  hosts: [r]\n  http:\n  - match: [{withoutHeaders: {x-a: {regex: \"*\"}}, headers: {x-b: {}}}]\n    route: [{destination: {host: r}}]\n", 0, NULL },
+	{ "vs jwt claim gateway", VS_HDR "  hosts: [r]\n  gateways: [gw]\n  http:\n  - match: [{headers: {\"@request.auth.claims.group\": {exact: a}}}]\n    route: [{destination: {host: r}}]\n", 0, NULL },
+	{ "vs redirect only", VS_HDR "  hosts: [r]\n  http:\n  - redirect: {uri: /new, authority: b.com, redirectCode: 308, scheme: https, derivePort: FROM_PROTOCOL_DEFAULT}\n", 0, NULL },
+	{ "vs direct only", VS_HDR "  hosts: [r]\n  http:\n  - directResponse: {status: 503, body: {string: \"down\"}}\n", 0, NULL },
+	{ "vs tcp tls", VS_HDR "  hosts: [a.com, \"*.b.com\"]\n  tcp:\n  - match: [{port: 5432, destinationSubnets: [10.0.0.0/8], sourceLabels: {app: x}}]\n    route: [{destination: {host: db, port: {number: 5432}}}]\n  tls:\n  - match: [{sniHosts: [a.com, x.b.com], port: 443}]\n    route: [{destination: {host: egress}}]\n", 0, NULL },
+	{ "vs regex ok", VS_HDR "  hosts: [r]\n  http:\n  - match: [{uri: {regex: \"^/api/v[0-9]+/(users|items)/[^/]*$\"}}, {authority: {regex: \"(?i)a{1,3}\\\\.example\\\\.com\"}}]\n    route: [{destination: {host: r}}]\n", 0, NULL },
+	{ "vs ns gateway match", VS_HDR "  hosts: [r]\n  http:\n  - match: [{gateways: [mesh], sourceNamespace: ns2, statPrefix: s}]\n    route: [{destination: {host: r}}]\n", 0, NULL },
+	{ "vs json", "{\"apiVersion\": \"networking.istio.io/v1alpha3\", \"kind\": \"VirtualService\", \"metadata\": {\"name\": \"j\"},\n \"spec\": {\"hosts\": [\"r\"], \"http\": [{\"route\": [{\"destination\": {\"host\": \"r\"}, \"weight\": 100}], \"timeout\": \"2.5s\"}]}}\n", 0, NULL },
+};
+
+static void test_cases(void)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct case_ *tc = &cases[i];
+		struct istio_error errs[MAX_ERRS];
+		struct istio_config cfg = { 0 };
+		char want_line[64];
+		int r, n, found = 0;
+
+		r = istio_load_buf("case.yaml", tc->yaml, strlen(tc->yaml), &cfg, errs, MAX_ERRS, &n);
+		if (!tc->msg) {
+			CHECK(r == 0 && n == 0, "%s: must load, got %d", tc->name, r);
+			if (r)
+				dump_errs(errs, n);
+			istio_config_free(&cfg);
+			continue;
+		}
+		CHECK(r == -EINVAL && n > 0, "%s: must fail, got %d", tc->name, r);
+		snprintf(want_line, sizeof(want_line), "case.yaml:%d: ", tc->line);
+		for (int k = 0; k < n; k++)
+			if (strstr(errs[k].msg, tc->msg) &&
+			    (!tc->line || !strncmp(errs[k].msg, want_line, strlen(want_line))))
+				found = 1;
+		CHECK(found, "%s: no error at line %d with \"%s\"", tc->name, tc->line, tc->msg);
+		if (!found)
+			dump_errs(errs, n);
+		CHECK(cfg.num_service_entries + cfg.num_virtual_services + cfg.num_ignored == 0,
+		      "%s: a failed buffer adds nothing", tc->name);
+		istio_config_free(&cfg);
+	}
+}
+
+// ---- values of a rich VirtualService ----
+
+static void test_values(void)
+{
+	static const char y[] =
+		VS_HDR
+		"  hosts: [reviews.example]\n"			// 7
+		"  gateways: [mesh]\n"
+		"  exportTo: [\".\"]\n"
+		"  http:\n"
+		"  - name: first\n"				// 11
+		"    match:\n"
+		"    - name: m0\n"
+		"      uri: {prefix: /api}\n"
+		"      method: {exact: GET}\n"
+		"      scheme: {exact: https}\n"
+		"      authority: {regex: \"a.*\"}\n"
+		"      headers:\n"
+		"        X-User: {exact: jason}\n"
+		"        x-trace: {prefix: abc}\n"
+		"        x-any: {}\n"
+		"      withoutHeaders: {x-no: {exact: \"1\"}}\n"
+		"      queryParams: {q: {regex: \"[0-9]+\"}}\n"
+		"      port: 8080\n"
+		"      ignoreUriCase: true\n"
+		"      sourceLabels: {app: web}\n"
+		"      gateways: [mesh]\n"
+		"      sourceNamespace: front\n"
+		"    route:\n"
+		"    - destination: {host: reviews.example, subset: v2, port: {number: 9080}}\n"
+		"      weight: 75\n"
+		"      headers: {request: {set: {x-a: b}}}\n"
+		"    - destination: {host: reviews.example}\n"
+		"      weight: 25\n"
+		"    timeout: 1h30m\n"
+		"    retries: {attempts: 3, perTryTimeout: 2s, retryOn: \"gateway-error,connect-failure,503\"}\n"
+		"    mirror: {host: shadow}\n"
+		"    mirrorPercentage: {value: 12.5}\n"
+		"    corsPolicy: {allowOrigins: [{exact: \"https://a.com\"}], allowMethods: [GET], maxAge: 24h}\n"
+		"    rewrite: {uri: /v2}\n"
+		"  - route: [{destination: {host: reviews.example}}]\n"
+		"    timeout: 0.25s\n"
+		"  tcp:\n"
+		"  - route: [{destination: {host: db}}]\n";
+	struct istio_error errs[MAX_ERRS];
+	struct istio_config cfg = { 0 };
+	const struct virtual_service *vs;
+	const struct http_route *h;
+	const struct http_match *m;
+	int r, n;
+
+	r = istio_load_buf("values.yaml", y, sizeof(y) - 1, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && cfg.num_virtual_services == 1, "values: %d", r);
+	if (r) {
+		dump_errs(errs, n);
+		istio_config_free(&cfg);
+		return;
+	}
+	vs = &cfg.virtual_services[0];
+	CHECK(!strcmp(vs->meta.namespace_, "ns1") && !strcmp(vs->meta.name, "t") &&
+	      !strcmp(vs->meta.file, "values.yaml") && vs->meta.line == 1, "meta");
+	CHECK(vs->num_gateways == 1 && vs->num_export_to == 1 && vs->num_http == 2 &&
+	      vs->num_tcp == 1 && vs->num_tls == 0, "counts");
+	h = &vs->http[0];
+	CHECK(!strcmp(h->name, "first") && h->num_match == 1 && h->num_route == 2, "route shape");
+	CHECK(h->timeout_ms == 5400000, "timeout 1h30m: %lld", (long long)h->timeout_ms);
+	CHECK(h->features == (HR_F_RETRIES | HR_F_MIRROR | HR_F_CORS | HR_F_REWRITE | HR_F_HEADERS),
+	      "features %#x", h->features);
+	CHECK(h->route[0].weight == 75 && h->route[1].weight == 25 && h->route[0].destination.port == 9080 &&
+	      !strcmp(h->route[0].destination.subset, "v2") && !h->route[1].destination.subset, "dests");
+	m = &h->match[0];
+	CHECK(!strcmp(m->name, "m0") && m->uri.kind == SM_PREFIX && !strcmp(m->uri.value, "/api") &&
+	      m->method.kind == SM_EXACT && m->scheme.kind == SM_EXACT && m->authority.kind == SM_REGEX,
+	      "string matches");
+	CHECK(m->num_headers == 3 && !strcmp(m->headers[0].name, "x-user") &&
+	      m->headers[1].match.kind == SM_PREFIX && m->headers[2].match.kind == SM_NONE,
+	      "headers (lowercased, presence)");
+	CHECK(m->num_headers_exact == 1 && !strcmp(m->headers_exact[0].key, "x-user") &&
+	      !strcmp(m->headers_exact[0].value, "jason"), "headers_exact");
+	CHECK(m->num_without_headers == 1 && m->num_query_params == 1 &&
+	      m->query_params[0].match.kind == SM_REGEX && m->port == 8080 && m->ignore_uri_case == 1 &&
+	      m->num_source_labels == 1 && m->num_gateways == 1 && !strcmp(m->source_namespace, "front"),
+	      "other match fields");
+	CHECK(vs->http[1].timeout_ms == 250 && vs->http[1].num_match == 0 && vs->http[1].features == 0,
+	      "second route");
+	istio_config_free(&cfg);
+}
+
+// ---- durations ----
+
+struct dur_case {
+	const char *s;
+	int ok;
+	int64_t ms;
+};
+
+static const struct dur_case dur_cases[] = {
+	{ "1s", 1, 1000 }, { "0.5s", 1, 500 }, { "100ms", 1, 100 }, { "1m", 1, 60000 },
+	{ "1h", 1, 3600000 }, { "1.5h", 1, 5400000 }, { "2h30m", 1, 9000000 },
+	{ "1h30m15s", 1, 5415000 }, { "0", 1, 0 }, { "0s", 1, 0 }, { "1000000us", 1, 1000 },
+	{ "2000000ns", 1, 2 }, { "1.000s", 1, 1000 }, { ".5s", 1, 500 }, { "1.s", 1, 1000 },
+	{ "3\xc2\xb5s", 0, 0 }, { "1000\xc2\xb5s", 1, 1 },
+	{ "315576000000s", 1, 315576000000000LL }, { "315576000001s", 0, 0 },
+	{ "", 0, 0 }, { "-1s", 0, 0 }, { "+1s", 0, 0 }, { "1", 0, 0 }, { "s", 0, 0 },
+	{ ".s", 0, 0 }, { "1d", 0, 0 }, { "1 s", 0, 0 }, { "1s ", 0, 0 }, { "1.5ms", 0, 0 },
+	{ "1ns", 0, 0 }, { "abc", 0, 0 }, { "99999999999999999999999h", 0, 0 }, { "1h-5m", 0, 0 },
+};
+
+static void test_durations(void)
+{
+	for (size_t i = 0; i < sizeof(dur_cases) / sizeof(dur_cases[0]); i++) {
+		const struct dur_case *dc = &dur_cases[i];
+		int64_t ms = -7;
+		int r = istio_parse_duration(dc->s, &ms);
+
+		CHECK(dc->ok ? r == 0 : r == -EINVAL, "duration \"%s\": ret %d", dc->s, r);
+		CHECK(!dc->ok || ms == dc->ms, "duration \"%s\": %lld ms, want %lld", dc->s,
+		      (long long)ms, (long long)dc->ms);
+	}
+	CHECK(istio_parse_duration(NULL, &(int64_t){ 0 }) == -EINVAL, "NULL duration");
+}
+
+// ---- directories and files ----
+
+static char tmpdir[PATH_MAX];
+
+static void put(const char *name, const char *text)
+{
+	char path[PATH_MAX + 64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "wb");
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_dirs(void)
+{
+	struct istio_error errs[MAX_ERRS];
+	struct istio_config cfg;
+	char path[PATH_MAX + 64];
+	int r, n;
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/istio_test.XXXXXX",
+		 getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	put("b.yaml", SE_HDR "  hosts: [b.com]\n");
+	put("a.yml", VS_HDR "  hosts: [r]\n" ROUTE);
+	put("c.json", "{\"apiVersion\": \"networking.istio.io/v1\", \"kind\": \"ServiceEntry\", "
+	    "\"metadata\": {\"name\": \"c\"}, \"spec\": {\"hosts\": [\"c.com\"]}}\n");
+	put(".hidden.yaml", "not: [valid\n");
+	put("notes.txt", "not: [valid\n");
+	put("d.yaml.bak", "not: [valid\n");
+	snprintf(path, sizeof(path), "%s/sub.yaml", tmpdir);
+	mkdir(path, 0700);
+
+	r = istio_load_dir(tmpdir, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && n == 0 && cfg.num_service_entries == 2 && cfg.num_virtual_services == 1,
+	      "good dir: %d, %d SE %d VS", r, cfg.num_service_entries, cfg.num_virtual_services);
+	if (r)
+		dump_errs(errs, n);
+	if (r == 0 && cfg.num_service_entries == 2)
+		CHECK(strstr(cfg.service_entries[0].meta.file, "/b.yaml") &&
+		      strstr(cfg.service_entries[1].meta.file, "/c.json"), "files sorted by name");
+	istio_config_free(&cfg);
+
+	// one bad file: nothing at all, and its errors reported
+	put("z.yaml", SE_HDR "  hosts: [\"*\"]\n---\n" SE_HDR "  hosts: [ok.com]\n  resolution: NOPE\n");
+	memset(&cfg, 0x5a, sizeof(cfg));
+	r = istio_load_dir(tmpdir, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == -EINVAL && n == 2 && cfg.num_service_entries == 0 && cfg.num_virtual_services == 0 &&
+	      cfg.service_entries == NULL && cfg.arena == NULL, "bad dir: %d, %d errors", r, n);
+	CHECK(n >= 2 && strstr(errs[0].msg, "/z.yaml:7: ServiceEntry ns1/t: spec.hosts[0]:") &&
+	      strstr(errs[1].msg, "/z.yaml:16: ServiceEntry ns1/t: spec.resolution:"),
+	      "bad dir messages: %s | %s", n > 0 ? errs[0].msg : "", n > 1 ? errs[1].msg : "");
+	// error cap
+	r = istio_load_dir(tmpdir, &cfg, errs, 1, &n);
+	CHECK(r == -EINVAL && n == 1, "max_errs 1: %d %d", r, n);
+	r = istio_load_dir(tmpdir, &cfg, NULL, 0, &n);
+	CHECK(r == -EINVAL && n == 0, "no error buffer: %d %d", r, n);
+	r = istio_load_dir(tmpdir, &cfg, NULL, 0, NULL);
+	CHECK(r == -EINVAL, "no counters: %d", r);
+
+	// the same name in two files
+	put("z.yaml", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: t\n"
+	    "  namespace: ns1\nspec:\n  hosts: [z.com]\n");
+	r = istio_load_dir(tmpdir, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == -EINVAL && n == 1 && strstr(errs[0].msg, "/z.yaml:1: ServiceEntry ns1/t: already defined at ") &&
+	      strstr(errs[0].msg, "/b.yaml:1"), "cross-file duplicate: %s", n ? errs[0].msg : "");
+	istio_config_free(&cfg);
+	snprintf(path, sizeof(path), "%s/z.yaml", tmpdir);
+	unlink(path);
+
+	// missing directory: empty mesh; a file instead of a directory: error
+	snprintf(path, sizeof(path), "%s/none", tmpdir);
+	r = istio_load_dir(path, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && n == 0 && cfg.num_service_entries == 0, "missing dir: %d", r);
+	istio_config_free(&cfg);
+	snprintf(path, sizeof(path), "%s/b.yaml", tmpdir);
+	r = istio_load_dir(path, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == -ENOTDIR && n == 1 && strstr(errs[0].msg, "Not a directory"), "file as dir: %d", r);
+
+	// istio_load_file appends, and rolls back on error
+	memset(&cfg, 0, sizeof(cfg));
+	r = istio_load_file(path, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && cfg.num_service_entries == 1, "load_file: %d", r);
+	put("bad.yaml", VS_HDR "  hosts: [r]\n" ROUTE "---\n" SE_HDR "  hosts: [\"*\"]\n");
+	snprintf(path, sizeof(path), "%s/bad.yaml", tmpdir);
+	r = istio_load_file(path, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == -EINVAL && cfg.num_service_entries == 1 && cfg.num_virtual_services == 0,
+	      "load_file rollback: %d, %d SE, %d VS", r, cfg.num_service_entries, cfg.num_virtual_services);
+	snprintf(path, sizeof(path), "%s/a.yml", tmpdir);
+	r = istio_load_file(path, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && cfg.num_service_entries == 1 && cfg.num_virtual_services == 1, "load_file append: %d", r);
+	r = istio_load_file(path, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == -EINVAL && n == 1 && strstr(errs[0].msg, "already defined"), "append duplicate: %d", r);
+	istio_config_free(&cfg);
+	snprintf(path, sizeof(path), "%s/nope.yaml", tmpdir);
+	r = istio_load_file(path, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == -ENOENT && n == 1 && strstr(errs[0].msg, "nope.yaml: No such file"), "missing file: %d", r);
+	snprintf(path, sizeof(path), "%s/sub.yaml", tmpdir);
+	r = istio_load_file(path, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == -EISDIR, "directory as file: %d", r);
+	istio_config_free(&cfg);
+
+	// a file over 32 MiB
+	{
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/huge.yaml", tmpdir);
+		f = fopen(path, "wb");
+		fseek(f, 33 << 20, SEEK_SET);
+		fputc('\n', f);
+		fclose(f);
+		r = istio_load_file(path, &cfg, errs, MAX_ERRS, &n);
+		CHECK(r == -EFBIG && n == 1 && strstr(errs[0].msg, "larger than 32 MiB"), "huge file: %d", r);
+		istio_config_free(&cfg);
+		unlink(path);
+	}
+
+	// the examples shipped with the config folder
+	r = istio_load_dir("config/examples/mesh.d", &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && cfg.num_service_entries == 1 && cfg.num_virtual_services == 1 &&
+	      !strcmp(cfg.service_entries[0].hosts[0], "reviews.example") &&
+	      cfg.service_entries[0].resolution == SE_RES_STATIC &&
+	      cfg.service_entries[0].num_endpoints == 2 &&
+	      !strcmp(cfg.service_entries[0].endpoints[1].ports[0].value, "9082"),
+	      "examples/mesh.d: %d", r);
+	if (r)
+		dump_errs(errs, n);
+	istio_config_free(&cfg);
+
+	snprintf(path, sizeof(path), "rm -rf '%s'", tmpdir);
+	if (system(path) != 0)
+		printf("note: could not remove %s\n", tmpdir);
+}
+
+// ---- hostile input through the whole loader ----
+
+static int load_one(const char *text, size_t len, struct istio_error *errs, int *n)
+{
+	struct istio_config cfg = { 0 };
+	int r = istio_load_buf("h.yaml", text, len, &cfg, errs, MAX_ERRS, n);
+
+	istio_config_free(&cfg);
+	return r;
+}
+
+static void test_hostile(void)
+{
+	struct istio_error errs[MAX_ERRS];
+	size_t cap = 1 << 20, o;
+	char *b = malloc(cap);
+	int r, n;
+
+	// 10k-deep nesting inside a spec
+	o = (size_t)snprintf(b, cap, SE_HDR "  hosts: ");
+	for (int i = 0; i < 10000; i++)
+		b[o++] = '[';
+	for (int i = 0; i < 10000; i++)
+		b[o++] = ']';
+	b[o++] = '\n';
+	r = load_one(b, o, errs, &n);
+	CHECK(r == -EINVAL && n == 1 && strstr(errs[0].msg, "h.yaml:7: yaml: nesting deeper than 64"),
+	      "deep nesting: %d %s", r, n ? errs[0].msg : "");
+
+	// a billion-laughs document
+	o = (size_t)snprintf(b, cap, "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+			     "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n" SE_HDR "  hosts: *c\n");
+	r = load_one(b, o, errs, &n);
+	CHECK(r == -EINVAL && n == 1 && strstr(errs[0].msg, "h.yaml:1: yaml: anchors (&a) are not supported"),
+	      "alias bomb: %d %s", r, n ? errs[0].msg : "");
+
+	// a regex over Istio's 1024-byte cap
+	o = (size_t)snprintf(b, cap, VS_HDR "  hosts: [r]\n  http:\n  - match:\n    - uri: {regex: \"");
+	memset(b + o, 'a', 1025);
+	o += 1025;
+	o += (size_t)snprintf(b + o, cap - o, "\"}\n    route: [{destination: {host: r}}]\n");
+	r = load_one(b, o, errs, &n);
+	CHECK(r == -EINVAL && n == 1 && strstr(errs[0].msg, "h.yaml:10: VirtualService ns1/t: "
+					     "spec.http[0].match[0].uri.regex: \"uri\": regex is too large"),
+	      "long regex: %d %s", r, n ? errs[0].msg : "");
+
+	// 2000 resources in one stream, then the same name again at the end
+	o = 0;
+	for (int i = 0; i < 2000; i++)
+		o += (size_t)snprintf(b + o, cap - o, "---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+				      "metadata: {name: se%d}\nspec: {hosts: [h%d.example]}\n", i, i);
+	{
+		struct istio_config cfg = { 0 };
+
+		r = istio_load_buf("many.yaml", b, o, &cfg, errs, MAX_ERRS, &n);
+		CHECK(r == 0 && cfg.num_service_entries == 2000 &&
+		      !strcmp(cfg.service_entries[1999].meta.name, "se1999") &&
+		      !strcmp(cfg.service_entries[0].hosts[0], "h0.example"), "2000 SEs: %d", r);
+		istio_config_free(&cfg);
+	}
+	o += (size_t)snprintf(b + o, cap - o, "---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+			      "metadata: {name: se7}\nspec: {hosts: [x.example]}\n");
+	r = load_one(b, o, errs, &n);
+	CHECK(r == -EINVAL && n == 1 && strstr(errs[0].msg, "ServiceEntry default/se7: already defined at many.yaml:")
+	      == NULL && strstr(errs[0].msg, "ServiceEntry default/se7: already defined at h.yaml:37"),
+	      "duplicate among many: %s", n ? errs[0].msg : "");
+
+	// many errors: only max_errs are kept, all are counted as failure
+	o = (size_t)snprintf(b, cap, SE_HDR "  hosts: [");
+	for (int i = 0; i < 500; i++)
+		o += (size_t)snprintf(b + o, cap - o, "%s\"*\"", i ? ", " : "");
+	o += (size_t)snprintf(b + o, cap - o, "]\n");
+	r = load_one(b, o, errs, &n);
+	CHECK(r == -EINVAL && n == MAX_ERRS, "error cap: %d %d", r, n);
+	free(b);
+}
+
+// ---- message format, exactly ----
+
+static void test_message_format(void)
+{
+	static const char y[] = SE_HDR "  hosts: [a.com]\n  ports:\n  - name: http\n    number: 0\n";
+	struct istio_error errs[4];
+	struct istio_config cfg = { 0 };
+	int n;
+
+	istio_load_buf("dir/x.yaml", y, sizeof(y) - 1, &cfg, errs, 4, &n);
+	CHECK(n == 1 && !strcmp(errs[0].msg, "dir/x.yaml:10: ServiceEntry ns1/t: spec.ports[0].number: "
+				"port must be between 1-65535 (got 0)"), "exact message: %s", n ? errs[0].msg : "");
+	istio_config_free(&cfg);
+	// control characters in names and values never reach a message raw
+	istio_load_buf("x.yaml", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		       "metadata: {name: \"a\\nb\"}\nspec: {hosts: [\"x\\u001b[31m\"]}\n", 111, &cfg, errs, 4, &n);
+	CHECK(n >= 1, "control chars: %d errors", n);
+	for (int i = 0; i < n; i++)
+		for (const char *p = errs[i].msg; *p; p++)
+			CHECK((unsigned char)*p >= 0x20, "raw control byte in \"%s\"", errs[i].msg);
+	istio_config_free(&cfg);
+}
+
+static void chdir_repo_root(void)
+{
+	for (int i = 0; i < 5; i++) {
+		if (access("config/istio.h", F_OK) == 0)
+			return;
+		if (chdir("..") < 0)
+			break;
+	}
+	printf("istio_test: cannot find the repository root from the working directory\n");
+	exit(1);
+}
+
+int main(void)
+{
+	chdir_repo_root();
+	if (access(TD "/api-validation/serviceentry-valid.yaml", R_OK) != 0) {
+		printf("istio_test: %s not found (the shared testdata sits beside the repository)\n", TD);
+		return 1;
+	}
+	test_testdata();
+	test_bookinfo();
+	test_cases();
+	test_values();
+	test_durations();
+	test_dirs();
+	test_hostile();
+	test_message_format();
+	printf("istio_test: %d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}
