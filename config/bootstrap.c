@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// bootstrap.c: the appliance's INI bootstrap file, read through inih. Every
-// unknown section or key, repeated key and bad value stops startup with
-// "path:line: what"; nothing is half-applied (the result is all or nothing).
+// bootstrap.c: the INI bootstrap file through inih; any unknown or repeated key
+// or bad value stops startup with "path:line: what", nothing half-applied.
 #include "config/bootstrap.h"
 
 #include <arpa/inet.h>

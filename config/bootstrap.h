@@ -63,8 +63,8 @@ struct bootstrap {
 	// [admin]
 	char admin_address[64];		// default 127.0.0.1
 	uint16_t admin_port;		// default 15000
-	uint16_t health_port;		// default 15021 (bound on admin_address... see .c)
-	uint16_t prometheus_port;	// default 15090
+	uint16_t health_port;		// default 15021 (bound on health_address)
+	uint16_t prometheus_port;	// default 15090 (bound on health_address)
 	char health_address[64];	// default 0.0.0.0
 	// [mesh]
 	char config_dir[4096];		// default "./mesh.d"
@@ -89,10 +89,12 @@ void bootstrap_default(struct bootstrap *b);
 // bootstrap_load reads the INI file at path over the defaults. It returns 0,
 // or -EINVAL with a message "path:line: what is wrong" in err (or -errno
 // with "path: strerror" when the file cannot be read).
+// It starts from bootstrap_default(), so keys the file omits keep their
+// defaults; on any error *b is left exactly as it was. err may be NULL.
 int bootstrap_load(struct bootstrap *b, const char *path, char *err, size_t err_len);
 
-// bootstrap_parse_listen parses "ADDR" + port into a sockaddr (numeric only,
-// IPv4 or IPv6). It returns 0 or -EINVAL.
+// bootstrap_parse_addr parses "ADDR" + port into a sockaddr (numeric only,
+// IPv4 or IPv6, "[v6]" accepted). It returns 0 or -EINVAL.
 int bootstrap_parse_addr(const char *address, uint16_t port,
 			 struct sockaddr_storage *out, socklen_t *out_len);
 

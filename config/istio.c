@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// istio.c: Istio resources (ServiceEntry, VirtualService) from YAML into the
-// typed model of istio.h, validated as Istio's CRD schemas and webhook do.
-// A directory loads whole or not at all; every error names file:line, the
-// resource and the field path.
+// istio.c: ServiceEntry and VirtualService YAML into the istio.h model, checked
+// as Istio's CRD schemas and webhook check them; a load is all or nothing.
 #include "config/istio.h"
 
 #include <arpa/inet.h>

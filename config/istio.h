@@ -27,7 +27,8 @@ enum se_resolution { SE_RES_NONE = 0, SE_RES_STATIC, SE_RES_DNS, SE_RES_DNS_ROUN
 
 struct se_port {
 	uint32_t number;	// 1..65535
-	const char *protocol;	// uppercase as given: HTTP, HTTPS, GRPC, HTTP2, MONGO, TCP, TLS; NULL = unset
+	const char *protocol;	// upper case: HTTP, HTTPS, GRPC, GRPC-WEB, HTTP2, HTTP_PROXY, MONGO,
+				// REDIS, MYSQL, TCP, TLS, UDP, HBONE; NULL = unset (sniffed)
 	const char *name;
 	uint32_t target_port;	// 0 = same as number
 };
@@ -172,12 +173,17 @@ struct istio_error {
 // name, not recursive; a missing dir is an empty config) into *out. On
 // validation errors it returns -EINVAL and fills up to max_errs errors
 // (*out_num_errs); *out is then empty. It returns 0 or -errno.
+// Names starting with "." and entries that are not regular files (after
+// following symlinks, as in ConfigMap volumes) are skipped. *out is
+// overwritten, not freed; errs may be NULL with max_errs 0. The same
+// namespace/name twice for a kind is an error ("already defined at").
 int istio_load_dir(const char *dir, struct istio_config *out,
 		   struct istio_error *errs, int max_errs, int *out_num_errs);
 
 // istio_load_file parses one file (multi-document YAML; JSON is YAML) and
 // appends what it holds to *cfg, which must have been zeroed or filled by a
-// previous istio_load_*. Same return convention.
+// previous istio_load_*. Same return convention. On any error nothing of the
+// file is appended: *cfg keeps exactly the resources it held.
 int istio_load_file(const char *path, struct istio_config *cfg,
 		    struct istio_error *errs, int max_errs, int *out_num_errs);
 

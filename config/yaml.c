@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// yaml.c: libyaml events folded into a struct ynode tree. Anything a mesh
-// config never needs but an attacker likes (aliases, merge keys, 10k-deep
-// nesting, duplicate keys, huge documents) is refused with its line.
+// yaml.c: libyaml events folded into a struct ynode tree, refusing what configs
+// never need but attackers like: aliases, merge keys, deep nesting, dup keys.
 #include "config/yaml.h"
 
 #include <errno.h>

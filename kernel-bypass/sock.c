@@ -56,13 +56,28 @@ static void submit_shutdown(struct sock *s)
 	s->inflight++;
 }
 
+// maybe_closed moves a closing sock along: the fd is closed only once no
+// operation can still resolve its number. Some ops (shutdown) are forced to
+// io-wq and look the fd up late; closing earlier would let them act on
+// whatever connection the kernel hands that number to next.
 static void maybe_closed(struct sock *s)
 {
-	if ((s->flags & SOCK_CLOSING) && !s->inflight) {
-		buf_cleanup(&s->out);
-		buf_cleanup(&s->flight);
-		s->ops->closed(s);
+	struct io_uring_sqe *sqe;
+
+	if (!(s->flags & SOCK_CLOSING) || s->inflight)
+		return;
+	if (!(s->flags & SOCK_CLOSE_SENT)) {
+		sqe = ring_sqe(s->ring);
+		io_uring_prep_close(sqe, s->fd);
+		io_uring_sqe_set_data64(sqe, ring_ud(s, RING_OP_CLOSE));
+		s->inflight++;
+		s->flags |= SOCK_CLOSE_SENT;
+		s->fd = -1;
+		return;
 	}
+	buf_cleanup(&s->out);
+	buf_cleanup(&s->flight);
+	s->ops->closed(s);
 }
 
 void sock_init(struct sock *s, struct ring *r, int fd, const struct sock_ops *ops)
@@ -144,8 +159,6 @@ void sock_shutdown_wr(struct sock *s)
 
 void sock_close(struct sock *s, bool flush_first)
 {
-	struct io_uring_sqe *sqe;
-
 	if (s->flags & SOCK_CLOSING)
 		return;
 	if (flush_first && sock_pending(s) && !(s->flags & SOCK_CONNECTING)) {
@@ -161,11 +174,9 @@ void sock_close(struct sock *s, bool flush_first)
 		cancel_op(s, RING_OP_SEND);
 	if (s->flags & SOCK_CONNECTING)
 		cancel_op(s, RING_OP_CONNECT);
-	sqe = ring_sqe(s->ring);
-	io_uring_prep_close(sqe, s->fd);
-	io_uring_sqe_set_data64(sqe, ring_ud(s, RING_OP_CLOSE));
-	s->inflight++;
-	s->fd = -1;
+	// a shutdown in flight is left to finish: it is quick, and the close
+	// waits for it (maybe_closed)
+	maybe_closed(s);
 }
 
 static void handle_recv(struct ring *r, struct io_uring_cqe *cqe, void *obj)

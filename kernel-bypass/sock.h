@@ -43,6 +43,7 @@ enum {
 	SOCK_CLOSE_AFTER_FLUSH = 1u << 6,
 	SOCK_EOF = 1u << 7,		// eof delivered, recv never re-armed
 	SOCK_SHUT_WR = 1u << 8,
+	SOCK_CLOSE_SENT = 1u << 9,	// the CLOSE op is in flight
 };
 
 struct sock {

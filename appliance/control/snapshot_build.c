@@ -289,15 +289,36 @@ static int build_route(struct builder *bd, const struct virtual_service *vs,
 			sm->uri = arena_strdup(bd->a, hm->uri.value);
 			sm->uri_len = (uint32_t)strlen(hm->uri.value);
 		}
+		// A match that names a condition we cannot evaluate yet must
+		// never match: matching more than the author meant could send
+		// traffic where a policy says it must not go.
 		if (hm->scheme.kind || hm->method.kind || hm->authority.kind ||
-		    hm->num_headers_exact)
+		    hm->num_headers_exact || hm->num_headers || hm->num_without_headers ||
+		    hm->num_query_params || hm->num_source_labels || hm->num_gateways ||
+		    hm->source_namespace)
 			sm->unsupported = true;
 		if (sm->unsupported)
-			log_emit(LOG_WARN, NULL, "%s:%d: VirtualService %s/%s: http[].match uses "
-				 "fields not enforced yet (regex/scheme/method/authority/headers); "
-				 "that match never matches",
-				 vs->meta.file, vs->meta.line, ns, vs->meta.name);
+			log_emit(LOG_WARN, NULL, "%s:%d: VirtualService %s/%s: http[%s].match uses "
+				 "conditions not enforced yet (regex, scheme, method, authority, "
+				 "headers, queryParams, sourceLabels, gateways, sourceNamespace); "
+				 "that match never matches", vs->meta.file, vs->meta.line, ns,
+				 vs->meta.name, hr->name ? hr->name : "");
 	}
+	if (hr->features & (HR_F_REDIRECT | HR_F_DIRECT_RESPONSE | HR_F_DELEGATE | HR_F_REWRITE |
+			    HR_F_FAULT)) {
+		// Forwarding as if these were absent would change what the
+		// author asked for; a matched request gets a clear 500 instead.
+		r->unsupported = "redirect/directResponse/delegate/rewrite/fault";
+		log_emit(LOG_WARN, NULL, "%s:%d: VirtualService %s/%s: http[%s] uses %s, not "
+			 "implemented yet: requests it matches are answered 500",
+			 vs->meta.file, vs->meta.line, ns, vs->meta.name, hr->name ? hr->name : "",
+			 r->unsupported);
+	}
+	if (hr->features & (HR_F_RETRIES | HR_F_MIRROR | HR_F_CORS | HR_F_HEADERS))
+		log_emit(LOG_WARN, NULL, "%s:%d: VirtualService %s/%s: http[%s]: retries, mirror, "
+			 "corsPolicy and headers are not enforced yet (Istio's default retries "
+			 "apply)", vs->meta.file, vs->meta.line, ns, vs->meta.name,
+			 hr->name ? hr->name : "");
 	for (int d = 0; d < hr->num_route; d++) {
 		const struct http_route_dest *rd = &hr->route[d];
 		struct snap_dest *sd = &r->dests[r->num_dests];
@@ -512,6 +533,8 @@ static void dump_body(const struct snapshot *s, struct buf *o)
 
 			buf_appendf(o, "%s{\"name\":", r ? "," : "");
 			json_append_cstr(o, rt->name);
+			buf_appends(o, ",\"not_implemented\":");
+			json_append_cstr(o, rt->unsupported);
 			buf_appendf(o, ",\"timeout_ms\":%lld,\"match\":[", (long long)rt->timeout_ms);
 			for (uint32_t m = 0; m < rt->num_matches; m++) {
 				const struct snap_match *sm = &rt->matches[m];
@@ -521,6 +544,7 @@ static void dump_body(const struct snapshot *s, struct buf *o)
 				json_append_cstr(o, sm->uri);
 				buf_appendf(o, ",\"enforced\":%s}", sm->unsupported ? "false" : "true");
 			}
+
 			buf_appends(o, "],\"route\":[");
 			for (uint32_t d = 0; d < rt->num_dests; d++) {
 				buf_appendf(o, "%s{\"host\":", d ? "," : "");
@@ -607,9 +631,11 @@ struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_co
 	s->vhosts = arena_alloc(bd.a, sizeof(*s->vhosts) * (bd.num_vhosts + 1));
 	if (!s->services || !s->vhosts)
 		goto out;
-	memcpy(s->services, bd.services, sizeof(*s->services) * bd.num_services);
+	if (bd.num_services)
+		memcpy(s->services, bd.services, sizeof(*s->services) * bd.num_services);
 	s->num_services = bd.num_services;
-	memcpy(s->vhosts, bd.vhosts, sizeof(*s->vhosts) * bd.num_vhosts);
+	if (bd.num_vhosts)
+		memcpy(s->vhosts, bd.vhosts, sizeof(*s->vhosts) * bd.num_vhosts);
 	s->num_vhosts = bd.num_vhosts;
 	for (uint32_t v = 0; v < s->num_vhosts; v++)
 		for (uint32_t i = 0; i < s->num_services; i++)

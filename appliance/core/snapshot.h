@@ -69,6 +69,7 @@ struct snap_route {
 	uint32_t num_dests;
 	uint32_t total_weight;
 	int64_t timeout_ms;		// -1: none
+	const char *unsupported;	// features this build cannot honour: answer 500
 };
 
 // A virtual host: a routable name (VirtualService host or registry host).

@@ -663,6 +663,11 @@ static void start_request(struct hconn *c, const struct h1_msg *m)
 	case ROUTE_NO_CLUSTER:
 		local_reply(c, 503, "NC", "cluster_not_found", "", false);
 		return;
+	case ROUTE_NOT_IMPLEMENTED:
+		local_reply(c, 500, "-", "route_feature_not_implemented",
+			    "this route uses a VirtualService feature meshgate does not implement yet\n",
+			    false);
+		return;
 	case ROUTE_PASSTHROUGH:
 		if (!passthrough_target(c, host, port)) {
 			local_reply(c, 502, "-", "passthrough_needs_ip_authority", "", false);

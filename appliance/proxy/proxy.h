@@ -199,6 +199,7 @@ enum route_kind {
 	ROUTE_BLOCK_ALL,	// 502 block_all (REGISTRY_ONLY)
 	ROUTE_PASSTHROUGH,	// ALLOW_ANY: original destination
 	ROUTE_NO_CLUSTER,	// 503 NC: destination not in the registry
+	ROUTE_NOT_IMPLEMENTED,	// 500: the route needs a feature not built yet
 };
 
 struct route_result {

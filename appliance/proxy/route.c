@@ -45,12 +45,12 @@ static bool route_matches(const struct snap_route *r, uint32_t port, const char 
 static const struct snap_cluster *service_cluster(const struct snap_service *svc, uint32_t port,
 						  uint16_t listener_port)
 {
-	if (port) {
-		for (uint32_t i = 0; i < svc->num_ports; i++)
-			if (svc->ports[i] == port)
-				return svc->port_clusters[i];
-		return NULL;
-	}
+	// A port in the authority selects that service port. One that names
+	// no service port is usually the proxy's own (a client that reached
+	// us explicitly): then pick as if none was given.
+	for (uint32_t i = 0; port && i < svc->num_ports; i++)
+		if (svc->ports[i] == port)
+			return svc->port_clusters[i];
 	if (svc->num_ports == 1)
 		return svc->port_clusters[0];
 	for (uint32_t i = 0; i < svc->num_ports; i++)
@@ -89,6 +89,10 @@ void route_request(const struct snapshot *s, const char *host, size_t host_len,
 			continue;
 		out->route = r;
 		out->route_name = r->name[0] ? r->name : vh->vs_name;
+		if (r->unsupported) {
+			out->kind = ROUTE_NOT_IMPLEMENTED;
+			return;
+		}
 		if (!r->num_dests || !r->total_weight) {
 			out->kind = ROUTE_NO_CLUSTER;
 			return;

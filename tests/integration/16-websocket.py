@@ -67,14 +67,17 @@ def check_many(m):
     clients = []
     for i in range(20):
         c = mg.Client(m.port)
-        clients.append((c, handshake(c, base64.b64encode(os.urandom(16)).decode()).status))
-    ok = 0
-    for i, (c, st) in enumerate(clients):
-        if st == 101:
+        clients.append((c, handshake(c, base64.b64encode(os.urandom(16)).decode())))
+    bad = []
+    for i, (c, r) in enumerate(clients):
+        got = None
+        if r.status == 101:
             c.send(mg.ws_frame(1, b"n%d" % i, mask_key=MASK))
-            ok += mg.ws_read(c) == (True, 1, b"n%d" % i)
+            got = mg.ws_read(c)
+        if got != (True, 1, b"n%d" % i):
+            bad.append((i, r, got))
         c.close()
-    mg.check(ok == 20, "20 concurrent WebSocket tunnels each echo their own data", ok)
+    mg.check(not bad, "20 concurrent WebSocket tunnels each echo their own data", bad)
 
 
 def check_declined(m):

@@ -47,8 +47,8 @@ def check_reload(m, a, b):
             "metadata": {"name": "nohosts"},
             "spec": {"ports": [{"number": 80, "name": "http", "protocol": "HTTP"}],
                      "resolution": "STATIC", "endpoints": [{"address": "127.0.0.1"}]}})),
-        ("VirtualService with weights over 100", mg.yaml_docs(mg.virtual_service("badweights", "c.example", [
-            mg.http_route([mg.dest("a.example", 90), mg.dest("b.example", 90)])]))),
+        ("VirtualService with a bad timeout", mg.yaml_docs(mg.virtual_service("badtimeout", "c.example", [
+            mg.http_route([mg.dest("a.example")], timeout="soon")]))),
     ]
     for what, text in bad_texts:
         log_before = len(m.stderr())

@@ -131,21 +131,22 @@ def check_parallel(port):
     results = []
 
     def one(i):
+        msg = b"conn %d " % i * 1000
         try:
             with connect(port) as s:
-                msg = b"conn %d " % i * 1000
                 s.sendall(msg)
                 s.shutdown(socket.SHUT_WR)
-                results.append(read_all(s) == msg + b"BYE")
-        except OSError:
-            results.append(False)
+                got = read_all(s)
+                results.append(True if got == msg + b"BYE" else (i, len(got), len(msg) + 3, got[-8:]))
+        except OSError as e:
+            results.append((i, e))
     threads = [threading.Thread(target=one, args=(i,)) for i in range(32)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
     mg.check(results.count(True) == 32, "32 parallel TCP connections each get their own bytes",
-             results.count(True))
+             [r for r in results if r is not True])
 
 
 def check_unreachable(port):

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// bootstrap_test: the INI bootstrap file: defaults, every key, listeners
-// replacing the default, and a table of files that must be refused with
-// "path:line: what" while leaving the caller's struct untouched.
+// bootstrap_test: defaults, every key, listeners replacing the default, and
+// files that must be refused with "path:line: what" leaving *b untouched.
 #include "config/bootstrap.h"
 
 #include <arpa/inet.h>
@@ -160,7 +159,7 @@ static const struct bad_case bad_cases[] = {
 
 static void test_bad_cases(void)
 {
-	char want[512], err[512];
+	char want[PATH_MAX + 128], err[512];
 
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		const struct bad_case *bc = &bad_cases[i];

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// istio_test: the Istio model. Istio's own validation files (every document
-// of *-valid.yaml accepted, of serviceentry-invalid.yaml rejected), the
-// bookinfo samples, tables of our own cases that must fail (with file, line,
-// resource and field in the message) or load, durations, and directory
-// loading being all-or-nothing.
+// istio_test: Istio's validation files and bookinfo samples, tables of cases
+// that must fail (file, line, resource, field) or load, durations, dirs.
 #include "config/istio.h"
 
 #include <errno.h>

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// yaml_test: the YAML tree reader: what it refuses (alias bombs, merge keys,
-// depth, duplicate keys, size limits, tags), scalar resolution (quoted "on"
-// stays a string), line numbers, multi-document streams and JSON.
+// yaml_test: what the YAML tree refuses (alias bombs, merge keys, depth, dup
+// keys, sizes, tags), scalar kinds (quoted "on" stays a string), lines.
 #include "config/yaml.h"
 
 #include <errno.h>
