@@ -1428,3 +1428,20 @@ void http_drain(struct worker *w)
 	}
 	upstream_close_idle(w);
 }
+
+void http_close_all(struct worker *w)
+{
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &w->conns) {
+		struct hconn *c = list_entry(pos, struct hconn, link);
+
+		if (c->state == DS_LINGER) {
+			// conn_close skips lingering ones; end them too
+			ring_timer_cancel(&w->ring, &c->timer);
+			c->state = DS_HEAD;
+		}
+		conn_close(c);
+	}
+	upstream_close_idle(w);
+}

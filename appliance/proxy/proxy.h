@@ -69,6 +69,7 @@ struct worker {
 	struct list conns;		// downstream HTTP connections
 	struct list tcp_conns;		// TCP proxy connections
 	uint32_t num_conns;
+	uint32_t num_up;			// upstream HTTP connections alive
 	char date[40];			// cached HTTP Date value
 	uint64_t date_sec;
 	uint64_t rng;
@@ -218,6 +219,9 @@ void route_request(const struct snapshot *s, const char *host, size_t host_len,
 // http.c
 void http_accept(struct wlistener *l, int fd);
 void http_drain(struct worker *w);
+// http_close_all and tcp_close_all end every connection now (drain deadline).
+void http_close_all(struct worker *w);
+void tcp_close_all(struct worker *w);
 // upstream.c
 void upstream_acquire(struct hconn *c);
 void upstream_release(struct upconn *up, bool reusable);

@@ -353,3 +353,11 @@ void tcp_accept(struct wlistener *l, int fd)
 	sock_recv_start(&t->down);
 	connect_upstream(t);
 }
+
+void tcp_close_all(struct worker *w)
+{
+	struct list *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &w->tcp_conns)
+		tcp_close(list_entry(pos, struct tcpconn, link));
+}

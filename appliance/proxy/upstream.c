@@ -132,6 +132,7 @@ static void up_closed(struct sock *s)
 	struct upconn *up = up_of(s);
 
 	metrics_gauge_add(up->w->metrics, MC_UPSTREAM_ACTIVE, -1);
+	up->w->num_up--;
 	buf_cleanup(&up->in);
 	free(up);
 }
@@ -205,6 +206,7 @@ void upstream_acquire(struct hconn *c)
 	}
 	metrics_inc(w->metrics, MC_UPSTREAM_CONNECT, 1);
 	metrics_gauge_add(w->metrics, MC_UPSTREAM_ACTIVE, 1);
+	w->num_up++;
 	sock_connect(&up->s, (const struct sockaddr *)&ep->addr, ep->addr_len);
 	ring_timer_set(&w->ring, &up->timer, c->cluster->connect_timeout_ms, up_connect_timeout);
 }

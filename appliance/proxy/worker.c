@@ -192,6 +192,24 @@ static void *worker_main(void *arg)
 		if (w->access_log_on)
 			ring_writer_flush(&w->ring, &w->access_log);
 	}
+	// End what is left (drain deadline) and let every close complete, so
+	// nothing the kernel still names is freed, and nothing leaks.
+	http_close_all(w);
+	tcp_close_all(w);
+	for (int i = 0; i < 1000 && (w->num_conns || w->num_up); i++)
+		ring_run_once(&w->ring, true);
+	while (!list_empty(&w->holds)) {
+		struct snap_hold *h = list_first(&w->holds, struct snap_hold, link);
+
+		list_del(&h->link);
+		snapshot_unref(h->snap);
+		free(h);
+	}
+	if (w->cur) {
+		snapshot_unref(w->cur->snap);
+		free(w->cur);
+		w->cur = NULL;
+	}
 	// flush what the log writers hold, synchronously: we are leaving
 	log_set_thread_sink(NULL, NULL);
 	ring_run_once(&w->ring, false);

@@ -5,6 +5,7 @@
 # streamed down and up (fast and slow readers on either side) while
 # meshgate's peak RSS (VmHWM) grows by less than 10 MiB.
 
+import os
 import hashlib
 import time
 
@@ -149,6 +150,11 @@ def check_big(m):
     end = m.rss()
     mg.note(f"after: {end}; VmRSS while a side stalled: {samples} KiB")
     growth = end["VmHWM"] - base["VmHWM"]
+    if os.environ.get("MESHGATE_SANITIZED") == "1":
+        # ASan keeps freed memory in quarantine: RSS says nothing about
+        # meshgate's own buffering there. The release build checks it.
+        mg.note(f"sanitizer build: RSS budget not checked (grew {growth} KiB)")
+        return
     mg.check(growth < RSS_BUDGET_KIB, f"VmHWM grew by less than {RSS_BUDGET_KIB} KiB",
              f"grew {growth} KiB")
     mg.check(all(s - base["VmRSS"] < RSS_BUDGET_KIB for s in samples),
