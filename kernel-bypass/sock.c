@@ -164,7 +164,10 @@ void sock_close(struct sock *s, bool flush_first)
 	if (flush_first && sock_pending(s) && !(s->flags & SOCK_CONNECTING)) {
 		s->flags |= SOCK_CLOSE_AFTER_FLUSH;
 		sock_recv_stop(s);
-		return;
+		sock_flush(s);
+		if (s->flags & SOCK_SENDING)
+			return;	// handle_send closes once the queue is empty
+		// nothing can go out any more: close now
 	}
 	s->flags |= SOCK_CLOSING;
 	s->flags &= (uint16_t)~SOCK_RECV_WANT;
@@ -232,6 +235,12 @@ static void handle_send(struct ring *r, struct io_uring_cqe *cqe, void *obj)
 	if (res < 0) {
 		s->flight.off = s->flight.len = 0;
 		s->out.off = s->out.len = 0;
+		// the owner already asked for the close: finish it here, its
+		// callbacks may no longer be listening
+		if (s->flags & SOCK_CLOSE_AFTER_FLUSH) {
+			sock_close(s, false);
+			return;
+		}
 		s->ops->send_error(s, res);
 		return;
 	}

@@ -92,7 +92,9 @@ void sock_connect(struct sock *s, const struct sockaddr *sa, socklen_t len);
 void sock_shutdown_wr(struct sock *s);
 
 // sock_close cancels everything and closes; .closed follows. With
-// flush_first, queued bytes are sent first (bounded by the caller's timer).
+// flush_first, queued bytes are sent first; a peer that never reads can
+// hold that forever, so the caller bounds it with a timer that calls
+// sock_close(s, false), which always proceeds.
 void sock_close(struct sock *s, bool flush_first);
 
 // sock_listener accepts connections with multishot accept.

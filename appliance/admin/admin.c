@@ -165,7 +165,8 @@ static void a_close(struct aconn *a)
 	if (a->closing)
 		return;
 	a->closing = true;
-	ring_timer_cancel(&a->srv->ctl->ring, &a->timer);
+	// bounded: a_timeout forces the close if the client never reads
+	ring_timer_set(&a->srv->ctl->ring, &a->timer, 2000, a_timeout);
 	sock_close(&a->s, true);
 }
 
@@ -215,6 +216,7 @@ static void a_closed(struct sock *s)
 {
 	struct aconn *a = container_of(s, struct aconn, s);
 
+	ring_timer_cancel(&a->srv->ctl->ring, &a->timer);
 	buf_cleanup(&a->in);
 	free(a);
 }
@@ -228,7 +230,12 @@ static const struct sock_ops a_ops = {
 
 static void a_timeout(struct ring_timer *t)
 {
-	a_close(container_of(t, struct aconn, timer));
+	struct aconn *a = container_of(t, struct aconn, timer);
+
+	if (a->closing)
+		sock_close(&a->s, false);
+	else
+		a_close(a);
 }
 
 static void a_accept(struct sock_listener *sl, int fd)

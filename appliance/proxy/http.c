@@ -335,7 +335,21 @@ static void finish_transaction(struct hconn *c)
 
 static void linger_timeout(struct ring_timer *t)
 {
-	conn_close(container_of(t, struct hconn, timer));
+	struct hconn *c = container_of(t, struct hconn, timer);
+
+	if (c->state == DS_CLOSED)
+		sock_close(&c->s, false);	// a flush that did not finish in time
+	else
+		conn_close(c);
+}
+
+// close_flushing closes after the queued answer went out, bounded in time.
+static void close_flushing(struct hconn *c)
+{
+	c->state = DS_CLOSED;
+	ring_timer_cancel(&c->w->ring, &c->rq_timer);
+	ring_timer_set(&c->w->ring, &c->timer, LINGER_MS, linger_timeout);
+	sock_close(&c->s, true);
 }
 
 // begin_linger sends what is queued, then FIN, and reads (discarding) for a
@@ -357,8 +371,7 @@ static void begin_linger(struct hconn *c)
 		c->hold = NULL;
 	}
 	if (c->peer_eof) {
-		sock_close(&c->s, true);
-		c->state = DS_CLOSED;
+		close_flushing(c);
 		return;
 	}
 	sock_shutdown_wr(&c->s);
@@ -1311,9 +1324,7 @@ static void hc_eof(struct sock *s, int err)
 		conn_close(c);
 		return;
 	case DS_LINGER:
-		sock_close(&c->s, true);
-		ring_timer_cancel(&c->w->ring, &c->timer);
-		c->state = DS_CLOSED;
+		close_flushing(c);
 		return;
 	case DS_TUNNEL:
 		if (c->up)
@@ -1362,6 +1373,8 @@ static void hc_closed(struct sock *s)
 {
 	struct hconn *c = hc_of(s);
 
+	ring_timer_cancel(&c->w->ring, &c->timer);
+	ring_timer_cancel(&c->w->ring, &c->rq_timer);
 	list_del(&c->link);
 	c->w->num_conns--;
 	metrics_gauge_add(c->w->metrics, MC_DOWNSTREAM_ACTIVE, -1);
@@ -1431,11 +1444,24 @@ void http_drain(struct worker *w)
 
 void http_close_all(struct worker *w)
 {
+	static const char *const names[] = { "head", "upstream", "active", "tunnel",
+					     "linger", "closed" };
 	struct list *pos, *tmp;
+	unsigned n[DS_CLOSED + 1] = { 0 };
 
+	list_for_each_safe(pos, tmp, &w->conns)
+		n[list_entry(pos, struct hconn, link)->state]++;
+	for (int i = 0; i <= DS_CLOSED; i++)
+		if (n[i])
+			log_emit(LOG_WARN, NULL, "drain: closing %u connection(s) in state %s",
+				 n[i], names[i]);
 	list_for_each_safe(pos, tmp, &w->conns) {
 		struct hconn *c = list_entry(pos, struct hconn, link);
 
+		if (c->state == DS_CLOSED) {
+			sock_close(&c->s, false);	// still flushing: give up on it
+			continue;
+		}
 		if (c->state == DS_LINGER) {
 			// conn_close skips lingering ones; end them too
 			ring_timer_cancel(&w->ring, &c->timer);

@@ -170,6 +170,10 @@ static void worker_drain(struct worker *w)
 	http_drain(w);
 }
 
+static void exit_tick(struct ring_timer *t)
+{
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -196,8 +200,18 @@ static void *worker_main(void *arg)
 	// nothing the kernel still names is freed, and nothing leaks.
 	http_close_all(w);
 	tcp_close_all(w);
-	for (int i = 0; i < 1000 && (w->num_conns || w->num_up); i++)
+	for (int i = 0; i < 100 && (w->num_conns || w->num_up); i++) {
+		struct ring_timer tick = { 0 };
+
+		// each wait bounded: a completion that never comes costs 10 s
+		// at most, not a process that never exits
+		ring_timer_set(&w->ring, &tick, 100, exit_tick);
 		ring_run_once(&w->ring, true);
+		ring_timer_cancel(&w->ring, &tick);
+	}
+	if (w->num_conns || w->num_up)
+		log_emit(LOG_WARN, NULL, "worker %d: %u connection(s) did not finish closing",
+			 w->id, w->num_conns + w->num_up);
 	while (!list_empty(&w->holds)) {
 		struct snap_hold *h = list_first(&w->holds, struct snap_hold, link);
 

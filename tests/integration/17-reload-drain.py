@@ -7,6 +7,8 @@
 # keep-alive connections.
 
 import signal
+import socket
+import struct
 import time
 
 import mg
@@ -137,6 +139,37 @@ def check_drain_timeout(a):
             f"{job.result if job.result else job.error!r}")
 
 
+def abort_mid_response(port, target, read_bytes=0, after_s=0.0):
+    """Send a request, read a little (or wait), then close abruptly (RST)."""
+    c = mg.Client(port)
+    c.send(mg.build_request("GET", target, HOST))
+    if read_bytes:
+        c.sock.recv(read_bytes)
+    time.sleep(after_s)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+
+
+def check_drain_after_aborts(a):
+    # Requests whose clients went away are not in flight: they must not hold
+    # up the drain until drain_timeout.
+    m = mg.Mesh(yaml=[mg.service_entry("a", HOST, [a.endpoint])],
+                ini={"limits": {"drain_timeout": "20s"}}, name="drain-aborts").start()
+    for _ in range(5):
+        abort_mid_response(m.port, f"/bytes?n={100 << 20}", read_bytes=65536)
+    abort_mid_response(m.port, "/slow?ms=3000", after_s=0.3)
+    with mg.Client(m.port) as c:
+        c.send(mg.build_request("GET", f"/bytes?n={50 << 20}", HOST))
+        c.sock.recv(65536)
+    mg.check(mg.get(m.port, "/", HOST).status == 200, "meshgate serves after clients aborted mid-response")
+    t0 = time.monotonic()
+    m.proc.send_signal(signal.SIGTERM)
+    rc = m.proc.wait(30)
+    secs = time.monotonic() - t0
+    mg.check(rc == 0 and secs < 5, "SIGTERM after clients aborted mid-response: exit 0 within 5 s "
+             "(aborted requests do not hold the drain)", f"rc={rc} after {secs:.1f} s")
+
+
 def main():
     mg.binary()
     mg.need("wrk")
@@ -147,6 +180,7 @@ def main():
     mg.check(m.proc.alive(), "meshgate is still running after the reloads")
     mg.check_eq(m.stop(), 0, "SIGTERM with no traffic: exit 0")
     check_drain(a)
+    check_drain_after_aborts(a)
     check_drain_timeout(a)
 
 
