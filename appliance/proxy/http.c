@@ -109,27 +109,11 @@ static void observe(struct hconn *c)
 	if (!c->status && !strcmp(flags, "-"))
 		flags = "DC";
 	snprintf(code, sizeof(code), "%d", c->status);
-	labels[IL_REPORTER] = "source";
-	if (s) {
-		labels[IL_SOURCE_WORKLOAD] = s->source_workload;
-		labels[IL_SOURCE_CANONICAL_SERVICE] = strcmp(s->source_app, "unknown") ?
-						      s->source_app : s->source_workload;
-		labels[IL_SOURCE_CANONICAL_REVISION] = strcmp(s->source_version, "unknown") ?
-						       s->source_version : "latest";
-		labels[IL_SOURCE_WORKLOAD_NAMESPACE] = s->source_namespace;
-		labels[IL_SOURCE_APP] = s->source_app;
-		labels[IL_SOURCE_VERSION] = s->source_version;
-	}
-	if (cl) {
-		labels[IL_DESTINATION_SERVICE] = cl->host ? cl->host : cl->service_name;
-		labels[IL_DESTINATION_SERVICE_NAME] = cl->service_name;
-		labels[IL_DESTINATION_SERVICE_NAMESPACE] = cl->service_namespace;
-		labels[IL_DESTINATION_CANONICAL_SERVICE] = cl->service_name;
-	}
+	if (s)
+		worker_source_labels(s, cl, labels);
 	labels[IL_REQUEST_PROTOCOL] = "http";
 	labels[IL_RESPONSE_CODE] = code;
 	labels[IL_RESPONSE_FLAGS] = flags;
-	labels[IL_CONNECTION_SECURITY_POLICY] = "unknown";
 	metrics_http_observe(w->metrics, labels, ms, c->rq_bytes, c->rs_bytes);
 
 	if (w->access_log_on) {

@@ -186,6 +186,12 @@ void worker_snap_release(struct worker *w, struct snap_hold *h);
 uint64_t worker_rand(struct worker *w);
 void worker_conn_done(struct worker *w, struct list *link);
 
+// worker_source_labels fills Istio's source_* labels (reporter "source":
+// this appliance is the client side) and the destination service labels of
+// cluster c (may be NULL) into labels[], which the caller zeroed.
+void worker_source_labels(const struct snapshot *s, const struct snap_cluster *c,
+			  const char *labels[IL_COUNT]);
+
 // lb.c: endpoint state and load balancing
 struct ep_state *ep_state_get(struct worker *w, const struct snap_endpoint *ep);
 // ep_state_find is the read-only lookup other threads use (admin /clusters).

@@ -43,24 +43,9 @@ static void labels_for(struct tcpconn *t, const char *labels[IL_COUNT])
 	const struct snapshot *s = t->hold->snap;
 
 	memset(labels, 0, sizeof(char *) * IL_COUNT);
-	labels[IL_REPORTER] = "source";
-	labels[IL_SOURCE_WORKLOAD] = s->source_workload;
-	labels[IL_SOURCE_WORKLOAD_NAMESPACE] = s->source_namespace;
-	labels[IL_SOURCE_APP] = s->source_app;
-	labels[IL_SOURCE_VERSION] = s->source_version;
-	labels[IL_SOURCE_CANONICAL_SERVICE] = strcmp(s->source_app, "unknown") ?
-					      s->source_app : s->source_workload;
-	labels[IL_SOURCE_CANONICAL_REVISION] = strcmp(s->source_version, "unknown") ?
-					       s->source_version : "latest";
-	if (t->cluster) {
-		labels[IL_DESTINATION_SERVICE] = t->cluster->host ? t->cluster->host
-								   : t->cluster->service_name;
-		labels[IL_DESTINATION_SERVICE_NAME] = t->cluster->service_name;
-		labels[IL_DESTINATION_SERVICE_NAMESPACE] = t->cluster->service_namespace;
-	}
+	worker_source_labels(s, t->cluster, labels);
 	labels[IL_REQUEST_PROTOCOL] = "tcp";
 	labels[IL_RESPONSE_FLAGS] = t->up_ready ? "-" : (t->cluster && t->cluster->num_eps ? "UF" : "UH");
-	labels[IL_CONNECTION_SECURITY_POLICY] = "unknown";
 }
 
 static void close_grace(struct ring_timer *timer);

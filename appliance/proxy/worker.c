@@ -55,6 +55,29 @@ void worker_snap_release(struct worker *w, struct snap_hold *h)
 	free(h);
 }
 
+void worker_source_labels(const struct snapshot *s, const struct snap_cluster *c,
+			  const char *labels[IL_COUNT])
+{
+	labels[IL_REPORTER] = "source";
+	labels[IL_SOURCE_WORKLOAD] = s->source_workload;
+	labels[IL_SOURCE_WORKLOAD_NAMESPACE] = s->source_namespace;
+	labels[IL_SOURCE_APP] = s->source_app;
+	labels[IL_SOURCE_VERSION] = s->source_version;
+	// Istio's canonical service/revision default to the app/version
+	// labels, then to the workload name and "latest"
+	labels[IL_SOURCE_CANONICAL_SERVICE] = strcmp(s->source_app, "unknown") ?
+					      s->source_app : s->source_workload;
+	labels[IL_SOURCE_CANONICAL_REVISION] = strcmp(s->source_version, "unknown") ?
+					       s->source_version : "latest";
+	labels[IL_CONNECTION_SECURITY_POLICY] = "unknown";
+	if (c) {
+		labels[IL_DESTINATION_SERVICE] = c->host ? c->host : c->service_name;
+		labels[IL_DESTINATION_SERVICE_NAME] = c->service_name;
+		labels[IL_DESTINATION_SERVICE_NAMESPACE] = c->service_namespace;
+		labels[IL_DESTINATION_CANONICAL_SERVICE] = c->service_name;
+	}
+}
+
 static void check_snapshot(struct worker *w)
 {
 	struct snapshot *g = __atomic_load_n(w->global, __ATOMIC_ACQUIRE);
