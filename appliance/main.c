@@ -15,6 +15,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: meshgate COMMAND [ARGS]\n\n"
 		"commands:\n"
 		"  run       run the appliance (control plane + data plane)\n"
+		"  ca        the certificate authority: init, issue, token, bundle, inspect\n"
 		"  version   print the version\n"
 		"  help      this text\n");
 }
@@ -27,6 +28,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cli_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ca"))
+		return cli_ca(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("meshgate %s\n", MESHGATE_VERSION);
 		return 0;

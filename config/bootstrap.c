@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <ini.h>
@@ -33,6 +34,7 @@ enum section {
 	SEC_TELEMETRY,
 	SEC_LIMITS,
 	SEC_LISTENER,
+	SEC_CA,
 	SEC_BAD,		// a header already reported as wrong
 	SEC_COUNT,
 };
@@ -44,6 +46,7 @@ static const char *const section_names[SEC_COUNT] = {
 	[SEC_TELEMETRY] = "telemetry",
 	[SEC_LIMITS] = "limits",
 	[SEC_LISTENER] = "listener",
+	[SEC_CA] = "ca",
 };
 
 struct seen_keys {
@@ -68,6 +71,7 @@ struct parse_state {
 	struct seen_keys seen[SEC_COUNT];
 	struct seen_keys lis_seen[BOOT_MAX_LISTENERS];
 	int lis_dest_line[BOOT_MAX_LISTENERS];
+	int lis_num_keys[BOOT_MAX_LISTENERS];
 };
 
 static void bad(struct parse_state *ps, int line, const char *fmt, ...)
@@ -115,6 +119,9 @@ void bootstrap_default(struct bootstrap *b)
 	b->header_timeout_ms = 10000;
 	b->idle_timeout_ms = 3600000;
 	b->drain_timeout_ms = 15000;
+	strcpy(b->ca_address, "0.0.0.0");
+	b->ca_port = 15012;
+	b->workload_cert_ttl_s = 24 * 3600;
 
 	l = &b->listeners[0];
 	strcpy(l->name, "outbound_http");
@@ -695,6 +702,112 @@ syntax:
 	return -1;
 }
 
+static int k_l_tls(struct parse_state *ps, const char *key, const char *v)
+{
+	static const char *const names[] = { "off", "simple", "mutual", "istio_mutual" };
+
+	for (int i = 0; i < 4; i++) {
+		if (!strcasecmp(v, names[i]) || (i == 0 && !strcasecmp(v, "disable"))) {
+			ps->lis->tls = (enum listener_tls)i;
+			return 0;
+		}
+	}
+	bad(ps, ps->line, "%s: \"%.64s\" is not off, simple, mutual or istio_mutual", key, v);
+	return -1;
+}
+
+// path_list checks a comma-separated list of paths and counts them.
+static int path_list(struct parse_state *ps, const char *key, const char *v, char *dst,
+		     size_t cap, int *out_num)
+{
+	int n = 0;
+
+	for (const char *p = v; *p;) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		while (l && (*p == ' ' || *p == '\t'))
+			p++, l--;
+		while (l && (p[l - 1] == ' ' || p[l - 1] == '\t'))
+			l--;
+		if (!l) {
+			bad(ps, ps->line, "%s: empty path in the list", key);
+			return -1;
+		}
+		if (++n > BOOT_MAX_TLS_CERTS) {
+			bad(ps, ps->line, "%s: more than %d certificates", key, BOOT_MAX_TLS_CERTS);
+			return -1;
+		}
+		p = e ? e + 1 : p + strlen(p);
+	}
+	*out_num = n;
+	return set_string(ps, key, v, dst, cap, false);
+}
+
+static int k_l_tls_cert(struct parse_state *ps, const char *key, const char *v)
+{
+	return path_list(ps, key, v, ps->lis->tls_cert, sizeof(ps->lis->tls_cert),
+			 &ps->lis->num_tls_certs);
+}
+
+static int k_l_tls_key(struct parse_state *ps, const char *key, const char *v)
+{
+	int n;
+
+	if (path_list(ps, key, v, ps->lis->tls_key, sizeof(ps->lis->tls_key), &n) < 0)
+		return -1;
+	ps->lis_num_keys[ps->lis - ps->b->listeners] = n;
+	return 0;
+}
+
+static int k_l_tls_ca(struct parse_state *ps, const char *key, const char *v)
+{
+	return set_string(ps, key, v, ps->lis->tls_ca, sizeof(ps->lis->tls_ca), false);
+}
+
+static int k_ca_address(struct parse_state *ps, const char *key, const char *v)
+{
+	return set_address(ps, key, v, ps->b->ca_address, sizeof(ps->b->ca_address));
+}
+
+static int k_ca_port(struct parse_state *ps, const char *key, const char *v)
+{
+	if (!strcmp(v, "0")) {
+		ps->b->ca_port = 0;
+		return 0;
+	}
+	return set_port(ps, key, v, &ps->b->ca_port);
+}
+
+static int k_ca_ttl(struct parse_state *ps, const char *key, const char *v)
+{
+	char *end;
+	unsigned long long n;
+	uint64_t mult;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (end == v || errno || (v[0] < '0' || v[0] > '9'))
+		goto bad;
+	if (!strcmp(end, "s"))
+		mult = 1;
+	else if (!strcmp(end, "m"))
+		mult = 60;
+	else if (!strcmp(end, "h"))
+		mult = 3600;
+	else if (!strcmp(end, "d"))
+		mult = 86400;
+	else
+		goto bad;
+	if (n > 90ull * 86400 / mult || n * mult < 10)
+		goto bad;
+	ps->b->workload_cert_ttl_s = (int64_t)(n * mult);
+	return 0;
+bad:
+	bad(ps, ps->line, "%s: \"%.64s\" must be a duration from 10s to 2160h (90d)", key, v);
+	return -1;
+}
+
 typedef int key_fn(struct parse_state *ps, const char *key, const char *v);
 
 struct key_desc {
@@ -749,6 +862,17 @@ static const struct key_desc listener_keys[] = {
 	{ "protocol", k_l_protocol },
 	{ "role", k_l_role },
 	{ "destination", k_l_destination },
+	{ "tls", k_l_tls },
+	{ "tls_cert", k_l_tls_cert },
+	{ "tls_key", k_l_tls_key },
+	{ "tls_ca", k_l_tls_ca },
+	{ NULL, NULL },
+};
+
+static const struct key_desc ca_keys[] = {
+	{ "address", k_ca_address },
+	{ "port", k_ca_port },
+	{ "workload_cert_ttl", k_ca_ttl },
 	{ NULL, NULL },
 };
 
@@ -759,6 +883,7 @@ static const struct key_desc *const section_keys[SEC_COUNT] = {
 	[SEC_TELEMETRY] = telemetry_keys,
 	[SEC_LIMITS] = limits_keys,
 	[SEC_LISTENER] = listener_keys,
+	[SEC_CA] = ca_keys,
 };
 
 static void start_listener(struct parse_state *ps, const char *name, size_t len)
@@ -838,7 +963,9 @@ static void section_header(struct parse_state *ps, const char *line)
 		start_listener(ps, name, len);
 		return;
 	}
-	for (int s = SEC_APPLIANCE; s < SEC_LISTENER; s++) {
+	for (int s = SEC_APPLIANCE; s < SEC_BAD; s++) {
+		if (s == SEC_LISTENER)
+			continue;
 		if (strlen(section_names[s]) == len && !memcmp(section_names[s], name, len)) {
 			if (ps->section_line[s]) {
 				bad(ps, ps->line, "section [%s] already given at line %d",
@@ -987,7 +1114,7 @@ static int key_line(const struct seen_keys *s, const struct key_desc *keys, cons
 static void finish(struct parse_state *ps)
 {
 	struct bootstrap *b = ps->b;
-	struct bound bd[BOOT_MAX_LISTENERS + 3];
+	struct bound bd[BOOT_MAX_LISTENERS + 4];
 	const struct seen_keys *adm = &ps->seen[SEC_ADMIN];
 	char what[96];
 	int n = 0, line;
@@ -1012,6 +1139,26 @@ static void finish(struct parse_state *ps)
 			    "protocol tcp (http routes by Host)", l->name);
 			return;
 		}
+		if ((l->tls == LTLS_SIMPLE || l->tls == LTLS_MUTUAL) && !l->num_tls_certs) {
+			bad(ps, l->line, "listener \"%s\": tls %s needs tls_cert and tls_key",
+			    l->name, l->tls == LTLS_SIMPLE ? "simple" : "mutual");
+			return;
+		}
+		if (l->num_tls_certs != ps->lis_num_keys[i]) {
+			bad(ps, l->line, "listener \"%s\": %d tls_cert but %d tls_key",
+			    l->name, l->num_tls_certs, ps->lis_num_keys[i]);
+			return;
+		}
+		if (l->tls == LTLS_MUTUAL && !l->tls_ca[0]) {
+			bad(ps, l->line, "listener \"%s\": tls mutual needs tls_ca", l->name);
+			return;
+		}
+		if ((l->tls == LTLS_OFF || l->tls == LTLS_ISTIO_MUTUAL) &&
+		    (l->num_tls_certs || l->tls_ca[0])) {
+			bad(ps, l->line, "listener \"%s\": tls_cert/tls_key/tls_ca are for tls "
+			    "simple or mutual", l->name);
+			return;
+		}
 		if (bootstrap_parse_addr(l->address, l->port, &l->addr, &l->addr_len) < 0) {
 			bad(ps, l->line, "listener \"%s\": bad address", l->name);
 			return;
@@ -1030,6 +1177,9 @@ static void finish(struct parse_state *ps)
 	if (!line)
 		line = key_line(adm, admin_keys, "health_address");
 	bound_add(bd, &n, "prometheus", b->health_address, b->prometheus_port, line);
+	if (b->ca_port)
+		bound_add(bd, &n, "ca", b->ca_address, b->ca_port,
+			  key_line(&ps->seen[SEC_CA], ca_keys, "port"));
 	for (int i = 0; i < b->num_listeners; i++) {
 		snprintf(what, sizeof(what), "listener \"%s\"", b->listeners[i].name);
 		bound_add(bd, &n, what, b->listeners[i].address, b->listeners[i].port,

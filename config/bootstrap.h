@@ -24,6 +24,16 @@ enum listener_proto {
 	LISTENER_TCP,
 };
 
+// Server-side TLS of a listener, as Istio's Gateway server tls modes.
+enum listener_tls {
+	LTLS_OFF = 0,
+	LTLS_SIMPLE,		// certificates from files
+	LTLS_MUTUAL,		// plus client certificates verified against tls_ca
+	LTLS_ISTIO_MUTUAL,	// the appliance's SVID; clients must present mesh SVIDs
+};
+
+enum { BOOT_MAX_TLS_CERTS = 8 };
+
 enum listener_role {
 	ROLE_OUTBOUND = 0,	// the mesh's outbound side (sidecar 15001-like, explicit)
 	ROLE_INBOUND,		// inbound to the local workload
@@ -46,6 +56,13 @@ struct listener_cfg {
 	// protocol=tcp: the destination, "host:port" where host is a registered
 	// service host (ServiceEntry) or an IP literal ([v6]:port for IPv6).
 	char destination[256];
+	enum listener_tls tls;
+	// tls_cert/tls_key: comma-separated lists paired in order (several
+	// certificates: the client's SNI selects, the first is the default).
+	char tls_cert[2048];
+	char tls_key[2048];
+	char tls_ca[1024];	// MUTUAL: CA bundle for client certificates
+	int num_tls_certs;
 	int line;		// line of the [listener NAME] header, for messages
 };
 
@@ -69,6 +86,10 @@ struct bootstrap {
 	// [mesh]
 	char config_dir[4096];		// default "./mesh.d"
 	enum outbound_policy outbound_policy;	// default REGISTRY_ONLY
+	// [ca]
+	char ca_address[64];		// default 0.0.0.0
+	uint16_t ca_port;		// default 15012; 0 = the signing service is off
+	int64_t workload_cert_ttl_s;	// the appliance's own SVID, default 24h
 	// [telemetry]
 	char access_log[4096];		// "" (off), "stdout", or a path
 	// [limits]

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// istio.c: ServiceEntry and VirtualService YAML into the istio.h model, checked
-// as Istio's CRD schemas and webhook check them; a load is all or nothing.
+// istio.c: ServiceEntry, VirtualService, DestinationRule and PeerAuthentication
+// YAML into the istio.h model, checked as Istio's CRD schemas and webhook
+// check them; a load is all or nothing.
 #include "config/istio.h"
 
 #include <arpa/inet.h>
@@ -26,7 +27,7 @@
 // istio_priv is what istio_config.arena points to.
 struct istio_priv {
 	struct arena ar;
-	int cap_se, cap_vs;	// capacity of the two arrays in the config
+	int cap_se, cap_vs, cap_dr, cap_pa;	// capacity of the arrays in the config
 };
 
 struct errsink {
@@ -1122,6 +1123,123 @@ static void check_gateway_names(struct ctx *c, const struct ynode *n, const char
 	}
 }
 
+// ---- small readers and checks shared by the kinds below ----
+
+// new_of returns size zeroed bytes from the config arena, or NULL after
+// reporting that memory ran out.
+static void *new_of(struct ctx *c, size_t size)
+{
+	void *p = arena_alloc(c->ar, size);
+
+	if (!p)
+		oom(c);
+	return p;
+}
+
+// get_opt_str is get_str for an optional string: "" reads as unset (NULL),
+// as protobuf reads it.
+static int get_opt_str(struct ctx *c, const struct ynode *n, const char **out)
+{
+	if (get_str(c, n, out) < 0)
+		return -1;
+	if (!**out)
+		*out = NULL;
+	return 0;
+}
+
+// get_u32_value reads a google.protobuf.UInt32Value: a plain integer in YAML.
+static int get_u32_value(struct ctx *c, const struct ynode *n, int64_t *out)
+{
+	uint32_t v;
+
+	if (get_u32(c, n, &v) < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int get_u64(struct ctx *c, const struct ynode *n, uint64_t *out)
+{
+	int64_t v;
+
+	if (get_i64(c, n, 0, INT64_MAX, "uint64", &v) < 0)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+// get_nonneg_i32 reads an int32 that Istio requires to be >= 0; what is
+// names the field in Istio's words ("max connections").
+static void get_nonneg_i32(struct ctx *c, const struct ynode *n, const char *what, int32_t *out)
+{
+	if (get_i32(c, n, out) == 0 && *out < 0)
+		fail(c, n, "%s must be non-negative", what);
+}
+
+// check_min_max is a CRD minimum/maximum, worded as the API server words it.
+static void check_min_max(struct ctx *c, const struct ynode *n, double v, double min, double max)
+{
+	if (v < min)
+		fail(c, n, "Invalid value: %g: should be greater than or equal to %g", v, min);
+	else if (v > max)
+		fail(c, n, "Invalid value: %g: should be less than or equal to %g", v, max);
+}
+
+// fail_field reports msg at field of map (its key's line, the path through
+// it), or at map when the field is absent.
+static void fail_field(struct ctx *c, const struct ynode *map, const char *field, const char *msg)
+{
+	const struct ynode *v = yaml_tree_map_get(map, field);
+	size_t m;
+
+	if (!v) {
+		fail(c, map, "%s", msg);
+		return;
+	}
+	m = path_field(c, field);
+	fail(c, key_of(map, v), "%s", msg);
+	path_pop(c, m);
+}
+
+// check_selector_labels is validateWorkloadSelector on the labels of a
+// selector: no empty keys, no wildcards. n is the labels mapping.
+static void check_selector_labels(struct ctx *c, const struct ynode *n, const struct kv *kv, int num)
+{
+	for (int i = 0; i < num; i++) {
+		size_t mi;
+
+		if (!kv[i].key || !kv[i].value)
+			continue;
+		mi = path_mapkey(c, n->pairs[i].key);
+		if (!*kv[i].key)
+			fail(c, n->pairs[i].key, "empty key is not supported in selector: %s=%s",
+			     kv[i].key, qv(c, kv[i].value));
+		if (strchr(kv[i].key, '*') || strchr(kv[i].value, '*'))
+			fail(c, n->pairs[i].value, "wildcard is not supported in selector: %s",
+			     qv(c, kv[i].value));
+		path_pop(c, mi);
+	}
+}
+
+// parse_match_labels reads a type.v1beta1.WorkloadSelector ({matchLabels}).
+static void parse_match_labels(struct ctx *c, const struct ynode *n, struct kv **out, int *num)
+{
+	const struct ypair *q;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, q) {
+		if (!key_is(q, "matchLabels")) {
+			unknown_field(c, q);
+			continue;
+		}
+		if (get_str_map(c, q->value, out, num) < 0)
+			continue;
+		max_items(c, q->value, 4096);
+		check_selector_labels(c, q->value, *out, *num);
+	}
+}
+
 // ---- ServiceEntry ----
 
 static const char *const se_locations[] = { "MESH_EXTERNAL", "MESH_INTERNAL", NULL };
@@ -1489,18 +1607,8 @@ static void parse_service_entry(struct ctx *c, const struct ynode *spec, struct 
 						&se->num_workload_selector) < 0)
 					continue;
 				max_items(c, q->value, 256);
-				for (int i = 0; i < se->num_workload_selector; i++) {
-					const struct kv *kv = &se->workload_selector[i];
-					size_t mi = path_mapkey(c, q->value->pairs[i].key);
-
-					if (!*kv->key)
-						fail(c, q->value->pairs[i].key, "empty key is not supported "
-						     "in selector: %s=%s", kv->key, qv(c, kv->value));
-					if (strchr(kv->key, '*') || strchr(kv->value, '*'))
-						fail(c, q->value->pairs[i].value, "wildcard is not supported "
-						     "in selector: %s", qv(c, kv->value));
-					path_pop(c, mi);
-				}
+				check_selector_labels(c, q->value, se->workload_selector,
+						      se->num_workload_selector);
 			}
 		} else if (key_is(p, "exportTo")) {
 			sn.export_to = p->value;
@@ -2821,11 +2929,1379 @@ out:
 	path_pop(c, m);
 }
 
+// keyed is one list entry in a duplicate check: a name or a number.
+struct keyed {
+	const char *s;		// NULL when u is the key
+	uint32_t u;
+	size_t idx;		// position in the list
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int r = x->s && y->s ? strcmp(x->s, y->s) : 0;
+
+	if (!r && x->u != y->u)
+		r = x->u < y->u ? -1 : 1;
+	if (!r)
+		r = x->idx < y->idx ? -1 : x->idx > y->idx;
+	return r;
+}
+
+// mark_dups sets dup[idx] for each of the n entries of k that repeats an
+// earlier one. Sorting keeps it O(n log n): the YAML layer allows millions
+// of nodes, and a quadratic check would let one file stall a load.
+static void mark_dups(struct keyed *k, size_t n, bool *dup)
+{
+	qsort(k, n, sizeof(*k), keyed_cmp);
+	for (size_t i = 1; i < n; i++) {
+		bool same_s = k[i].s && k[i - 1].s ? !strcmp(k[i].s, k[i - 1].s) : !k[i].s && !k[i - 1].s;
+
+		if (same_s && k[i].u == k[i - 1].u)
+			dup[k[i].idx] = true;
+	}
+}
+
+// ---- DestinationRule ----
+
+static const char *const dr_tls_modes[] = { "DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL", NULL };
+static const char *const dr_lb_simples[] = {
+	"UNSPECIFIED", "LEAST_CONN", "RANDOM", "PASSTHROUGH", "ROUND_ROBIN", "LEAST_REQUEST", NULL,
+};
+static const char *const dr_h2_upgrades[] = { "DEFAULT", "DO_NOT_UPGRADE", "UPGRADE", NULL };
+static const char *const dr_proxy_versions[] = { "V1", "V2", NULL };
+
+// parse_dr_tls reads ClientTLSSettings and applies agent.ValidateTLS. Istio
+// ignores the certificate fields under ISTIO_MUTUAL (the mesh identity is
+// used); we refuse them, as the Gateway server side does, rather than let
+// an author believe a certificate is in use that is not.
+static struct dr_tls *parse_dr_tls(struct ctx *c, const struct ynode *n)
+{
+	static const struct {
+		const char *field, *what;
+	} istio_mutual_forbidden[] = {
+		{ "clientCertificate", "client certificate" },
+		{ "privateKey", "private key" },
+		{ "caCertificates", "CA bundle" },
+		{ "credentialName", "credentialName" },
+	};
+	struct dr_tls *t;
+	const struct ypair *p;
+	int e0 = c->errors, v;
+
+	if (!expect_map(c, n) || !(t = new_of(c, sizeof(*t))))
+		return NULL;
+	t->insecure_skip_verify = -1;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "mode")) {
+			if (get_enum(c, p->value, dr_tls_modes, &v) == 0)
+				t->mode = (enum dr_tls_mode)v;
+		} else if (key_is(p, "clientCertificate")) {
+			get_opt_str(c, p->value, &t->client_certificate);
+		} else if (key_is(p, "privateKey")) {
+			get_opt_str(c, p->value, &t->private_key);
+		} else if (key_is(p, "caCertificates")) {
+			get_opt_str(c, p->value, &t->ca_certificates);
+		} else if (key_is(p, "credentialName")) {
+			get_opt_str(c, p->value, &t->credential_name);
+		} else if (key_is(p, "subjectAltNames")) {
+			get_str_list(c, p->value, &t->subject_alt_names, &t->num_subject_alt_names);
+		} else if (key_is(p, "sni")) {
+			get_opt_str(c, p->value, &t->sni);
+		} else if (key_is(p, "insecureSkipVerify")) {
+			get_bool(c, p->value, &t->insecure_skip_verify);
+		} else if (key_is(p, "caCrl")) {
+			get_opt_str(c, p->value, &t->ca_crl);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (c->errors != e0)
+		return t;	// the rules below assume well-typed fields
+	if (t->mode == DR_TLS_ISTIO_MUTUAL) {
+		const char *set[] = { t->client_certificate, t->private_key, t->ca_certificates,
+				      t->credential_name };
+
+		for (size_t i = 0; i < ARRAY_SIZE(istio_mutual_forbidden); i++) {
+			if (!set[i])
+				continue;
+			snprintf(c->msg, sizeof(c->msg), "ISTIO_MUTUAL TLS cannot have associated %s",
+				 istio_mutual_forbidden[i].what);
+			fail_field(c, n, istio_mutual_forbidden[i].field, c->msg);
+		}
+		return t;
+	}
+	if (t->insecure_skip_verify == 1) {
+		if (t->mode == DR_TLS_SIMPLE &&
+		    (t->ca_certificates || t->credential_name || t->num_subject_alt_names))
+			fail_field(c, n, "insecureSkipVerify", "cannot specify CaCertificates or "
+				   "CredentialName or SubjectAltNames when InsecureSkipVerify is set true");
+		if (t->mode == DR_TLS_MUTUAL && (t->ca_certificates || t->num_subject_alt_names))
+			fail_field(c, n, "insecureSkipVerify", "cannot specify CaCertificates or "
+				   "SubjectAltNames when InsecureSkipVerify is set true");
+	}
+	if ((t->mode == DR_TLS_SIMPLE || t->mode == DR_TLS_MUTUAL) && t->credential_name) {
+		// the credential brings the key, the certificate and the CA
+		if (t->client_certificate || t->ca_certificates || t->private_key || t->ca_crl)
+			fail_field(c, n, "credentialName", "cannot specify client certificates or CA "
+				   "certificate or CA CRL If credentialName is set");
+		return t;
+	}
+	if (t->mode == DR_TLS_MUTUAL) {
+		if (!t->client_certificate)
+			fail(c, n, "client certificate required for mutual tls");
+		if (!t->private_key)
+			fail(c, n, "private key required for mutual tls");
+	}
+	return t;
+}
+
+// Envoy's isPrime (source/common/common/utility.cc), which Istio copies so
+// that a table size it accepts is one Envoy accepts.
+static bool is_prime(uint64_t x)
+{
+	uint64_t limit;
+
+	if (x != 0 && x < 4)
+		return true;
+	if ((x & 1) == 0)
+		return false;
+	limit = (uint64_t)sqrt((double)x);
+	for (uint64_t f = 3; f <= limit; f += 2)
+		if (x % f == 0)
+			return false;
+	return true;
+}
+
+static void parse_dr_cookie(struct ctx *c, const struct ynode *n, struct dr_consistent_hash *h)
+{
+	const struct ypair *p, *q;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "name")) {
+			get_opt_str(c, p->value, &h->cookie_name);
+		} else if (key_is(p, "path")) {
+			get_opt_str(c, p->value, &h->cookie_path);
+		} else if (key_is(p, "ttl")) {
+			// no 1ms floor here: 0s asks for a session cookie
+			get_duration(c, p->value, false, &h->cookie_ttl_ms);
+		} else if (key_is(p, "attributes")) {
+			const struct ynode *an = p->value;
+
+			if (!expect_seq(c, an))
+				continue;
+			h->cookie_attributes = arena_alloc_array(c->ar, an->len ? an->len : 1,
+								 sizeof(*h->cookie_attributes));
+			if (!h->cookie_attributes) {
+				oom(c);
+				continue;
+			}
+			h->num_cookie_attributes = (int)an->len;
+			for (size_t i = 0; i < an->len; i++) {
+				struct kv *kv = &h->cookie_attributes[i];
+				size_t m = path_idx(c, i);
+
+				if (yaml_tree_is_null(an->items[i])) {
+					fail(c, an->items[i], "cookie attribute may not be null");
+					goto next;
+				}
+				if (!expect_map(c, an->items[i]))
+					goto next;
+				FOR_FIELDS(c, an->items[i], q) {
+					if (key_is(q, "name"))
+						get_str(c, q->value, &kv->key);
+					else if (key_is(q, "value"))
+						get_str(c, q->value, &kv->value);
+					else
+						unknown_field(c, q);
+				}
+				if (!kv->key || !*kv->key)
+					fail(c, an->items[i], "cookie attribute name is required");
+next:
+				path_pop(c, m);
+			}
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!h->cookie_name)
+		fail(c, n, "name required for HttpCookie");
+}
+
+static void parse_dr_hash_algo(struct ctx *c, const struct ynode *n, const char *field,
+			       uint64_t *out)
+{
+	const struct ypair *p;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, field))
+			get_u64(c, p->value, out);
+		else
+			unknown_field(c, p);
+	}
+}
+
+// parse_dr_hash reads ConsistentHashLB. The hash key is a oneof; Istio
+// accepts none at all (Envoy then hashes nothing and spreads at random),
+// which we refuse as the brief for this model asks: exactly one.
+static struct dr_consistent_hash *parse_dr_hash(struct ctx *c, const struct ynode *n)
+{
+	struct dr_consistent_hash *h;
+	const struct ypair *p;
+	const struct ynode *first_key = NULL, *first_algo = NULL, *maglev = NULL, *minring = NULL;
+	int e0 = c->errors;
+
+	if (!expect_map(c, n) || !(h = new_of(c, sizeof(*h))))
+		return NULL;
+	h->cookie_ttl_ms = -1;
+	FOR_FIELDS(c, n, p) {
+		enum dr_hash_key key = DR_HASH_NONE;
+		enum dr_hash_algo algo = DR_HASH_ALGO_DEFAULT;
+
+		if (key_is(p, "httpHeaderName")) {
+			key = DR_HASH_HEADER;
+			if (get_str(c, p->value, &h->http_header_name) == 0 && !header_token(h->http_header_name))
+				fail(c, p->value, "header name %s is not a valid header name",
+				     qv(c, h->http_header_name));
+		} else if (key_is(p, "httpCookie")) {
+			key = DR_HASH_COOKIE;
+			parse_dr_cookie(c, p->value, h);
+		} else if (key_is(p, "useSourceIp")) {
+			key = DR_HASH_SOURCE_IP;
+			get_bool(c, p->value, &h->use_source_ip);
+		} else if (key_is(p, "httpQueryParameterName")) {
+			key = DR_HASH_QUERY_PARAM;
+			if (get_str(c, p->value, &h->http_query_parameter_name) == 0 &&
+			    !*h->http_query_parameter_name)
+				fail(c, p->value, "query parameter name cannot be empty");
+		} else if (key_is(p, "ringHash")) {
+			algo = DR_HASH_ALGO_RING_HASH;
+			parse_dr_hash_algo(c, p->value, "minimumRingSize", &h->ring_hash_min_size);
+		} else if (key_is(p, "maglev")) {
+			algo = DR_HASH_ALGO_MAGLEV;
+			maglev = p->value;
+			parse_dr_hash_algo(c, p->value, "tableSize", &h->maglev_table_size);
+		} else if (key_is(p, "minimumRingSize")) {
+			minring = p->key;
+			get_u64(c, p->value, &h->minimum_ring_size);
+		} else {
+			unknown_field(c, p);
+		}
+		if (key != DR_HASH_NONE && first_key) {
+			fail(c, p->key, "only one of httpHeaderName, httpCookie, useSourceIp or "
+			     "httpQueryParameterName may be set");
+		} else if (key != DR_HASH_NONE) {
+			h->key = key;
+			first_key = p->key;
+		}
+		if (algo != DR_HASH_ALGO_DEFAULT && first_algo) {
+			fail(c, p->key, "only one of ringHash or maglev may be set");
+		} else if (algo != DR_HASH_ALGO_DEFAULT) {
+			h->algo = algo;
+			first_algo = p->key;
+		}
+	}
+	if (c->errors != e0)
+		return h;
+	if (!first_key)
+		fail(c, n, "consistentHash must set one of httpHeaderName, httpCookie, useSourceIp "
+		     "or httpQueryParameterName");
+	if (h->minimum_ring_size && first_algo) {
+		size_t m = path_field(c, "minimumRingSize");
+
+		fail(c, minring, "only one of MinimumRingSize or Maglev/Ringhash can be specified");
+		path_pop(c, m);
+	}
+	if (maglev) {
+		size_t m = path_field(c, "maglev");
+
+		if (h->maglev_table_size == 0)
+			fail(c, maglev, "tableSize must be set for maglev");
+		else if (h->maglev_table_size >= 5000011)
+			fail(c, maglev, "tableSize must be less than 5000011 for maglev");
+		if (h->maglev_table_size && !is_prime(h->maglev_table_size))
+			fail(c, maglev, "tableSize must be a prime number for maglev");
+		path_pop(c, m);
+	}
+	return h;
+}
+
+// locality is one "region[/zone[/subzone]]" cut as getLocalityParam cuts it
+// (the subzone keeps any further "/").
+struct locality {
+	const char *part[3];
+	size_t len[3];
+	int level;		// index of the last part, -1 when a part is empty
+};
+
+static void locality_split(const char *l, struct locality *out)
+{
+	for (out->level = 0;; out->level++) {
+		const char *slash = out->level < 2 ? strchr(l, '/') : NULL;
+		size_t len = slash ? (size_t)(slash - l) : strlen(l);
+
+		out->part[out->level] = l;
+		out->len[out->level] = len;
+		if (len == 0) {
+			out->level = -1;
+			return;
+		}
+		if (!slash)
+			return;
+		l = slash + 1;
+	}
+}
+
+static bool part_is(const struct locality *a, int i, const struct locality *b)
+{
+	return a->len[i] == b->len[i] && !memcmp(a->part[i], b->part[i], a->len[i]);
+}
+
+static bool part_star(const struct locality *a, int i)
+{
+	return a->len[i] == 1 && a->part[i][0] == '*';
+}
+
+// covered reports whether an earlier locality e covers (overlaps) l: a
+// region covers its zones, a zone ("r/z" or "r/*") its subzones.
+static bool covered(const struct locality *e, const struct locality *l)
+{
+	if (part_star(e, 0))
+		return true;	// "*" covers everything after it
+	if (!part_is(e, 0, l))
+		return false;
+	if (l->level == 0 || e->level == 0)
+		return true;
+	if (e->level == 1 && (part_star(e, 1) || part_is(e, 1, l)))
+		return true;
+	if (l->level == 1)
+		return e->level == 2 && part_is(e, 1, l);
+	return part_is(e, 1, l) && (part_star(e, 2) || part_is(e, 2, l));
+}
+
+enum { MAX_LOCALITIES = 4096 };
+
+// check_localities is validateLocalities: wildcards only at the end, and no
+// locality covered by an earlier one. It returns an error or NULL.
+static const char *check_localities(struct ctx *c, const char *const *locs, int num)
+{
+	struct locality *ls;
+	const char *err = NULL;
+
+	if (num <= 0)
+		return NULL;
+	if (num > MAX_LOCALITIES) {
+		// the overlap check is quadratic; no real mesh comes near this
+		snprintf(c->msg, sizeof(c->msg), "at most %d localities may be listed (got %d)",
+			 MAX_LOCALITIES, num);
+		return c->msg;
+	}
+	if (!(ls = calloc((size_t)num, sizeof(*ls)))) {
+		oom(c);
+		return NULL;
+	}
+	for (int i = 0; i < num && !err; i++) {
+		const char *l = locs[i], *star = strchr(l, '*');
+
+		if (star && (strchr(star + 1, '*') || star[1])) {
+			snprintf(c->msg, sizeof(c->msg), "locality %s wildcard '*' number can not exceed 1 "
+				 "and must be in the end", qv(c, l));
+			err = c->msg;
+			break;
+		}
+		locality_split(l, &ls[i]);
+		for (int j = 0; j < i && !err; j++) {
+			// Istio looks for an earlier "*" before it parses
+			bool hit = ls[i].level < 0 ? part_star(&ls[j], 0) : covered(&ls[j], &ls[i]);
+
+			if (!hit)
+				continue;
+			snprintf(c->msg, sizeof(c->msg), "locality %s overlap with previous specified ones",
+				 qv(c, l));
+			err = c->msg;
+		}
+		if (!err && ls[i].level < 0) {
+			snprintf(c->msg, sizeof(c->msg), "locality %s must not contain empty "
+				 "region/zone/subzone info", qv(c, l));
+			err = c->msg;
+		}
+	}
+	free(ls);
+	return err;
+}
+
+static bool topology_label(const char *l)
+{
+	return !strcmp(l, "topology.kubernetes.io/region") || !strcmp(l, "topology.kubernetes.io/zone") ||
+	       !strcmp(l, "topology.istio.io/subzone");
+}
+
+// parse_dr_distribute reads localityLbSetting.distribute[].
+static void parse_dr_distribute(struct ctx *c, const struct ynode *n, struct dr_locality_lb *l)
+{
+	if (!expect_seq(c, n))
+		return;
+	l->distribute = arena_alloc_array(c->ar, n->len ? n->len : 1, sizeof(*l->distribute));
+	if (!l->distribute) {
+		oom(c);
+		return;
+	}
+	l->num_distribute = (int)n->len;
+	for (size_t i = 0; i < n->len; i++) {
+		struct dr_locality_distribute *d = &l->distribute[i];
+		const struct ynode *it = n->items[i];
+		size_t m = path_idx(c, i);
+		const struct ypair *p;
+
+		if (yaml_tree_is_null(it)) {
+			fail(c, it, "distribute may not be null");
+			goto next;
+		}
+		if (!expect_map(c, it))
+			goto next;
+		FOR_FIELDS(c, it, p) {
+			if (key_is(p, "from")) {
+				get_str(c, p->value, &d->from);
+			} else if (key_is(p, "to")) {
+				const struct ynode *tn = p->value;
+
+				if (!expect_map(c, tn))
+					continue;
+				d->to = arena_alloc_array(c->ar, tn->len ? tn->len : 1, sizeof(*d->to));
+				if (!d->to) {
+					oom(c);
+					continue;
+				}
+				d->num_to = (int)tn->len;
+				for (size_t k = 0; k < tn->len; k++) {
+					size_t mk = path_mapkey(c, tn->pairs[k].key);
+
+					if (map_key_str(c, tn->pairs[k].key) == 0)
+						get_str(c, tn->pairs[k].key, &d->to[k].locality);
+					if (yaml_tree_is_null(tn->pairs[k].value))
+						fail(c, tn->pairs[k].value, "must not be null");
+					else
+						get_u32(c, tn->pairs[k].value, &d->to[k].weight);
+					path_pop(c, mk);
+				}
+			} else {
+				unknown_field(c, p);
+			}
+		}
+next:
+		path_pop(c, m);
+	}
+}
+
+// parse_dr_locality reads LocalityLoadBalancerSetting and applies
+// ValidateLocalityLbSetting (whose checks stop at the first error).
+static struct dr_locality_lb *parse_dr_locality(struct ctx *c, const struct ynode *n)
+{
+	struct dr_locality_lb *l;
+	const struct ypair *p;
+	const struct ynode *distribute = NULL, *failover = NULL;
+	const char **from;
+	const char *e;
+	int e0 = c->errors;
+
+	if (!expect_map(c, n) || !(l = new_of(c, sizeof(*l))))
+		return NULL;
+	l->enabled = -1;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "distribute")) {
+			distribute = p->value;
+			parse_dr_distribute(c, p->value, l);
+		} else if (key_is(p, "failover")) {
+			const struct ynode *fn = p->value;
+			const struct ypair *q;
+
+			failover = fn;
+			if (!expect_seq(c, fn))
+				continue;
+			l->failover = arena_alloc_array(c->ar, fn->len ? fn->len : 1, sizeof(*l->failover));
+			if (!l->failover) {
+				oom(c);
+				continue;
+			}
+			l->num_failover = (int)fn->len;
+			for (size_t i = 0; i < fn->len; i++) {
+				size_t m = path_idx(c, i);
+
+				if (yaml_tree_is_null(fn->items[i]))
+					fail(c, fn->items[i], "failover may not be null");
+				else if (expect_map(c, fn->items[i]))
+					FOR_FIELDS(c, fn->items[i], q) {
+						if (key_is(q, "from"))
+							get_str(c, q->value, &l->failover[i].from);
+						else if (key_is(q, "to"))
+							get_str(c, q->value, &l->failover[i].to);
+						else
+							unknown_field(c, q);
+					}
+				path_pop(c, m);
+			}
+		} else if (key_is(p, "failoverPriority")) {
+			get_str_list(c, p->value, &l->failover_priority, &l->num_failover_priority);
+		} else if (key_is(p, "enabled")) {
+			get_bool(c, p->value, &l->enabled);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (c->errors != e0)
+		return l;
+	if (l->num_distribute && l->num_failover) {
+		fail(c, n, "can not simultaneously specify 'distribute' and 'failover'");
+		return l;
+	}
+	if (l->num_failover && l->num_failover_priority) {
+		for (int i = 0; i < l->num_failover_priority; i++) {
+			if (!topology_label(l->failover_priority[i]))
+				continue;
+			snprintf(c->msg, sizeof(c->msg), "can not simultaneously set 'failover' and "
+				 "topology label '%s' in 'failover_priority'", l->failover_priority[i]);
+			fail_field(c, n, "failoverPriority", c->msg);
+			return l;
+		}
+	}
+	if (!(from = calloc(l->num_distribute ? (size_t)l->num_distribute : 1, sizeof(*from)))) {
+		oom(c);
+		return l;
+	}
+	for (int i = 0; i < l->num_distribute; i++) {
+		const struct dr_locality_distribute *d = &l->distribute[i];
+		const char **to;
+		uint64_t total = 0;
+		size_t m = path_field(c, "distribute");
+
+		path_idx(c, (size_t)i);
+		from[i] = d->from ? d->from : "";
+		for (int k = 0; k < d->num_to; k++) {
+			if (d->to[k].weight == 0 || d->to[k].weight > 100) {
+				fail(c, distribute->items[i], "locality weight must be in range [1, 100]");
+				path_pop(c, m);
+				goto out;
+			}
+			total += d->to[k].weight;
+		}
+		if (total != 100) {
+			fail(c, distribute->items[i], "total locality weight %llu != 100",
+			     (unsigned long long)total);
+			path_pop(c, m);
+			goto out;
+		}
+		if (!(to = calloc(d->num_to ? (size_t)d->num_to : 1, sizeof(*to)))) {
+			oom(c);
+			path_pop(c, m);
+			goto out;
+		}
+		for (int k = 0; k < d->num_to; k++)
+			to[k] = d->to[k].locality;
+		if ((e = check_localities(c, to, d->num_to)))
+			fail(c, distribute->items[i], "%s", e);
+		free(to);
+		path_pop(c, m);
+	}
+	if ((e = check_localities(c, from, l->num_distribute)))
+		fail_field(c, n, "distribute", e);
+	for (int i = 0; i < l->num_failover; i++) {
+		const struct dr_locality_failover *f = &l->failover[i];
+		const char *fr = f->from ? f->from : "", *to = f->to ? f->to : "";
+		size_t m = path_field(c, "failover");
+
+		path_idx(c, (size_t)i);
+		if (!strcmp(fr, to))
+			fail(c, failover->items[i], "locality lb failover settings must specify "
+			     "different regions");
+		if (strchr(fr, '/') || strchr(to, '/'))
+			fail(c, failover->items[i], "locality lb failover only specify region");
+		if (strchr(fr, '*') || strchr(to, '*'))
+			fail(c, failover->items[i], "locality lb failover region should not contain "
+			     "'*' wildcard");
+		path_pop(c, m);
+	}
+out:
+	free(from);
+	return l;
+}
+
+static struct dr_warmup *parse_dr_warmup(struct ctx *c, const struct ynode *n)
+{
+	struct dr_warmup *w;
+	const struct ypair *p;
+	bool has_duration = false;
+
+	if (!expect_map(c, n) || !(w = new_of(c, sizeof(*w))))
+		return NULL;
+	w->duration_ms = -1;
+	w->minimum_percent = -1;
+	w->aggression = -1;
+	FOR_FIELDS(c, n, p) {
+		double d;
+
+		if (key_is(p, "duration")) {
+			has_duration = true;
+			get_duration(c, p->value, true, &w->duration_ms);
+		} else if (key_is(p, "minimumPercent")) {
+			if (get_double(c, p->value, &d) < 0)
+				continue;
+			check_min_max(c, p->value, d, 0, 100);
+			w->minimum_percent = d;
+		} else if (key_is(p, "aggression")) {
+			if (get_double(c, p->value, &d) < 0)
+				continue;
+			check_min_max(c, p->value, d, 0, INFINITY);
+			w->aggression = d;
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!has_duration)
+		required(c, n, "duration");
+	return w;
+}
+
+// parse_dr_lb reads LoadBalancerSettings (validateLoadBalancer).
+static struct dr_load_balancer *parse_dr_lb(struct ctx *c, const struct ynode *n)
+{
+	struct dr_load_balancer *lb;
+	const struct ypair *p;
+	const struct ynode *simple = NULL, *hash = NULL;
+	int v;
+
+	if (!expect_map(c, n) || !(lb = new_of(c, sizeof(*lb))))
+		return NULL;
+	lb->warmup_duration_ms = -1;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "simple")) {
+			simple = p->key;
+			if (get_enum(c, p->value, dr_lb_simples, &v) == 0)
+				lb->simple = (enum dr_lb_simple)v;
+		} else if (key_is(p, "consistentHash")) {
+			hash = p->key;
+			lb->consistent_hash = parse_dr_hash(c, p->value);
+		} else if (key_is(p, "localityLbSetting")) {
+			lb->locality_lb = parse_dr_locality(c, p->value);
+		} else if (key_is(p, "warmupDurationSecs")) {
+			get_duration(c, p->value, true, &lb->warmup_duration_ms);
+		} else if (key_is(p, "warmup")) {
+			lb->warmup = parse_dr_warmup(c, p->value);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (simple && hash)
+		fail(c, simple->line > hash->line ? simple : hash,
+		     "only one of simple or consistentHash may be set");
+	return lb;
+}
+
+static struct dr_tcp_keepalive *parse_dr_keepalive(struct ctx *c, const struct ynode *n)
+{
+	struct dr_tcp_keepalive *k;
+	const struct ypair *p;
+
+	if (!expect_map(c, n) || !(k = new_of(c, sizeof(*k))))
+		return NULL;
+	k->time_ms = k->interval_ms = -1;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "probes"))
+			get_u32(c, p->value, &k->probes);
+		else if (key_is(p, "time"))
+			get_duration(c, p->value, true, &k->time_ms);
+		else if (key_is(p, "interval"))
+			get_duration(c, p->value, true, &k->interval_ms);
+		else
+			unknown_field(c, p);
+	}
+	return k;
+}
+
+static struct dr_tcp_pool *parse_dr_tcp_pool(struct ctx *c, const struct ynode *n)
+{
+	struct dr_tcp_pool *t;
+	const struct ypair *p;
+
+	if (!expect_map(c, n) || !(t = new_of(c, sizeof(*t))))
+		return NULL;
+	t->connect_timeout_ms = t->max_connection_duration_ms = t->idle_timeout_ms = -1;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "maxConnections"))
+			get_nonneg_i32(c, p->value, "max connections", &t->max_connections);
+		else if (key_is(p, "connectTimeout"))
+			get_duration(c, p->value, true, &t->connect_timeout_ms);
+		else if (key_is(p, "tcpKeepalive"))
+			t->keepalive = parse_dr_keepalive(c, p->value);
+		else if (key_is(p, "maxConnectionDuration"))
+			get_duration(c, p->value, true, &t->max_connection_duration_ms);
+		else if (key_is(p, "idleTimeout"))
+			get_duration(c, p->value, true, &t->idle_timeout_ms);
+		else
+			unknown_field(c, p);
+	}
+	return t;
+}
+
+static struct dr_http_pool *parse_dr_http_pool(struct ctx *c, const struct ynode *n)
+{
+	struct dr_http_pool *h;
+	const struct ypair *p, *q;
+	const struct ynode *ucp = NULL;
+	int v;
+
+	if (!expect_map(c, n) || !(h = new_of(c, sizeof(*h))))
+		return NULL;
+	h->idle_timeout_ms = h->h2_keepalive_interval_ms = h->h2_keepalive_timeout_ms = -1;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "http1MaxPendingRequests")) {
+			get_nonneg_i32(c, p->value, "http1 max pending requests",
+				       &h->http1_max_pending_requests);
+		} else if (key_is(p, "http2MaxRequests")) {
+			get_nonneg_i32(c, p->value, "http2 max requests", &h->http2_max_requests);
+		} else if (key_is(p, "maxRequestsPerConnection")) {
+			get_nonneg_i32(c, p->value, "max requests per connection",
+				       &h->max_requests_per_connection);
+		} else if (key_is(p, "maxRetries")) {
+			get_nonneg_i32(c, p->value, "max retries", &h->max_retries);
+		} else if (key_is(p, "idleTimeout")) {
+			get_duration(c, p->value, true, &h->idle_timeout_ms);
+		} else if (key_is(p, "h2UpgradePolicy")) {
+			if (get_enum(c, p->value, dr_h2_upgrades, &v) == 0)
+				h->h2_upgrade_policy = (enum dr_h2_upgrade)v;
+		} else if (key_is(p, "useClientProtocol")) {
+			ucp = p->key;
+			get_bool(c, p->value, &h->use_client_protocol);
+		} else if (key_is(p, "maxConcurrentStreams")) {
+			get_nonneg_i32(c, p->value, "max concurrent streams", &h->max_concurrent_streams);
+		} else if (key_is(p, "http2KeepAlive")) {
+			if (!expect_map(c, p->value))
+				continue;
+			FOR_FIELDS(c, p->value, q) {
+				if (key_is(q, "interval"))
+					get_duration(c, q->value, true, &h->h2_keepalive_interval_ms);
+				else if (key_is(q, "timeout"))
+					get_duration(c, q->value, true, &h->h2_keepalive_timeout_ms);
+				else
+					unknown_field(c, q);
+			}
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (h->h2_upgrade_policy == DR_H2_UPGRADE && h->use_client_protocol) {
+		size_t m = path_field(c, "useClientProtocol");
+
+		fail(c, ucp, "use client protocol must not be true when H2UpgradePolicy is UPGRADE");
+		path_pop(c, m);
+	}
+	return h;
+}
+
+// parse_dr_pool reads ConnectionPoolSettings (validateConnectionPool).
+static struct dr_conn_pool *parse_dr_pool(struct ctx *c, const struct ynode *n)
+{
+	struct dr_conn_pool *cp;
+	const struct ypair *p;
+	bool any = false;
+
+	if (!expect_map(c, n) || !(cp = new_of(c, sizeof(*cp))))
+		return NULL;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "tcp")) {
+			any = true;
+			cp->tcp = parse_dr_tcp_pool(c, p->value);
+		} else if (key_is(p, "http")) {
+			any = true;
+			cp->http = parse_dr_http_pool(c, p->value);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!any)
+		fail(c, n, "connection pool must have at least one field");
+	return cp;
+}
+
+static void get_percent_i32(struct ctx *c, const struct ynode *n, int32_t *out)
+{
+	if (get_i32(c, n, out) == 0 && (*out < 0 || *out > 100))
+		fail(c, n, "percentage %d is not in range 0..100", *out);
+}
+
+// parse_dr_outlier reads OutlierDetection (validateOutlierDetection).
+static struct dr_outlier *parse_dr_outlier(struct ctx *c, const struct ynode *n)
+{
+	struct dr_outlier *o;
+	const struct ypair *p;
+	const struct ynode *local = NULL;
+	int e0 = c->errors;
+
+	if (!expect_map(c, n) || !(o = new_of(c, sizeof(*o))))
+		return NULL;
+	o->consecutive_gateway_errors = o->consecutive_5xx_errors = -1;
+	o->consecutive_local_origin_failures = -1;
+	o->interval_ms = o->base_ejection_time_ms = -1;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "consecutiveErrors")) {
+			// deprecated (a warning in Istio), still honoured
+			get_i32(c, p->value, &o->consecutive_errors);
+		} else if (key_is(p, "consecutiveGatewayErrors")) {
+			get_u32_value(c, p->value, &o->consecutive_gateway_errors);
+		} else if (key_is(p, "consecutive5xxErrors")) {
+			get_u32_value(c, p->value, &o->consecutive_5xx_errors);
+		} else if (key_is(p, "interval")) {
+			get_duration(c, p->value, true, &o->interval_ms);
+		} else if (key_is(p, "baseEjectionTime")) {
+			get_duration(c, p->value, true, &o->base_ejection_time_ms);
+		} else if (key_is(p, "maxEjectionPercent")) {
+			get_percent_i32(c, p->value, &o->max_ejection_percent);
+		} else if (key_is(p, "minHealthPercent")) {
+			get_percent_i32(c, p->value, &o->min_health_percent);
+		} else if (key_is(p, "splitExternalLocalOriginErrors")) {
+			get_bool(c, p->value, &o->split_external_local_origin_errors);
+		} else if (key_is(p, "consecutiveLocalOriginFailures")) {
+			local = p->key;
+			get_u32_value(c, p->value, &o->consecutive_local_origin_failures);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (c->errors == e0 && !o->split_external_local_origin_errors &&
+	    o->consecutive_local_origin_failures > 0) {
+		size_t m = path_field(c, "consecutiveLocalOriginFailures");
+
+		fail(c, local, "outlier detection consecutive local origin failures is specified, but "
+		     "split external local origin errors is set to false");
+		path_pop(c, m);
+	}
+	return o;
+}
+
+// parse_dr_tunnel reads TunnelSettings (validateTunnelSettings).
+static struct dr_tunnel *parse_dr_tunnel(struct ctx *c, const struct ynode *n)
+{
+	struct dr_tunnel *t;
+	const struct ypair *p;
+	bool has_host = false, has_port = false;
+	const char *e;
+
+	if (!expect_map(c, n) || !(t = new_of(c, sizeof(*t))))
+		return NULL;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "protocol")) {
+			if (get_opt_str(c, p->value, &t->protocol) == 0 && t->protocol &&
+			    strcmp(t->protocol, "CONNECT") && strcmp(t->protocol, "POST"))
+				fail(c, p->value, "tunnel protocol must be \"CONNECT\" or \"POST\"");
+		} else if (key_is(p, "targetHost")) {
+			has_host = true;
+			if (get_str(c, p->value, &t->target_host) == 0 && !is_ip(t->target_host) &&
+			    (e = validate_fqdn(c, t->target_host)))
+				fail(c, p->value, "tunnel target host must be valid FQDN or IP address: %s", e);
+		} else if (key_is(p, "targetPort")) {
+			has_port = true;
+			if (get_u32(c, p->value, &t->target_port) == 0 &&
+			    (t->target_port < 1 || t->target_port > 65535))
+				fail(c, p->value, "tunnel target port is invalid: port number %u must be in "
+				     "the range 1..65535", t->target_port);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!t->protocol)
+		t->protocol = "CONNECT";
+	if (!has_host)
+		required(c, n, "targetHost");
+	if (!has_port)
+		required(c, n, "targetPort");
+	return t;
+}
+
+static void parse_dr_retry_budget(struct ctx *c, const struct ynode *n, struct dr_traffic_policy *tp)
+{
+	struct dr_retry_budget *rb;
+	const struct ypair *p;
+	double d;
+
+	if (!expect_map(c, n) || !(rb = new_of(c, sizeof(*rb))))
+		return;
+	rb->percent = -1;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "percent")) {
+			if (get_double(c, p->value, &d) < 0)
+				continue;
+			check_min_max(c, p->value, d, 0, 100);
+			rb->percent = d;
+		} else if (key_is(p, "minRetryConcurrency")) {
+			get_u32(c, p->value, &rb->min_retry_concurrency);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	tp->retry_budget = rb;
+}
+
+// parse_dr_port_policy reads one PortTrafficPolicy; *has_port says whether
+// it named a port (for the uniqueness check).
+static void parse_dr_port_policy(struct ctx *c, const struct ynode *n, struct dr_port_policy *pp,
+				 bool *has_port)
+{
+	const struct ypair *p;
+	bool any = false;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "port")) {
+			*has_port = true;
+			parse_port_selector(c, p->value, &pp->port);
+		} else if (key_is(p, "loadBalancer")) {
+			any = true;
+			pp->load_balancer = parse_dr_lb(c, p->value);
+		} else if (key_is(p, "connectionPool")) {
+			any = true;
+			pp->connection_pool = parse_dr_pool(c, p->value);
+		} else if (key_is(p, "outlierDetection")) {
+			any = true;
+			pp->outlier_detection = parse_dr_outlier(c, p->value);
+		} else if (key_is(p, "tls")) {
+			any = true;
+			pp->tls = parse_dr_tls(c, p->value);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!*has_port)
+		required(c, n, "port");
+	if (!any)
+		fail(c, n, "port traffic policy must have at least one field");
+}
+
+static void parse_dr_port_policies(struct ctx *c, const struct ynode *n, struct dr_traffic_policy *tp)
+{
+	struct keyed *keys = NULL;
+	bool *has_port, *dup = NULL;
+	size_t nk = 0;
+
+	if (!expect_seq(c, n))
+		return;
+	max_items(c, n, 4096);
+	tp->port_level_settings = arena_alloc_array(c->ar, n->len ? n->len : 1,
+						    sizeof(*tp->port_level_settings));
+	has_port = arena_alloc_array(c->ar, n->len ? n->len : 1, sizeof(*has_port));
+	if (!tp->port_level_settings || !has_port) {
+		oom(c);
+		return;
+	}
+	tp->num_port_level_settings = (int)n->len;
+	for (size_t i = 0; i < n->len; i++) {
+		size_t m = path_idx(c, i);
+
+		if (yaml_tree_is_null(n->items[i]))
+			fail(c, n->items[i], "traffic policy may not be null");
+		else
+			parse_dr_port_policy(c, n->items[i], &tp->port_level_settings[i], &has_port[i]);
+		path_pop(c, m);
+	}
+	// Two entries for one port: which one applies would depend on order.
+	keys = calloc(n->len ? n->len : 1, sizeof(*keys));
+	dup = calloc(n->len ? n->len : 1, sizeof(*dup));
+	if (!keys || !dup) {
+		oom(c);
+		goto out;
+	}
+	for (size_t i = 0; i < n->len; i++)
+		if (has_port[i] && tp->port_level_settings[i].port)
+			keys[nk++] = (struct keyed){ .u = tp->port_level_settings[i].port, .idx = i };
+	mark_dups(keys, nk, dup);
+	for (size_t i = 0; i < n->len; i++) {
+		size_t m;
+
+		if (!dup[i])
+			continue;
+		m = path_idx(c, i);
+		path_field(c, "port");
+		fail(c, key_of(n->items[i], yaml_tree_map_get(n->items[i], "port")),
+		     "Duplicate value: port %u already has a port-level traffic policy",
+		     tp->port_level_settings[i].port);
+		path_pop(c, m);
+	}
+out:
+	free(keys);
+	free(dup);
+}
+
+// parse_dr_policy reads a TrafficPolicy (validateTrafficPolicy).
+static struct dr_traffic_policy *parse_dr_policy(struct ctx *c, const struct ynode *n)
+{
+	struct dr_traffic_policy *tp;
+	const struct ypair *p;
+	const struct ynode *tunnel = NULL, *proxy = NULL;
+	bool any = false;
+	int v;
+
+	if (!expect_map(c, n) || !(tp = new_of(c, sizeof(*tp))))
+		return NULL;
+	tp->proxy_protocol = -1;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "loadBalancer")) {
+			any = true;
+			tp->load_balancer = parse_dr_lb(c, p->value);
+		} else if (key_is(p, "connectionPool")) {
+			any = true;
+			tp->connection_pool = parse_dr_pool(c, p->value);
+		} else if (key_is(p, "outlierDetection")) {
+			any = true;
+			tp->outlier_detection = parse_dr_outlier(c, p->value);
+		} else if (key_is(p, "tls")) {
+			any = true;
+			tp->tls = parse_dr_tls(c, p->value);
+		} else if (key_is(p, "portLevelSettings")) {
+			// an empty list is no list, as protobuf reads it
+			any |= p->value->type != YN_SEQ || p->value->len > 0;
+			parse_dr_port_policies(c, p->value, tp);
+		} else if (key_is(p, "tunnel")) {
+			any = true;
+			tunnel = p->key;
+			tp->tunnel = parse_dr_tunnel(c, p->value);
+		} else if (key_is(p, "proxyProtocol")) {
+			const struct ypair *q;
+
+			any = true;
+			proxy = p->key;
+			if (!expect_map(c, p->value))
+				continue;
+			tp->proxy_protocol = DR_PROXY_V1;
+			FOR_FIELDS(c, p->value, q) {
+				if (!key_is(q, "version"))
+					unknown_field(c, q);
+				else if (get_enum(c, q->value, dr_proxy_versions, &v) == 0)
+					tp->proxy_protocol = v;
+			}
+		} else if (key_is(p, "retryBudget")) {
+			any = true;
+			parse_dr_retry_budget(c, p->value, tp);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!any)
+		fail(c, n, "traffic policy must have at least one field");
+	if (tunnel && proxy)
+		fail(c, tunnel->line > proxy->line ? tunnel : proxy,
+		     "tunnel and proxyProtocol must not be set together");
+	return tp;
+}
+
+static void parse_dr_subset(struct ctx *c, const struct ynode *n, struct dr_subset *s)
+{
+	const struct ypair *p;
+	bool has_name = false;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "name")) {
+			has_name = true;
+			if (get_str(c, p->value, &s->name) < 0)
+				continue;
+			if (!*s->name)
+				fail(c, p->value, "subset name cannot be empty");
+			else if (!dns1123_label_z(s->name))
+				fail(c, p->value, "subset name is invalid: %s", qv(c, s->name));
+		} else if (key_is(p, "labels")) {
+			if (get_str_map(c, p->value, &s->labels, &s->num_labels) == 0)
+				validate_labels(c, p->value, s->labels, s->num_labels);
+		} else if (key_is(p, "trafficPolicy")) {
+			s->traffic_policy = parse_dr_policy(c, p->value);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!has_name)
+		required(c, n, "name");
+}
+
+static void parse_dr_subsets(struct ctx *c, const struct ynode *n, struct destination_rule *dr)
+{
+	struct keyed *keys;
+	bool *dup;
+	size_t nk = 0;
+
+	if (!expect_seq(c, n))
+		return;
+	dr->subsets = arena_alloc_array(c->ar, n->len ? n->len : 1, sizeof(*dr->subsets));
+	if (!dr->subsets) {
+		oom(c);
+		return;
+	}
+	dr->num_subsets = (int)n->len;
+	for (size_t i = 0; i < n->len; i++) {
+		size_t m = path_idx(c, i);
+
+		if (yaml_tree_is_null(n->items[i]))
+			fail(c, n->items[i], "subset may not be null");
+		else
+			parse_dr_subset(c, n->items[i], &dr->subsets[i]);
+		path_pop(c, m);
+	}
+	keys = calloc(n->len ? n->len : 1, sizeof(*keys));
+	dup = calloc(n->len ? n->len : 1, sizeof(*dup));
+	if (!keys || !dup) {
+		oom(c);
+		goto out;
+	}
+	for (size_t i = 0; i < n->len; i++)
+		if (dr->subsets[i].name && *dr->subsets[i].name)
+			keys[nk++] = (struct keyed){ .s = dr->subsets[i].name, .idx = i };
+	mark_dups(keys, nk, dup);
+	for (size_t i = 0; i < n->len; i++) {
+		size_t m;
+
+		if (!dup[i])
+			continue;
+		m = path_idx(c, i);
+		path_field(c, "name");
+		fail(c, yaml_tree_map_get(n->items[i], "name"), "duplicate subset names: %s",
+		     dr->subsets[i].name);
+		path_pop(c, m);
+	}
+out:
+	free(keys);
+	free(dup);
+}
+
+// check_dr_export_to is validateExportTo's rule for a DestinationRule with a
+// workload selector: it may be exported to its own namespace only.
+static void check_dr_export_to(struct ctx *c, const struct ynode *n, const struct destination_rule *dr)
+{
+	const char *ns = c->ns ? c->ns : "default";
+	bool has_ns = false;
+	int distinct = 0;
+
+	for (int i = 0; i < dr->num_export_to; i++) {
+		const char *k = strcmp(dr->export_to[i], ".") ? dr->export_to[i] : ns;
+		bool seen = false;
+
+		for (int j = 0; j < i && !seen; j++)
+			seen = !strcmp(strcmp(dr->export_to[j], ".") ? dr->export_to[j] : ns, k);
+		distinct += !seen;
+		has_ns |= !strcmp(k, ns);
+	}
+	if (!distinct)
+		return;
+	if (!has_ns)
+		fail(c, n, "destination rule with workload selector cannot have exportTo beyond "
+		     "current namespace");
+	else if (distinct > 1)
+		fail(c, n, "destination rule with workload selector cannot have multiple entries in "
+		     "exportTo");
+}
+
+static void parse_destination_rule(struct ctx *c, const struct ynode *spec, struct destination_rule *dr)
+{
+	const struct ypair *p;
+	const struct ynode *host = NULL, *export_to = NULL;
+	const char *e;
+	size_t m;
+
+	if (!spec) {
+		fail(c, NULL, "spec: Required value");
+		return;
+	}
+	m = path_field(c, "spec");
+	if (!expect_map(c, spec))
+		goto out;
+	FOR_FIELDS(c, spec, p) {
+		if (key_is(p, "host")) {
+			host = p->value;
+			if (get_str(c, p->value, &dr->host) == 0 && (e = validate_wildcard_domain(c, dr->host)))
+				fail(c, p->value, "%s", e);
+		} else if (key_is(p, "trafficPolicy")) {
+			dr->traffic_policy = parse_dr_policy(c, p->value);
+		} else if (key_is(p, "subsets")) {
+			parse_dr_subsets(c, p->value, dr);
+		} else if (key_is(p, "exportTo")) {
+			export_to = p->value;
+			if (get_str_list(c, p->value, &dr->export_to, &dr->num_export_to) == 0)
+				check_export_to(c, p->value, dr->export_to, dr->num_export_to, false);
+		} else if (key_is(p, "workloadSelector")) {
+			dr->has_workload_selector = 1;
+			parse_match_labels(c, p->value, &dr->workload_selector, &dr->num_workload_selector);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!host)
+		required(c, spec, "host");
+	if (c->errors)
+		goto out;
+	if (dr->has_workload_selector && dr->num_export_to) {
+		size_t me = path_field(c, "exportTo");
+
+		check_dr_export_to(c, key_of(spec, export_to), dr);
+		path_pop(c, me);
+	}
+out:
+	path_pop(c, m);
+}
+
+// ---- PeerAuthentication ----
+
+static const char *const pa_modes[] = { "UNSET", "DISABLE", "PERMISSIVE", "STRICT", NULL };
+
+static void parse_pa_mtls(struct ctx *c, const struct ynode *n, enum pa_mtls_mode *mode)
+{
+	const struct ypair *p;
+	int v;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (!key_is(p, "mode"))
+			unknown_field(c, p);
+		else if (get_enum(c, p->value, pa_modes, &v) == 0)
+			*mode = (enum pa_mtls_mode)v;
+	}
+}
+
+// pa_port_key reads a portLevelMtls key: map<uint32, ...> keys are strings
+// in JSON ("8080") and usually plain integers in YAML. It returns 0 or -1.
+static int pa_port_key(struct ctx *c, const struct ynode *key, uint32_t *out)
+{
+	enum yscalar_kind k = yaml_tree_scalar_kind(key);
+	uint64_t v = 0;
+	int64_t i;
+
+	if (k == YK_INT && key->style == YS_PLAIN) {
+		if (yaml_tree_scalar_int(key, &i) < 0 || i < 0 || i > UINT32_MAX)
+			goto bad;
+		v = (uint64_t)i;
+	} else if (k == YK_STR && key->len && key->len <= 10 && strlen(key->str) == key->len) {
+		// strconv.ParseUint(s, 10, 32), as protojson reads a map key
+		for (size_t j = 0; j < key->len; j++) {
+			if (key->str[j] < '0' || key->str[j] > '9')
+				goto bad;
+			v = v * 10 + (uint64_t)(key->str[j] - '0');
+		}
+		if (v > UINT32_MAX)
+			goto bad;
+	} else {
+		goto bad;
+	}
+	*out = (uint32_t)v;
+	return 0;
+bad:
+	fail(c, key, "port %s is not a valid port number", qv(c, key->str));
+	return -1;
+}
+
+static void parse_pa_ports(struct ctx *c, const struct ynode *n, struct peer_authentication *pa)
+{
+	struct keyed *keys = NULL;
+	bool *dup = NULL;
+	size_t nk = 0;
+
+	if (!expect_map(c, n))
+		return;
+	pa->port_level_mtls = arena_alloc_array(c->ar, n->len ? n->len : 1, sizeof(*pa->port_level_mtls));
+	keys = calloc(n->len ? n->len : 1, sizeof(*keys));
+	dup = calloc(n->len ? n->len : 1, sizeof(*dup));
+	if (!pa->port_level_mtls || !keys || !dup) {
+		oom(c);
+		goto out;
+	}
+	pa->num_port_level_mtls = (int)n->len;
+	for (size_t i = 0; i < n->len; i++) {
+		const struct ypair *pp = &n->pairs[i];
+		struct pa_port_mtls *pm = &pa->port_level_mtls[i];
+		size_t m = path_mapkey(c, pp->key);
+
+		if (pa_port_key(c, pp->key, &pm->port) == 0) {
+			if (pm->port < 1 || pm->port > 65535)
+				fail(c, pp->key, "port must be in range 1..65535");
+			else
+				keys[nk++] = (struct keyed){ .u = pm->port, .idx = i };
+		}
+		if (yaml_tree_is_null(pp->value))
+			fail(c, pp->value, "portLevelMtls entry must not be null");
+		else
+			parse_pa_mtls(c, pp->value, &pm->mode);
+		path_pop(c, m);
+	}
+	// "8080" and 8080 are one key once read, though not to YAML
+	mark_dups(keys, nk, dup);
+	for (size_t i = 0; i < n->len; i++) {
+		size_t m;
+
+		if (!dup[i])
+			continue;
+		m = path_mapkey(c, n->pairs[i].key);
+		fail(c, n->pairs[i].key, "Duplicate value: port %u already has a port-level mTLS mode",
+		     pa->port_level_mtls[i].port);
+		path_pop(c, m);
+	}
+out:
+	free(keys);
+	free(dup);
+}
+
+// parse_peer_authentication reads a PeerAuthentication spec
+// (ValidatePeerAuthentication). A missing spec is an empty one: a mesh- or
+// namespace-wide policy that inherits its mode.
+static void parse_peer_authentication(struct ctx *c, const struct ynode *spec,
+				      struct peer_authentication *pa)
+{
+	const struct ypair *p;
+	const struct ynode *ports = NULL;
+	size_t m;
+
+	if (!spec)
+		return;
+	m = path_field(c, "spec");
+	if (!expect_map(c, spec))
+		goto out;
+	FOR_FIELDS(c, spec, p) {
+		if (key_is(p, "selector")) {
+			parse_match_labels(c, p->value, &pa->selector, &pa->num_selector);
+		} else if (key_is(p, "mtls")) {
+			parse_pa_mtls(c, p->value, &pa->mtls_mode);
+		} else if (key_is(p, "portLevelMtls")) {
+			ports = p->value;
+			parse_pa_ports(c, p->value, pa);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (c->errors || !ports)
+		goto out;
+	if (pa->num_port_level_mtls == 0) {
+		size_t mp = path_field(c, "portLevelMtls");
+
+		fail(c, key_of(spec, ports), "port level mTLS, if defined, must have at least one element");
+		path_pop(c, mp);
+	} else if (pa->num_selector == 0) {
+		// ports are a workload's: without a selector there is none
+		size_t mp = path_field(c, "portLevelMtls");
+
+		fail(c, key_of(spec, ports), "mesh/namespace peer authentication cannot have port "
+		     "level mTLS");
+		path_pop(c, mp);
+	}
+out:
+	path_pop(c, m);
+}
+
 // ---- documents ----
 
 enum kind_id {
 	K_SERVICE_ENTRY = 0,
 	K_VIRTUAL_SERVICE,
+	K_DESTINATION_RULE,
+	K_PEER_AUTHENTICATION,
 	K_IGNORED,
 };
 
@@ -2847,7 +4323,7 @@ struct kind_desc {
 static const struct kind_desc kinds[] = {
 	{ "networking.istio.io", "ServiceEntry", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_SERVICE_ENTRY },
 	{ "networking.istio.io", "VirtualService", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_VIRTUAL_SERVICE },
-	{ "networking.istio.io", "DestinationRule", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
+	{ "networking.istio.io", "DestinationRule", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_DESTINATION_RULE },
 	{ "networking.istio.io", "Gateway", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
 	{ "networking.istio.io", "Sidecar", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
 	{ "networking.istio.io", "WorkloadEntry", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
@@ -2855,7 +4331,7 @@ static const struct kind_desc kinds[] = {
 	{ "networking.istio.io", "EnvoyFilter", V_V1ALPHA3, K_IGNORED },
 	{ "networking.istio.io", "ProxyConfig", V_V1BETA1, K_IGNORED },
 	{ "security.istio.io", "AuthorizationPolicy", V_V1 | V_V1BETA1, K_IGNORED },
-	{ "security.istio.io", "PeerAuthentication", V_V1 | V_V1BETA1, K_IGNORED },
+	{ "security.istio.io", "PeerAuthentication", V_V1 | V_V1BETA1, K_PEER_AUTHENTICATION },
 	{ "security.istio.io", "RequestAuthentication", V_V1 | V_V1BETA1, K_IGNORED },
 	{ "telemetry.istio.io", "Telemetry", V_V1 | V_V1ALPHA1, K_IGNORED },
 };
@@ -3124,6 +4600,40 @@ static void load_object(struct loader *ld, const struct ynode *root, int depth)
 		cfg->virtual_services[cfg->num_virtual_services++] = vs;
 		break;
 	}
+	case K_DESTINATION_RULE: {
+		struct destination_rule dr = { 0 };
+
+		parse_destination_rule(c, spec, &dr);
+		if (c->errors || duplicate(c, root, &meta, cfg->destination_rules, sizeof(dr),
+					   offsetof(struct destination_rule, meta),
+					   cfg->num_destination_rules))
+			return;
+		if (grow(c->ar, (void **)&cfg->destination_rules, &ld->priv->cap_dr,
+			 cfg->num_destination_rules, sizeof(dr)) < 0) {
+			oom(c);
+			return;
+		}
+		dr.meta = meta;
+		cfg->destination_rules[cfg->num_destination_rules++] = dr;
+		break;
+	}
+	case K_PEER_AUTHENTICATION: {
+		struct peer_authentication pa = { 0 };
+
+		parse_peer_authentication(c, spec, &pa);
+		if (c->errors || duplicate(c, root, &meta, cfg->peer_authentications, sizeof(pa),
+					   offsetof(struct peer_authentication, meta),
+					   cfg->num_peer_authentications))
+			return;
+		if (grow(c->ar, (void **)&cfg->peer_authentications, &ld->priv->cap_pa,
+			 cfg->num_peer_authentications, sizeof(pa)) < 0) {
+			oom(c);
+			return;
+		}
+		pa.meta = meta;
+		cfg->peer_authentications[cfg->num_peer_authentications++] = pa;
+		break;
+	}
 	case K_IGNORED:
 		if (spec && !yaml_tree_is_null(spec) && spec->type != YN_MAP) {
 			size_t m = path_field(c, "spec");
@@ -3265,6 +4775,7 @@ static int load_buf(const char *name, const char *data, size_t len, struct istio
 	struct yaml_error ye;
 	struct loader ld;
 	int nse = cfg->num_service_entries, nvs = cfg->num_virtual_services;
+	int ndr = cfg->num_destination_rules, npa = cfg->num_peer_authentications;
 	int nign = cfg->num_ignored, before = es->total;
 	int err;
 
@@ -3297,6 +4808,8 @@ static int load_buf(const char *name, const char *data, size_t len, struct istio
 	if (es->total != before) {
 		cfg->num_service_entries = nse;
 		cfg->num_virtual_services = nvs;
+		cfg->num_destination_rules = ndr;
+		cfg->num_peer_authentications = npa;
 		cfg->num_ignored = nign;
 		return -EINVAL;
 	}

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// istio.h: the Istio resource model read from YAML. For now ServiceEntry and
-// VirtualService (the subset issue 2 routes on, every other field kept for
-// later issues is parsed as it is added). All strings are owned by the
-// istio_config they belong to (one arena), freed by istio_config_free.
+// istio.h: the Istio resource model read from YAML: ServiceEntry,
+// VirtualService, DestinationRule and PeerAuthentication (other kinds are
+// checked for shape and counted). All strings are owned by the istio_config
+// they belong to (one arena), freed by istio_config_free.
 #ifndef MG_CONFIG_ISTIO_H
 #define MG_CONFIG_ISTIO_H
 
@@ -156,11 +156,277 @@ struct virtual_service {
 	int num_tls;	// tls: routes, validated but not kept yet
 };
 
+// ---- DestinationRule (networking.istio.io v1, v1beta1, v1alpha3) ----
+//
+// Optional messages are pointers, NULL when the YAML leaves them out: for
+// several of them absence means something else than an explicit default
+// (no tls at all lets auto-mTLS decide; tls {mode: DISABLE} turns it off).
+// Durations are milliseconds, -1 when unset. Optional strings are NULL when
+// unset; an empty string reads as unset, as protobuf reads it. Plain proto3
+// numbers are 0 when unset (the field's default then applies); wrapped
+// numbers (google.protobuf.*Value) use -1 for unset.
+
+enum dr_tls_mode {
+	DR_TLS_DISABLE = 0,
+	DR_TLS_SIMPLE,
+	DR_TLS_MUTUAL,
+	DR_TLS_ISTIO_MUTUAL,
+};
+
+// dr_tls is ClientTLSSettings: how the client side of an upstream
+// connection does TLS.
+struct dr_tls {
+	enum dr_tls_mode mode;		// DISABLE when mode is left out
+	const char *client_certificate;	// file path, MUTUAL only; NULL = unset
+	const char *private_key;	// file path, MUTUAL only; NULL = unset
+	const char *ca_certificates;	// file path; NULL = unset (system roots)
+	const char *credential_name;	// secret holding key/cert/CA; NULL = unset
+	const char **subject_alt_names;	// SANs the server cert must carry (any of)
+	int num_subject_alt_names;
+	const char *sni;		// NULL = unset
+	int insecure_skip_verify;	// -1 unset, 0 false, 1 true
+	const char *ca_crl;		// file path; NULL = unset
+};
+
+// DR_LB_* are LoadBalancerSettings.SimpleLB, in proto order.
+enum dr_lb_simple {
+	DR_LB_UNSPECIFIED = 0,	// Istio picks LEAST_REQUEST
+	DR_LB_LEAST_CONN,	// deprecated alias of LEAST_REQUEST
+	DR_LB_RANDOM,
+	DR_LB_PASSTHROUGH,
+	DR_LB_ROUND_ROBIN,
+	DR_LB_LEAST_REQUEST,
+};
+
+enum dr_hash_key {
+	DR_HASH_NONE = 0,
+	DR_HASH_HEADER,		// http_header_name
+	DR_HASH_COOKIE,		// http_cookie
+	DR_HASH_SOURCE_IP,	// use_source_ip
+	DR_HASH_QUERY_PARAM,	// http_query_parameter_name
+};
+
+enum dr_hash_algo {
+	DR_HASH_ALGO_DEFAULT = 0,	// ring hash
+	DR_HASH_ALGO_RING_HASH,
+	DR_HASH_ALGO_MAGLEV,
+};
+
+// dr_consistent_hash is ConsistentHashLB: key says which hash key is set
+// (exactly one is), algo which ring.
+struct dr_consistent_hash {
+	enum dr_hash_key key;
+	const char *http_header_name;		// DR_HASH_HEADER
+	const char *cookie_name;		// DR_HASH_COOKIE: name (required)
+	const char *cookie_path;		// NULL = unset
+	int64_t cookie_ttl_ms;			// -1 unset; 0 = session cookie
+	struct kv *cookie_attributes;		// httpCookie.attributes {name, value}
+	int num_cookie_attributes;
+	int use_source_ip;			// DR_HASH_SOURCE_IP
+	const char *http_query_parameter_name;	// DR_HASH_QUERY_PARAM
+	enum dr_hash_algo algo;
+	uint64_t ring_hash_min_size;		// ringHash.minimumRingSize, 0 = 1024
+	uint64_t maglev_table_size;		// maglev.tableSize (a prime < 5000011)
+	uint64_t minimum_ring_size;		// deprecated top-level form, 0 = unset
+};
+
+struct dr_locality_weight {
+	const char *locality;	// "region/zone/subzone", may end in "*"
+	uint32_t weight;	// 1..100, a distribute entry's weights sum to 100
+};
+
+struct dr_locality_distribute {
+	const char *from;
+	struct dr_locality_weight *to;
+	int num_to;
+};
+
+struct dr_locality_failover {
+	const char *from, *to;	// regions
+};
+
+// dr_locality_lb is LocalityLoadBalancerSetting; it replaces the mesh-wide
+// setting as a whole. distribute and failover are never both set.
+struct dr_locality_lb {
+	struct dr_locality_distribute *distribute;
+	int num_distribute;
+	struct dr_locality_failover *failover;
+	int num_failover;
+	const char **failover_priority;	// label names, optionally "label=value"
+	int num_failover_priority;
+	int enabled;			// -1 unset (mesh default), 0, 1
+};
+
+// dr_warmup is LoadBalancerSettings.warmup (slow start for new endpoints).
+struct dr_warmup {
+	int64_t duration_ms;	// required, >= 1ms
+	double minimum_percent;	// 0..100, -1 unset
+	double aggression;	// >= 0, -1 unset
+};
+
+// dr_load_balancer is LoadBalancerSettings; simple and consistent_hash are
+// a oneof (at most one set).
+struct dr_load_balancer {
+	enum dr_lb_simple simple;
+	struct dr_consistent_hash *consistent_hash;	// NULL: simple applies
+	struct dr_locality_lb *locality_lb;		// NULL: mesh settings apply
+	int64_t warmup_duration_ms;			// warmupDurationSecs, -1 unset
+	struct dr_warmup *warmup;			// NULL = unset
+};
+
+struct dr_tcp_keepalive {
+	uint32_t probes;	// 0 = OS default
+	int64_t time_ms;	// -1 = OS default
+	int64_t interval_ms;	// -1 = OS default
+};
+
+// dr_tcp_pool and dr_http_pool are ConnectionPoolSettings.{tcp,http}.
+struct dr_tcp_pool {
+	int32_t max_connections;		// 0 = unlimited (2^32-1)
+	int64_t connect_timeout_ms;		// -1 = 10s
+	struct dr_tcp_keepalive *keepalive;	// NULL = no SO_KEEPALIVE
+	int64_t max_connection_duration_ms;	// -1 = none
+	int64_t idle_timeout_ms;		// -1 = 1h
+};
+
+enum dr_h2_upgrade {
+	DR_H2_DEFAULT = 0,
+	DR_H2_DO_NOT_UPGRADE,
+	DR_H2_UPGRADE,
+};
+
+struct dr_http_pool {
+	int32_t http1_max_pending_requests;	// 0 = 2^32-1
+	int32_t http2_max_requests;		// 0 = 2^32-1
+	int32_t max_requests_per_connection;	// 0 = unlimited; 1 = no keep-alive
+	int32_t max_retries;			// 0 = 2^32-1
+	int64_t idle_timeout_ms;		// -1 = 1h
+	enum dr_h2_upgrade h2_upgrade_policy;
+	int use_client_protocol;
+	int32_t max_concurrent_streams;		// 0 = 2^31-1
+	int64_t h2_keepalive_interval_ms;	// http2KeepAlive.interval, -1 unset
+	int64_t h2_keepalive_timeout_ms;	// http2KeepAlive.timeout, -1 unset
+};
+
+// dr_conn_pool is ConnectionPoolSettings; at least one of tcp, http is set.
+struct dr_conn_pool {
+	struct dr_tcp_pool *tcp;	// NULL = unset
+	struct dr_http_pool *http;	// NULL = unset
+};
+
+// dr_outlier is OutlierDetection (ejection of failing endpoints).
+struct dr_outlier {
+	int32_t consecutive_errors;		// deprecated; 0 = unset
+	int64_t consecutive_gateway_errors;	// -1 unset (off); 0 disables
+	int64_t consecutive_5xx_errors;		// -1 unset (5); 0 disables
+	int64_t interval_ms;			// -1 = 10s
+	int64_t base_ejection_time_ms;		// -1 = 30s
+	int32_t max_ejection_percent;		// 0..100; 0 = unset (10)
+	int32_t min_health_percent;		// 0..100
+	int split_external_local_origin_errors;
+	int64_t consecutive_local_origin_failures;	// -1 unset (5)
+};
+
+// dr_port_policy is one portLevelSettings entry: it replaces (does not
+// merge with) the policy above it for that port.
+struct dr_port_policy {
+	uint32_t port;				// 1..65535, unique in the list
+	struct dr_load_balancer *load_balancer;	// NULL = unset
+	struct dr_conn_pool *connection_pool;
+	struct dr_outlier *outlier_detection;
+	struct dr_tls *tls;
+};
+
+// dr_tunnel is TrafficPolicy.tunnel: TCP carried in HTTP CONNECT or POST.
+struct dr_tunnel {
+	const char *protocol;	// "CONNECT" (also when left out) or "POST"
+	const char *target_host;	// FQDN or IP
+	uint32_t target_port;
+};
+
+enum dr_proxy_protocol { DR_PROXY_V1 = 0, DR_PROXY_V2 };
+
+// dr_retry_budget caps concurrent retries relative to active requests.
+struct dr_retry_budget {
+	double percent;			// 0..100, -1 unset (20)
+	uint32_t min_retry_concurrency;	// 0 = unset (3)
+};
+
+// dr_traffic_policy is a TrafficPolicy, at the rule or at a subset; at
+// least one field is set. A subset's policy overrides the rule's field by
+// field; a port_level_settings entry replaces the rest for its port.
+struct dr_traffic_policy {
+	struct dr_load_balancer *load_balancer;	// NULL = unset
+	struct dr_conn_pool *connection_pool;
+	struct dr_outlier *outlier_detection;
+	struct dr_tls *tls;
+	struct dr_port_policy *port_level_settings;
+	int num_port_level_settings;
+	struct dr_tunnel *tunnel;
+	int proxy_protocol;		// -1 unset, else enum dr_proxy_protocol
+	struct dr_retry_budget *retry_budget;
+};
+
+// dr_subset is a named set of the host's endpoints (by labels).
+struct dr_subset {
+	const char *name;		// DNS-1123 label, unique in the rule
+	struct kv *labels;		// endpoint labels; may be empty
+	int num_labels;
+	struct dr_traffic_policy *traffic_policy;	// NULL: the rule's applies
+};
+
+// destination_rule is a DestinationRule: policy for traffic to host after
+// routing. traffic_policy->tls, subsets[].traffic_policy->tls and
+// port_level_settings[].tls are the client TLS settings a proxy applies.
+struct destination_rule {
+	struct istio_meta meta;
+	const char *host;		// FQDN, short name or *.wildcard
+	struct dr_traffic_policy *traffic_policy;	// NULL = unset
+	struct dr_subset *subsets;
+	int num_subsets;
+	const char **export_to;
+	int num_export_to;
+	int has_workload_selector;	// workloadSelector present (may be empty)
+	struct kv *workload_selector;	// workloadSelector.matchLabels
+	int num_workload_selector;
+};
+
+// ---- PeerAuthentication (security.istio.io v1, v1beta1) ----
+
+enum pa_mtls_mode {
+	PA_MTLS_UNSET = 0,	// inherit from the parent scope
+	PA_MTLS_DISABLE,
+	PA_MTLS_PERMISSIVE,
+	PA_MTLS_STRICT,
+};
+
+// pa_port_mtls is one portLevelMtls entry.
+struct pa_port_mtls {
+	uint32_t port;		// 1..65535 (workload port, after service targetPort)
+	enum pa_mtls_mode mode;
+};
+
+// peer_authentication is a PeerAuthentication: which mTLS a workload
+// accepts. Cross-resource rules (one mesh-wide policy in the root
+// namespace, precedence) are the consumer's, not checked at load.
+struct peer_authentication {
+	struct istio_meta meta;
+	struct kv *selector;	// selector.matchLabels; none = namespace- or
+	int num_selector;	// mesh-wide (root namespace) policy
+	enum pa_mtls_mode mtls_mode;	// UNSET when mtls is left out
+	struct pa_port_mtls *port_level_mtls;	// in file order; needs a selector
+	int num_port_level_mtls;
+};
+
 struct istio_config {
 	struct service_entry *service_entries;
 	int num_service_entries;
 	struct virtual_service *virtual_services;
 	int num_virtual_services;
+	struct destination_rule *destination_rules;
+	int num_destination_rules;
+	struct peer_authentication *peer_authentications;
+	int num_peer_authentications;
 	int num_ignored;	// documents of kinds this build does not act on yet
 	void *arena;		// private: owns every string and array above
 };

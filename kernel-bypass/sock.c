@@ -77,6 +77,10 @@ static void maybe_closed(struct sock *s)
 	}
 	buf_cleanup(&s->out);
 	buf_cleanup(&s->flight);
+	buf_cleanup(&s->wire);
+	if (s->filter && s->filter->release)
+		s->filter->release(s);
+	s->filter = NULL;
 	s->ops->closed(s);
 }
 
@@ -112,17 +116,62 @@ void sock_recv_stop(struct sock *s)
 
 void sock_flush(struct sock *s)
 {
-	struct buf t;
+	struct buf t, *q = &s->out;
+	int err;
 
-	if (s->flags & (SOCK_SENDING | SOCK_CLOSING | SOCK_CONNECTING) || !buf_avail(&s->out))
+	if (s->flags & (SOCK_CLOSING | SOCK_CONNECTING))
+		return;
+	if (s->filter) {
+		q = &s->wire;
+		if (buf_avail(&s->out) &&
+		    (err = s->filter->output(s, &s->out, &s->wire)) < 0) {
+			// cannot encode: drop what is queued, the owner learns
+			// of it as a send error
+			s->out.off = s->out.len = 0;
+			if (!(s->flags & SOCK_SENDING))
+				s->ops->send_error(s, err);
+			return;
+		}
+	}
+	if (s->flags & SOCK_SENDING || !buf_avail(q))
 		return;
 	// The kernel reads the flight buffer until the send completes; new
 	// bytes go to the other buffer meanwhile, so neither moves under it.
 	t = s->flight;
-	s->flight = s->out;
-	s->out = t;
-	s->out.off = s->out.len = 0;
+	s->flight = *q;
+	*q = t;
+	q->off = q->len = 0;
 	submit_send(s);
+}
+
+void sock_set_filter(struct sock *s, const struct sock_filter_ops *f, void *ctx)
+{
+	s->filter = f;
+	s->filter_ctx = ctx;
+}
+
+// filter_eof ends the stream on the filter's word (error or close_notify).
+static void filter_eof(struct sock *s, int err)
+{
+	if (s->flags & (SOCK_EOF | SOCK_CLOSING))
+		return;
+	s->flags |= SOCK_EOF | SOCK_FILTER_EOF;
+	s->flags &= (uint16_t)~SOCK_RECV_WANT;
+	s->ops->eof(s, err);
+}
+
+void sock_filter_input(struct sock *s, const char *data, size_t len)
+{
+	int res;
+
+	if (s->flags & (SOCK_FILTER_EOF | SOCK_CLOSING))
+		return;
+	res = s->filter->input(s, data, len);
+	if (s->flags & SOCK_CLOSING)
+		return;
+	sock_flush(s);		// handshake messages, alerts
+	if (res != 0 && !(s->flags & SOCK_CLOSING))
+		filter_eof(s, res > 0 ? 0 : res);
 }
 
 int sock_send(struct sock *s, const void *p, size_t len)
@@ -152,7 +201,12 @@ void sock_shutdown_wr(struct sock *s)
 {
 	if (s->flags & (SOCK_SHUT_WR | SOCK_CLOSING))
 		return;
+	if (s->filter) {
+		sock_flush(s);	// the owner's last bytes go before the alert
+		s->filter->shutdown(s, &s->wire);
+	}
 	s->flags |= SOCK_SHUT_WR;
+	sock_flush(s);
 	if (!sock_pending(s))
 		submit_shutdown(s);
 }
@@ -161,6 +215,11 @@ void sock_close(struct sock *s, bool flush_first)
 {
 	if (s->flags & SOCK_CLOSING)
 		return;
+	if (flush_first && s->filter && !(s->flags & (SOCK_SHUT_WR | SOCK_CONNECTING))) {
+		sock_flush(s);
+		s->filter->shutdown(s, &s->wire);
+		s->flags |= SOCK_SHUT_WR;
+	}
 	if (flush_first && sock_pending(s) && !(s->flags & SOCK_CONNECTING)) {
 		s->flags |= SOCK_CLOSE_AFTER_FLUSH;
 		sock_recv_stop(s);
@@ -198,7 +257,10 @@ static void handle_recv(struct ring *r, struct io_uring_cqe *cqe, void *obj)
 		r->br.outstanding++;
 		if (res > 0 && !(s->flags & SOCK_CLOSING)) {
 			s->bytes_in += (uint64_t)res;
-			s->ops->recv(s, bufring_buf(&r->br, bid), (size_t)res);
+			if (s->filter)
+				sock_filter_input(s, bufring_buf(&r->br, bid), (size_t)res);
+			else
+				s->ops->recv(s, bufring_buf(&r->br, bid), (size_t)res);
 		}
 		bufring_recycle(&r->br, bid);
 	}
@@ -235,6 +297,7 @@ static void handle_send(struct ring *r, struct io_uring_cqe *cqe, void *obj)
 	if (res < 0) {
 		s->flight.off = s->flight.len = 0;
 		s->out.off = s->out.len = 0;
+		s->wire.off = s->wire.len = 0;
 		// the owner already asked for the close: finish it here, its
 		// callbacks may no longer be listening
 		if (s->flags & SOCK_CLOSE_AFTER_FLUSH) {
@@ -250,14 +313,18 @@ static void handle_send(struct ring *r, struct io_uring_cqe *cqe, void *obj)
 		submit_send(s);
 		return;
 	}
-	if (buf_avail(&s->out)) {
+	if (buf_avail(&s->out) || buf_avail(&s->wire)) {
 		sock_flush(s);
-		return;
+		if (s->flags & SOCK_SENDING)
+			return;
+		// a filter may hold plaintext it cannot encode yet
 	}
 	if (s->flags & SOCK_CLOSE_AFTER_FLUSH) {
 		sock_close(s, false);
 		return;
 	}
+	if (sock_pending(s))
+		return;		// plaintext waits for the filter's handshake
 	if (s->flags & SOCK_SHUT_WR)
 		submit_shutdown(s);
 	if (s->ops->drained)

@@ -15,6 +15,25 @@
 
 struct sock;
 
+// sock_filter_ops transform the byte stream between the owner and the
+// socket (TLS is one). The owner keeps reading plaintext through .recv and
+// writing it into sock_out(); the filter sees wire bytes only.
+struct sock_filter_ops {
+	// input: wire bytes arrived. The filter hands plaintext to the owner
+	// with sock_deliver() and may queue wire bytes (a handshake answer)
+	// into s->wire. It returns 0, 1 for a clean end of stream (the peer's
+	// close_notify), or -errno, which ends the stream: .eof(err) follows.
+	int (*input)(struct sock *s, const char *data, size_t len);
+	// output: move what it can of plain (the owner's bytes) into wire.
+	// Bytes it cannot take yet (handshake unfinished) stay in plain.
+	int (*output)(struct sock *s, struct buf *plain, struct buf *wire);
+	// shutdown: queue the end-of-stream message (close_notify) into wire.
+	void (*shutdown)(struct sock *s, struct buf *wire);
+	// release: the sock is closed; free the filter state. Called just
+	// before .closed.
+	void (*release)(struct sock *s);
+};
+
 // sock_ops are the owner's callbacks. None of them may free the sock: that
 // happens only in .closed, after the last completion that names it.
 struct sock_ops {
@@ -44,6 +63,7 @@ enum {
 	SOCK_EOF = 1u << 7,		// eof delivered, recv never re-armed
 	SOCK_SHUT_WR = 1u << 8,
 	SOCK_CLOSE_SENT = 1u << 9,	// the CLOSE op is in flight
+	SOCK_FILTER_EOF = 1u << 10,	// the filter ended the stream
 };
 
 struct sock {
@@ -54,6 +74,9 @@ struct sock {
 	uint16_t inflight;	// operations whose completion names this sock
 	struct buf out;		// bytes queued, not yet handed to the kernel
 	struct buf flight;	// bytes of the send in flight
+	struct buf wire;	// with a filter: its output, waiting to be sent
+	const struct sock_filter_ops *filter;
+	void *filter_ctx;
 	struct sockaddr_storage connect_addr;
 	uint64_t bytes_in, bytes_out;
 };
@@ -82,7 +105,22 @@ void sock_flush(struct sock *s);
 // sock_pending is the number of bytes queued or in flight.
 static inline size_t sock_pending(const struct sock *s)
 {
-	return buf_avail(&s->out) + buf_avail(&s->flight);
+	return buf_avail(&s->out) + buf_avail(&s->wire) + buf_avail(&s->flight);
+}
+
+// sock_set_filter installs a stream filter (before any data flows, or from
+// inside .recv when the owner decides on the first bytes). The filter's
+// state is ctx; it is released with the sock.
+void sock_set_filter(struct sock *s, const struct sock_filter_ops *f, void *ctx);
+
+// sock_filter_input runs the filter over bytes the owner already received
+// raw (it sniffed them before installing the filter).
+void sock_filter_input(struct sock *s, const char *data, size_t len);
+
+// sock_deliver is the filter's way to hand plaintext to the owner.
+static inline void sock_deliver(struct sock *s, const char *data, size_t len)
+{
+	s->ops->recv(s, data, len);
 }
 
 // sock_connect starts a connect to sa. .connected reports the result.

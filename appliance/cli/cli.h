@@ -7,4 +7,8 @@
 // the process exit status.
 int cli_run(int argc, char **argv);
 
+// cli_ca is `meshgate ca init|issue|token|bundle|inspect` (argv[0] is
+// "ca"). It returns the process exit status: 0, 1 on error, 2 on misuse.
+int cli_ca(int argc, char **argv);
+
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "core/bug.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "proto/tls.h"
 #include "proxy/proxy.h"
 
 enum { MAX_CONFIG_ERRORS = 64 };
@@ -68,13 +70,59 @@ static void reclaim(struct control *ctl)
 	ctl->num_retired = j;
 }
 
+static uint32_t rand_u32(void)
+{
+	uint32_t r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint32_t)clock_mono_ns();
+	return r;
+}
+
+static int64_t wall_s(void)
+{
+	return (int64_t)(clock_wall_ns() / 1000000000ull);
+}
+
+// build_publish builds a snapshot from cfg and the current certificates
+// and publishes it unless it is identical to the one serving.
+static int build_publish(struct control *ctl, const struct istio_config *cfg)
+{
+	struct snap_secrets sec = { ctl->identity, ctl->bundle };
+	struct snapshot *s;
+	char why[1024];
+
+	s = snapshot_build(ctl->boot, cfg, &sec, why, sizeof(why));
+	if (!s) {
+		log_emit(LOG_ERR, NULL, "config: %s", why);
+		snprintf(ctl->last_error, sizeof(ctl->last_error), "%s", why);
+		return -EINVAL;
+	}
+	if (ctl->global && ctl->global->version == s->version) {
+		log_emit(LOG_INFO, NULL, "config: unchanged (version %016llx)",
+			 (unsigned long long)s->version);
+		snapshot_unref(s);
+	} else {
+		publish(ctl, s);
+		log_emit(LOG_INFO, NULL, "config: snapshot %016llx published (generation %llu, "
+			 "%u virtual hosts, %u clusters)", (unsigned long long)s->version,
+			 (unsigned long long)s->gen, s->num_vhosts, s->num_clusters);
+	}
+	return 0;
+}
+
+int control_rebuild(struct control *ctl)
+{
+	if (!ctl->have_cfg)
+		return 0;	// nothing built yet: the first load will
+	return build_publish(ctl, &ctl->cfg);
+}
+
 int control_load(struct control *ctl)
 {
 	struct istio_error *errs = calloc(MAX_CONFIG_ERRORS, sizeof(*errs));
 	struct istio_config cfg;
-	struct snapshot *s;
 	int nerr = 0, err;
-	char why[1024];
 
 	if (!errs)
 		return -ENOMEM;
@@ -89,23 +137,14 @@ int control_load(struct control *ctl)
 			 nerr ? errs[0].msg : strerror(-err));
 		goto out_rejected;
 	}
-	s = snapshot_build(ctl->boot, &cfg, why, sizeof(why));
-	istio_config_free(&cfg);
-	if (!s) {
-		log_emit(LOG_ERR, NULL, "config: %s", why);
-		snprintf(ctl->last_error, sizeof(ctl->last_error), "%s", why);
+	if (build_publish(ctl, &cfg) < 0) {
+		istio_config_free(&cfg);
 		goto out_rejected;
 	}
-	if (ctl->global && ctl->global->version == s->version) {
-		log_emit(LOG_INFO, NULL, "config: unchanged (version %016llx)",
-			 (unsigned long long)s->version);
-		snapshot_unref(s);
-	} else {
-		publish(ctl, s);
-		log_emit(LOG_INFO, NULL, "config: snapshot %016llx published (generation %llu, "
-			 "%u virtual hosts, %u clusters)", (unsigned long long)s->version,
-			 (unsigned long long)s->gen, s->num_vhosts, s->num_clusters);
-	}
+	if (ctl->have_cfg)
+		istio_config_free(&ctl->cfg);
+	ctl->cfg = cfg;
+	ctl->have_cfg = true;
 	ctl->last_error[0] = '\0';
 	free(errs);
 	return 0;
@@ -118,11 +157,114 @@ out_rejected:
 	return -EINVAL;
 }
 
+// ---- the appliance's identity ----------------------------------------------
+
+static void rotate_timer(struct ring_timer *t);
+
+// identity_issue signs a new SVID for the appliance and schedules its
+// rotation at half its life, with 1% jitter as Istio's agent does. The old
+// identity stays referenced by the snapshots (and so by every connection)
+// that use it; new handshakes get the new one once the rebuilt snapshot is
+// published.
+static int identity_issue(struct control *ctl)
+{
+	const struct bootstrap *b = ctl->boot;
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	struct tls_identity *id;
+	char why[256];
+	int64_t now = wall_s(), life, delay_s;
+	double jitter;
+	int err;
+
+	if (!chain)
+		return -ENOMEM;
+	err = ca_issue_keypair(&ctl->ca, b->namespace_, b->service_account,
+			       b->workload_cert_ttl_s, now, &cert, &key, why, sizeof(why));
+	if (err < 0) {
+		log_emit(LOG_ERR, NULL, "identity: cannot issue the workload certificate: %s", why);
+		sk_X509_free(chain);
+		return err;
+	}
+	// what peers need between our leaf and the root they trust
+	if (ctl->ca.plugged) {
+		sk_X509_push(chain, ctl->ca.cert);
+		for (size_t i = 0; ctl->ca.chain && i + 1 < sk_X509_num(ctl->ca.chain); i++)
+			if (X509_cmp(sk_X509_value(ctl->ca.chain, i), ctl->ca.cert))
+				sk_X509_push(chain, sk_X509_value(ctl->ca.chain, i));
+	}
+	id = tls_identity_new(cert, key, chain);
+	sk_X509_free(chain);	// the identity took its own references
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	if (!id)
+		return -ENOMEM;
+	tls_identity_unref(ctl->identity);
+	ctl->identity = id;
+	life = id->not_after - now;
+	if (life < 2)
+		life = 2;
+	jitter = 1.0 + ((double)(rand_u32() % 2001) - 1000.0) / 100000.0;
+	delay_s = (int64_t)((double)life * 0.5 * jitter);
+	if (delay_s < 1)
+		delay_s = 1;
+	ring_timer_set(&ctl->ring, &ctl->rotate, (uint64_t)delay_s * 1000, rotate_timer);
+	log_emit(LOG_INFO, NULL, "identity: %s, valid until %lld, rotation in %llds",
+		 id->spiffe, (long long)id->not_after, (long long)delay_s);
+	return 0;
+}
+
+static void rotate_timer(struct ring_timer *t)
+{
+	struct control *ctl = container_of(t, struct control, rotate);
+
+	if (identity_issue(ctl) < 0) {
+		ctl->rotation_errors++;
+		// try again soon; the current certificate is still valid
+		ring_timer_set(&ctl->ring, &ctl->rotate, 10000, rotate_timer);
+		return;
+	}
+	ctl->rotations++;
+	if (control_rebuild(ctl) < 0)
+		ctl->rotation_errors++;
+	if (ctl->ca_tls)
+		ca_server_refresh_cert(ctl);
+}
+
+// identity_start opens (or creates) the authority in the state directory
+// and issues the appliance's first certificate.
+static int identity_start(struct control *ctl)
+{
+	const struct bootstrap *b = ctl->boot;
+	char why[512];
+	int err;
+
+	err = ca_open(&ctl->ca, b->state_dir, b->trust_domain, true, wall_s(), why, sizeof(why));
+	if (err < 0) {
+		log_emit(LOG_ERR, NULL, "ca: %s", why);
+		return err;
+	}
+	ctl->ca_ok = true;
+	log_emit(LOG_INFO, NULL, "ca: %s authority in %s (trust domain %s)",
+		 ctl->ca.plugged ? "plugged-in" : "self-signed", ctl->ca.dir, b->trust_domain);
+	ctl->bundle = tls_bundle_new(b->trust_domain, buf_head(&ctl->ca.bundle_pem),
+				     buf_avail(&ctl->ca.bundle_pem));
+	if (!ctl->bundle) {
+		log_emit(LOG_ERR, NULL, "ca: cannot build the trust bundle from %s/root-cert.pem",
+			 ctl->ca.dir);
+		return -EINVAL;
+	}
+	return identity_issue(ctl);
+}
+
 static void start_drain(struct control *ctl)
 {
 	if (ctl->draining)
 		return;
 	ctl->draining = true;
+	ca_server_stop(ctl);
+	ring_timer_cancel(&ctl->ring, &ctl->rotate);
 	ctl->drain_deadline_ms = ctl->ring.now_ms + ctl->boot->drain_timeout_ms;
 	log_emit(LOG_INFO, NULL, "drain: stop accepting, finishing in-flight requests "
 		 "(up to %u ms)", ctl->boot->drain_timeout_ms);
@@ -195,6 +337,11 @@ int control_run(const struct bootstrap *b)
 	}
 	sock_attach(&ctl->ring);
 	ctl->started_ms = ctl->ring.now_ms;
+	// without a CA the appliance still proxies plaintext; TLS listeners
+	// that need the SVID fail to build and say why
+	if (identity_start(ctl) < 0)
+		log_emit(LOG_WARN, NULL, "identity: no workload certificate; ISTIO_MUTUAL and "
+			 "the signing service are unavailable");
 	if (control_load(ctl) < 0) {
 		log_emit(LOG_ERR, NULL, "config: the initial configuration is invalid, not starting");
 		return 1;
@@ -210,6 +357,8 @@ int control_run(const struct bootstrap *b)
 	}
 	ctl->num_workers = n;
 	if ((err = admin_start(ctl)) < 0)
+		return 1;
+	if (ctl->ca_ok && b->ca_port && (err = ca_server_start(ctl)) < 0)
 		return 1;
 	ctl->sig.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	ctl->sig.fn = on_signal;

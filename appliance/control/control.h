@@ -9,9 +9,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ca/ca.h"
 #include "config/bootstrap.h"
+#include "config/istio.h"
+#include "control/ca_service.h"
 #include "core/snapshot.h"
 #include "kernel-bypass/ring.h"
+#include "kernel-bypass/sock.h"
 
 struct worker;
 
@@ -36,7 +40,34 @@ struct control {
 	uint64_t reloads, reload_errors;
 	char last_error[1024];
 	uint64_t started_ms;
+	// the last configuration that built: certificate rotation rebuilds
+	// from it, so a broken file on disk never blocks a rotation
+	struct istio_config cfg;
+	bool have_cfg;
+	// the authority and the appliance's own identity
+	struct ca ca;
+	bool ca_ok;
+	struct tls_identity *identity;	// current SVID (NULL if the CA failed)
+	struct tls_bundle *bundle;	// mesh trust bundle
+	struct ring_timer rotate;
+	uint64_t rotations, rotation_errors;
+	// the signing service on [ca] port
+	struct ca_service ca_svc;
+	struct sock_listener ca_listener;
+	struct tls_server *ca_tls;
+	struct tls_identity *ca_serving;	// istiod.istio-system.svc certificate
+	uint32_t ca_conns;
 };
+
+// control_rebuild builds a snapshot from the last good configuration and
+// the current certificates, and publishes it if anything changed.
+int control_rebuild(struct control *ctl);
+
+// ca_server_start opens the signing service (ca_server.c); ca_server_stop
+// closes its listener (drain).
+int ca_server_start(struct control *ctl);
+void ca_server_stop(struct control *ctl);
+int ca_server_refresh_cert(struct control *ctl);
 
 // control_load builds a snapshot from the bootstrap's config dir; on
 // success it is published. It returns 0 or -EINVAL (errors logged, the last

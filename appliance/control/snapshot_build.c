@@ -18,6 +18,7 @@
 #include "core/hash.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "proto/tls.h"
 
 enum { CONNECT_TIMEOUT_MS = 10000 };
 
@@ -25,6 +26,9 @@ struct builder {
 	struct arena *a;
 	struct snapshot *s;
 	const struct bootstrap *b;
+	const struct snap_secrets *sec;
+	const struct istio_config *cfg;
+	struct tls_client *mesh_http, *mesh_tcp;	// auto-mTLS clients, shared by clusters
 	char *err;
 	size_t err_len;
 	// growing arrays (heap, copied into the arena at the end)
@@ -139,6 +143,306 @@ static const char *endpoint_port_for(const struct se_endpoint *ep, const struct 
 	return NULL;
 }
 
+static void cleanup_tls_client(void *arg)
+{
+	tls_client_unref(arg);
+}
+
+static int add_cleanup(struct builder *bd, void (*fn)(void *), void *arg)
+{
+	struct snap_cleanup *cl = arena_alloc(bd->a, sizeof(*cl));
+
+	if (!cl)
+		return -ENOMEM;
+	cl->fn = fn;
+	cl->arg = arg;
+	cl->next = bd->s->cleanups;
+	bd->s->cleanups = cl;
+	return 0;
+}
+
+static bool is_http_protocol(const char *proto)
+{
+	return !proto || !strcmp(proto, "HTTP") || !strcmp(proto, "HTTP2") ||
+	       !strcmp(proto, "GRPC") || !strcmp(proto, "GRPC-WEB") || !strcmp(proto, "HTTP_PROXY");
+}
+
+// mesh_client returns the shared ISTIO_MUTUAL client context for HTTP or
+// TCP traffic (Istio's ALPN lists), or NULL without an identity.
+static struct tls_client *mesh_client(struct builder *bd, bool http)
+{
+	static const char *const alpn_http[] = { "istio-http/1.1", "istio", "http/1.1" };
+	static const char *const alpn_tcp[] = { "istio-peer-exchange", "istio" };
+	struct tls_client **slot = http ? &bd->mesh_http : &bd->mesh_tcp;
+	struct tls_client_cfg cfg;
+	char why[256];
+
+	if (*slot)
+		return *slot;
+	if (!bd->sec || !bd->sec->identity || !bd->sec->bundle)
+		return NULL;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mode = TLS_ISTIO_MUTUAL;
+	cfg.identity = bd->sec->identity;
+	cfg.bundle = bd->sec->bundle;
+	for (int i = 0; i < (http ? 3 : 2); i++)
+		cfg.alpn[cfg.num_alpn++] = http ? alpn_http[i] : alpn_tcp[i];
+	if (tls_client_new(slot, &cfg, why, sizeof(why)) < 0) {
+		log_emit(LOG_ERR, NULL, "snapshot: mesh TLS client: %s", why);
+		return NULL;
+	}
+	if (add_cleanup(bd, cleanup_tls_client, *slot) < 0) {
+		tls_client_unref(*slot);
+		*slot = NULL;
+		return NULL;
+	}
+	return *slot;
+}
+
+// cluster_tls_key hashes everything a pooled TLS connection was made
+// with, so a connection is reused only for the same SNI, expected
+// identities, client certificate and trust bundle.
+static void cluster_tls_key(struct builder *bd, struct snap_cluster *c)
+{
+	struct buf k;
+
+	buf_init(&k);
+	buf_appendf(&k, "%s|%s|", c->tls_mode ? c->tls_mode : "", c->sni ? c->sni : "");
+	for (uint32_t i = 0; i < c->num_sans; i++)
+		buf_appendf(&k, "%s,", c->sans[i]);
+	if (bd->sec && bd->sec->identity)
+		buf_appendf(&k, "|%s|%lld", bd->sec->identity->spiffe,
+			    (long long)bd->sec->identity->not_before);
+	if (bd->sec && bd->sec->bundle)
+		buf_appendf(&k, "|%016llx", (unsigned long long)bd->sec->bundle->b.version);
+	c->tls_key = hash64(k.data ? k.data : "", k.len) | 1;
+	buf_cleanup(&k);
+}
+
+// auto_mtls gives a ServiceEntry port's cluster Istio's automatic mutual
+// TLS: endpoints labelled security.istio.io/tlsMode=istio are dialled with
+// ISTIO_MUTUAL, SNI outbound_.<port>_._.<host>, and the server must present
+// one of the identities the ServiceEntry names (subjectAltNames) or its
+// endpoints run as (serviceAccount); without any, any mesh identity.
+static int auto_mtls(struct builder *bd, const struct service_entry *se,
+		     const struct se_port *sp, struct snap_cluster *c)
+{
+	const char **sans;
+	uint32_t n = 0;
+	bool any = false;
+
+	for (uint32_t e = 0; e < c->num_eps; e++)
+		any |= c->eps[e].mtls_ready;
+	if (!any)
+		return 0;
+	if (!(c->tls = mesh_client(bd, is_http_protocol(sp->protocol)))) {
+		log_emit(LOG_WARN, NULL, "%s:%d: ServiceEntry %s/%s: endpoints want mutual TLS "
+			 "but the appliance has no workload certificate; they get plaintext",
+			 se->meta.file, se->meta.line, se->meta.namespace_, se->meta.name);
+		return 0;
+	}
+	c->tls_auto = true;
+	c->tls_mode = "ISTIO_MUTUAL";
+	c->sni = arena_sprintf(bd->a, "outbound_.%u_._.%s", c->port, c->host);
+	sans = arena_alloc(bd->a, sizeof(*sans) * (se->num_subject_alt_names + se->num_endpoints + 1));
+	if (!sans || !c->sni)
+		return -ENOMEM;
+	for (int i = 0; i < se->num_subject_alt_names; i++)
+		sans[n++] = arena_strdup(bd->a, se->subject_alt_names[i]);
+	for (int i = 0; i < se->num_endpoints; i++) {
+		const char *sa = se->endpoints[i].service_account;
+		const char *id;
+		bool dup = false;
+
+		if (!sa || !sa[0])
+			continue;
+		id = arena_sprintf(bd->a, "spiffe://%s/ns/%s/sa/%s", bd->b->trust_domain,
+				   se->meta.namespace_, sa);
+		for (uint32_t k = 0; k < n; k++)
+			dup |= !strcmp(sans[k], id);
+		if (!dup)
+			sans[n++] = id;
+	}
+	c->sans = sans;
+	c->num_sans = n;
+	cluster_tls_key(bd, c);
+	return 0;
+}
+
+// find_dr returns the DestinationRule for a service host: an exact host
+// (short names expanded in the rule's namespace) first, else the most
+// specific wildcard.
+static const struct destination_rule *find_dr(struct builder *bd, const char *host)
+{
+	const struct destination_rule *best = NULL;
+	size_t best_len = 0;
+
+	for (int i = 0; bd->cfg && i < bd->cfg->num_destination_rules; i++) {
+		const struct destination_rule *dr = &bd->cfg->destination_rules[i];
+		char *h = snapshot_expand_host(bd->a, dr->host, dr->meta.namespace_, "cluster.local");
+		size_t hl = h ? strlen(h) : 0, l = strlen(host);
+
+		if (!h)
+			continue;
+		if (!strcmp(h, host))
+			return dr;
+		if (h[0] == '*' && (hl == 1 || (l > hl - 1 && !strcmp(host + l - (hl - 1), h + 1)))) {
+			if (!best || hl > best_len) {
+				best = dr;
+				best_len = hl;
+			}
+		}
+	}
+	return best;
+}
+
+static const struct dr_tls *dr_tls_for(const struct destination_rule *dr, uint32_t port)
+{
+	const struct dr_traffic_policy *tp = dr ? dr->traffic_policy : NULL;
+
+	if (!tp)
+		return NULL;
+	for (int i = 0; i < tp->num_port_level_settings; i++)
+		if (tp->port_level_settings[i].port == port && tp->port_level_settings[i].tls)
+			return tp->port_level_settings[i].tls;
+	return tp->tls;
+}
+
+// file_hash is XXH3 of a small file's contents (0 if unreadable or NULL).
+static uint64_t file_hash(const char *path)
+{
+	FILE *f = path ? fopen(path, "rb") : NULL;
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+	uint64_t h;
+
+	if (!f)
+		return 0;
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < (16u << 20))
+		buf_append(&b, chunk, n);
+	fclose(f);
+	h = hash64(b.data ? b.data : "", b.len);
+	buf_cleanup(&b);
+	return h;
+}
+
+static const char *const SYSTEM_ROOTS = "/etc/ssl/certs/ca-certificates.crt";
+
+// dr_origination applies a DestinationRule's trafficPolicy.tls (or the
+// port's portLevelSettings tls) to a cluster: DISABLE turns auto mTLS off,
+// ISTIO_MUTUAL uses the appliance's SVID, SIMPLE and MUTUAL read their
+// files now, so a reload picks up changed files. Settings the data plane
+// cannot honour (credentialName needs a secret store) fail the build with
+// the resource and field named, rather than silently sending plaintext.
+static int dr_origination(struct builder *bd, const struct destination_rule *dr,
+			  const struct dr_tls *t, const struct se_port *sp, struct snap_cluster *c)
+{
+	struct tls_client_cfg cfg;
+	struct tls_client *cli;
+	struct tls_identity *id = NULL;
+	const char **sans;
+	char why[512];
+	bool http = is_http_protocol(sp->protocol);
+	int rc;
+
+#define DR_ERR(...) do { \
+		char m_[700]; \
+		snprintf(m_, sizeof(m_), __VA_ARGS__); \
+		snprintf(bd->err, bd->err_len, "%s:%d: DestinationRule %s/%s: %s", \
+			 dr->meta.file, dr->meta.line, dr->meta.namespace_, dr->meta.name, m_); \
+		return -EINVAL; \
+	} while (0)
+
+	c->tls = NULL;
+	c->tls_auto = false;
+	c->tls_mode = NULL;
+	c->sni = NULL;
+	c->num_sans = 0;
+	if (t->mode == DR_TLS_DISABLE)
+		return 0;
+	if (t->num_subject_alt_names) {
+		sans = arena_alloc(bd->a, sizeof(*sans) * (size_t)t->num_subject_alt_names);
+		if (!sans)
+			return -ENOMEM;
+		for (int i = 0; i < t->num_subject_alt_names; i++)
+			sans[i] = arena_strdup(bd->a, t->subject_alt_names[i]);
+		c->sans = sans;
+		c->num_sans = (uint32_t)t->num_subject_alt_names;
+	}
+	if (t->mode == DR_TLS_ISTIO_MUTUAL) {
+		if (!(c->tls = mesh_client(bd, http)))
+			DR_ERR("trafficPolicy.tls: ISTIO_MUTUAL needs the appliance's workload "
+			       "certificate, which is not available");
+		c->tls_mode = "ISTIO_MUTUAL";
+		c->sni = t->sni ? arena_strdup(bd->a, t->sni)
+				: arena_sprintf(bd->a, "outbound_.%u_._.%s", c->port, c->host);
+		cluster_tls_key(bd, c);
+		return 0;
+	}
+	if (t->credential_name)
+		DR_ERR("trafficPolicy.tls.credentialName: certificates from a secret store are "
+		       "not supported yet; use clientCertificate/privateKey/caCertificates files");
+	if (t->ca_crl)
+		DR_ERR("trafficPolicy.tls.caCrl: certificate revocation lists are not supported yet");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mode = t->mode == DR_TLS_MUTUAL ? TLS_MUTUAL : TLS_SIMPLE;
+	if (t->insecure_skip_verify != 1)
+		cfg.ca_file = t->ca_certificates ? t->ca_certificates : SYSTEM_ROOTS;
+	if (cfg.mode == TLS_MUTUAL) {
+		if (tls_identity_load(&id, t->client_certificate, t->private_key, why,
+				      sizeof(why)) < 0)
+			DR_ERR("trafficPolicy.tls.clientCertificate: %.500s", why);
+		cfg.identity = id;
+	}
+	if (http)
+		cfg.alpn[cfg.num_alpn++] = "http/1.1";
+	rc = tls_client_new(&cli, &cfg, why, sizeof(why));
+	tls_identity_unref(id);
+	if (rc < 0)
+		DR_ERR("trafficPolicy.tls: %.500s", why);
+	if (add_cleanup(bd, cleanup_tls_client, cli) < 0) {
+		tls_client_unref(cli);
+		return -ENOMEM;
+	}
+	c->tls = cli;
+	c->tls_mode = cfg.mode == TLS_MUTUAL ? "MUTUAL" : "SIMPLE";
+	// Istio's auto SNI: the host, and then the certificate must name it
+	c->sni = arena_strdup(bd->a, t->sni ? t->sni : c->host);
+	if (!c->num_sans && t->insecure_skip_verify != 1) {
+		sans = arena_alloc(bd->a, sizeof(*sans));
+		if (!sans)
+			return -ENOMEM;
+		sans[0] = c->sni;
+		c->sans = sans;
+		c->num_sans = 1;
+	}
+	cluster_tls_key(bd, c);
+	{
+		// a changed CA or client certificate file must not reuse pools
+		struct buf k;
+
+		buf_init(&k);
+		buf_appendf(&k, "%016llx|%016llx|%016llx", (unsigned long long)c->tls_key,
+			    (unsigned long long)file_hash(cfg.ca_file),
+			    (unsigned long long)file_hash(t->client_certificate));
+		c->tls_key = hash64(k.data, k.len) | 1;
+		buf_cleanup(&k);
+	}
+	return 0;
+#undef DR_ERR
+}
+
+static bool endpoint_mtls_ready(const struct se_endpoint *ep)
+{
+	for (int i = 0; i < ep->num_labels; i++)
+		if (!strcmp(ep->labels[i].key, "security.istio.io/tlsMode") &&
+		    !strcmp(ep->labels[i].value, "istio"))
+			return true;
+	return false;
+}
+
 static int add_service_entry(struct builder *bd, const struct service_entry *se)
 {
 	for (int h = 0; h < se->num_hosts; h++) {
@@ -202,9 +506,18 @@ static int add_service_entry(struct builder *bd, const struct service_entry *se)
 					continue;
 				}
 				c->eps[n].weight = ep->weight ? ep->weight : 1;
+				c->eps[n].mtls_ready = endpoint_mtls_ready(ep);
 				n++;
 			}
 			c->num_eps = n;
+			{
+				const struct destination_rule *dr = find_dr(bd, host);
+				const struct dr_tls *t = dr_tls_for(dr, sp->number);
+				int rc = t ? dr_origination(bd, dr, t, sp, c) : auto_mtls(bd, se, sp, c);
+
+				if (rc < 0)
+					return rc;
+			}
 		}
 	}
 	return 0;
@@ -446,6 +759,137 @@ static struct snap_cluster *tcp_destination(struct builder *bd, const struct lis
 	return c;
 }
 
+static void cleanup_tls_server(void *arg)
+{
+	tls_server_unref(arg);
+}
+
+// split_paths copies the i-th entry of a comma-separated list into out.
+static void split_path(const char *list, int i, char *out, size_t cap)
+{
+	const char *p = list;
+
+	for (; i > 0 && p; i--)
+		if ((p = strchr(p, ',')))
+			p++;
+	out[0] = '\0';
+	if (!p)
+		return;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	size_t l = strcspn(p, ",");
+	while (l && (p[l - 1] == ' ' || p[l - 1] == '\t'))
+		l--;
+	if (l >= cap)
+		l = cap - 1;
+	memcpy(out, p, l);
+	out[l] = '\0';
+}
+
+// listener_tls builds the server TLS context of a listener: certificates
+// read from files now (so a reload picks up changed files) or the
+// appliance's SVID, the ALPN its protocol speaks, and the trust material.
+static int listener_tls(struct builder *bd, const struct listener_cfg *lc,
+			struct snap_listener *sl)
+{
+	static const char *const http_alpn[] = { "http/1.1", "http/1.0" };
+	static const char *const istio_http_alpn[] = { "istio-http/1.1", "istio-http/1.0",
+						       "istio", "http/1.1", "http/1.0" };
+	static const char *const istio_tcp_alpn[] = { "istio-peer-exchange", "istio" };
+	struct tls_server_cfg cfg;
+	struct tls_server *srv;
+	struct snap_cleanup *cl;
+	const char *where = bd->b->path[0] ? bd->b->path : "(embedded)";
+	char why[512], cert[1024], key[1024];
+	int rc = -EINVAL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	switch (lc->tls) {
+	case LTLS_OFF:
+		sl->tls_mode = "DISABLE";
+		return 0;
+	case LTLS_SIMPLE: cfg.mode = TLS_SIMPLE; break;
+	case LTLS_MUTUAL: cfg.mode = TLS_MUTUAL; break;
+	case LTLS_ISTIO_MUTUAL: cfg.mode = TLS_ISTIO_MUTUAL; break;
+	}
+	sl->tls_mode = tls_mode_name(cfg.mode);
+	if (cfg.mode == TLS_ISTIO_MUTUAL) {
+		if (!bd->sec || !bd->sec->identity || !bd->sec->bundle) {
+			snprintf(bd->err, bd->err_len, "%s:%d: [listener %s]: tls istio_mutual "
+				 "needs the appliance's workload certificate, which is not "
+				 "available", where, lc->line, lc->name);
+			return -EINVAL;
+		}
+		cfg.certs[0] = bd->sec->identity;
+		cfg.num_certs = 1;
+		cfg.bundle = bd->sec->bundle;
+	} else {
+		for (int i = 0; i < lc->num_tls_certs; i++) {
+			split_path(lc->tls_cert, i, cert, sizeof(cert));
+			split_path(lc->tls_key, i, key, sizeof(key));
+			if (tls_identity_load(&cfg.certs[i], cert, key, why, sizeof(why)) < 0) {
+				snprintf(bd->err, bd->err_len, "%s:%d: [listener %s]: tls_cert: %s",
+					 where, lc->line, lc->name, why);
+				goto out;
+			}
+			cfg.num_certs = i + 1;
+		}
+		if (cfg.mode == TLS_MUTUAL)
+			cfg.ca_file = lc->tls_ca;
+	}
+	if (lc->protocol == LISTENER_HTTP) {
+		const char *const *a = cfg.mode == TLS_ISTIO_MUTUAL ? istio_http_alpn : http_alpn;
+		int n = cfg.mode == TLS_ISTIO_MUTUAL ? 5 : 2;
+
+		for (int i = 0; i < n; i++)
+			cfg.alpn[cfg.num_alpn++] = a[i];
+	} else if (cfg.mode == TLS_ISTIO_MUTUAL) {
+		for (int i = 0; i < 2; i++)
+			cfg.alpn[cfg.num_alpn++] = istio_tcp_alpn[i];
+	}
+	if (tls_server_new(&srv, &cfg, why, sizeof(why)) < 0) {
+		snprintf(bd->err, bd->err_len, "%s:%d: [listener %s]: tls: %s", where, lc->line,
+			 lc->name, why);
+		goto out;
+	}
+	if (!(cl = arena_alloc(bd->a, sizeof(*cl)))) {
+		tls_server_unref(srv);
+		rc = -ENOMEM;
+		goto out;
+	}
+	cl->fn = cleanup_tls_server;
+	cl->arg = srv;
+	cl->next = bd->s->cleanups;
+	bd->s->cleanups = cl;
+	sl->tls = srv;
+	// the certificates' fingerprints go into the dump, so a changed file
+	// or a rotated SVID makes a new snapshot version
+	{
+		struct buf fp;
+
+		buf_init(&fp);
+		for (int i = 0; i < cfg.num_certs; i++) {
+			uint8_t md[32];
+			unsigned int ml = 0;
+
+			X509_digest(cfg.certs[i]->cert, EVP_sha256(), md, &ml);
+			buf_appendf(&fp, "%s", i ? "," : "");
+			for (unsigned int k = 0; k < ml; k++)
+				buf_appendf(&fp, "%02x", md[k]);
+		}
+		if (cfg.bundle)
+			buf_appendf(&fp, ";bundle=%016llx", (unsigned long long)cfg.bundle->b.version);
+		sl->tls_certs = arena_strndup(bd->a, fp.data ? fp.data : "", fp.len);
+		buf_cleanup(&fp);
+	}
+	rc = 0;
+out:
+	if (cfg.mode != TLS_ISTIO_MUTUAL)
+		for (int i = 0; i < cfg.num_certs; i++)
+			tls_identity_unref(cfg.certs[i]);
+	return rc;
+}
+
 static int build_listeners(struct builder *bd)
 {
 	struct snapshot *s = bd->s;
@@ -474,6 +918,9 @@ static int build_listeners(struct builder *bd)
 				return -EINVAL;
 			}
 		}
+		if (listener_tls(bd, lc, sl) < 0)
+			return -EINVAL;
+		s->num_listeners = (uint32_t)i + 1;
 	}
 	s->num_listeners = (uint32_t)b->num_listeners;
 	return 0;
@@ -489,11 +936,25 @@ static void dump_cluster(struct buf *o, const struct snap_cluster *c)
 	buf_appends(o, ",");
 	json_append_key(o, "type");
 	json_append_cstr(o, kinds[c->kind]);
-	buf_appendf(o, ",\"connect_timeout_ms\":%u,\"endpoints\":[", c->connect_timeout_ms);
+	buf_appendf(o, ",\"connect_timeout_ms\":%u", c->connect_timeout_ms);
+	if (c->tls_mode) {
+		buf_appendf(o, ",\"tls\":{\"mode\":\"%s\",\"auto\":%s,\"sni\":", c->tls_mode,
+			    c->tls_auto ? "true" : "false");
+		json_append_cstr(o, c->sni);
+		buf_appends(o, ",\"subject_alt_names\":[");
+		for (uint32_t i = 0; i < c->num_sans; i++) {
+			if (i)
+				buf_appends(o, ",");
+			json_append_cstr(o, c->sans[i]);
+		}
+		buf_appendf(o, "],\"key\":\"%016llx\"}", (unsigned long long)c->tls_key);
+	}
+	buf_appends(o, ",\"endpoints\":[");
 	for (uint32_t e = 0; e < c->num_eps; e++) {
 		buf_appendf(o, "%s{\"address\":", e ? "," : "");
 		json_append_cstr(o, c->eps[e].addr_str);
-		buf_appendf(o, ",\"weight\":%u}", c->eps[e].weight);
+		buf_appendf(o, ",\"weight\":%u%s}", c->eps[e].weight,
+			    c->eps[e].mtls_ready ? ",\"tls_mode\":\"istio\"" : "");
 	}
 	buf_appends(o, "]}");
 }
@@ -515,7 +976,12 @@ static void dump_body(const struct snapshot *s, struct buf *o)
 			buf_appends(o, ",\"cluster\":");
 			json_append_cstr(o, l->tcp_cluster->name);
 		}
-		buf_appends(o, "}");
+		buf_appendf(o, ",\"tls\":{\"mode\":\"%s\"", l->tls_mode ? l->tls_mode : "DISABLE");
+		if (l->tls_certs) {
+			buf_appends(o, ",\"certificates\":");
+			json_append_cstr(o, l->tls_certs);
+		}
+		buf_appends(o, "}}");
 	}
 	buf_appends(o, "],\"virtual_hosts\":[");
 	for (uint32_t v = 0; v < s->num_vhosts; v++) {
@@ -575,7 +1041,7 @@ int snapshot_dump(const struct snapshot *s, struct buf *out)
 }
 
 struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_config *cfg,
-				char *err, size_t err_len)
+				const struct snap_secrets *sec, char *err, size_t err_len)
 {
 	struct builder bd;
 	struct snapshot *s;
@@ -584,6 +1050,8 @@ struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_co
 
 	memset(&bd, 0, sizeof(bd));
 	bd.b = b;
+	bd.sec = sec;
+	bd.cfg = cfg;
 	bd.err = err;
 	bd.err_len = err_len;
 	snprintf(err, err_len, "out of memory");
@@ -674,7 +1142,10 @@ out:
 	free(bd.clusters);
 	free(bd.services);
 	free(bd.vhosts);
-	arena_free(bd.a);
+	if (s)
+		snapshot_unref(s);	// runs the cleanups registered so far
+	else
+		arena_free(bd.a);
 	if (rc != -EINVAL)
 		snprintf(err, err_len, "snapshot: %s", strerror(-rc));
 	return NULL;

@@ -16,8 +16,20 @@ struct arena;
 // snapshot_build returns a new snapshot with one reference, or NULL with a
 // reason in err. Resources the data plane cannot act on yet are logged
 // once per build as "not enforced", never silently half-applied.
+struct tls_identity;
+struct tls_bundle;
+
+// snap_secrets are the certificates a snapshot's TLS contexts are built
+// from, besides the files listeners name: the appliance's SVID and the mesh
+// trust bundle (either may be NULL: ISTIO_MUTUAL listeners then fail to
+// build). The snapshot takes its own references.
+struct snap_secrets {
+	struct tls_identity *identity;
+	struct tls_bundle *bundle;
+};
+
 struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_config *cfg,
-				char *err, size_t err_len);
+				const struct snap_secrets *sec, char *err, size_t err_len);
 
 // snapshot_dump appends the snapshot as JSON (the /config_dump body).
 int snapshot_dump(const struct snapshot *s, struct buf *out);

@@ -17,6 +17,8 @@ void snapshot_unref(struct snapshot *s)
 {
 	if (!s || __atomic_sub_fetch(&s->refcnt, 1, __ATOMIC_ACQ_REL))
 		return;
+	for (struct snap_cleanup *c = s->cleanups; c; c = c->next)
+		c->fn(c->arg);
 	arena_free(s->arena);
 }
 

@@ -25,6 +25,7 @@ struct snap_endpoint {
 	socklen_t addr_len;
 	uint32_t weight;
 	char addr_str[64];	// "ip:port" / "[v6]:port"
+	bool mtls_ready;	// labelled security.istio.io/tlsMode=istio: auto mTLS applies
 };
 
 struct snap_cluster {
@@ -38,6 +39,16 @@ struct snap_cluster {
 	struct snap_endpoint *eps;
 	uint32_t num_eps;
 	uint32_t idx;		// index in snapshot->clusters
+	// Upstream TLS: a struct tls_client (proto/tls.h), NULL for plaintext.
+	// With tls_auto (Istio's auto mTLS) it applies only to endpoints that
+	// are mtls_ready; others get plaintext.
+	void *tls;
+	bool tls_auto;
+	const char *tls_mode;		// "ISTIO_MUTUAL", ... or NULL
+	const char *sni;		// SNI to send, or NULL
+	const char *const *sans;	// identities/names the server may present
+	uint32_t num_sans;
+	uint64_t tls_key;		// pooled connections are reused only with the same key
 };
 
 enum snap_match_kind {
@@ -100,6 +111,19 @@ struct snap_listener {
 	int role;
 	struct snap_cluster *tcp_cluster;	// protocol tcp: the destination
 	uint16_t port;
+	// Server-side TLS (a struct tls_server from proto/tls.h, NULL when the
+	// listener is plaintext). Connections take their own reference.
+	void *tls;
+	const char *tls_mode;		// "DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"
+	const char *tls_certs;		// certificate fingerprints (for the dump), or NULL
+};
+
+// snap_cleanup releases something a snapshot holds outside its arena (TLS
+// contexts, certificates); they run when the snapshot is freed.
+struct snap_cleanup {
+	void (*fn)(void *arg);
+	void *arg;
+	struct snap_cleanup *next;
 };
 
 struct snapshot {
@@ -126,6 +150,7 @@ struct snapshot {
 	uint32_t header_timeout_ms, idle_timeout_ms, max_body_buffer;
 	const char *source_workload, *source_namespace, *source_principal;
 	const char *source_app, *source_version;
+	struct snap_cleanup *cleanups;
 	void *arena;			// owns everything above
 };
 

@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "proxy.h"
+#include "proto/tls.h"
 #include "telemetry/accesslog.h"
 
 enum {
@@ -441,6 +442,12 @@ static int build_upstream_head(struct hconn *c, const struct h1_msg *m)
 		if (h1_is_hop_by_hop(m, h->name) || is_name(h->name, "host") ||
 		    is_name(h->name, "content-length") || is_name(h->name, "x-forwarded-proto"))
 			continue;
+		// a client certificate's details are ours to state: what a
+		// client sent is dropped unless it came over verified mTLS,
+		// where it is kept and ours appended (Envoy's APPEND_FORWARD
+		// for mTLS, SANITIZE otherwise, as Istio configures it)
+		if (is_name(h->name, "x-forwarded-client-cert") && !(c->tls && tls_conn_peer_id(c->tls)))
+			continue;
 		if (is_name(h->name, "x-forwarded-for")) {
 			if (xff_idx < 0)
 				xff_idx = (int)i;
@@ -481,7 +488,14 @@ static int build_upstream_head(struct hconn *c, const struct h1_msg *m)
 		meta_set(c, &c->m_xff, b->data + start, b->len - start);
 		buf_appends(b, "\r\n");
 	}
-	buf_appends(b, "x-forwarded-proto: http\r\n");
+	buf_appendf(b, "x-forwarded-proto: %s\r\n", c->tls ? "https" : "http");
+	if (c->tls && tls_conn_peer_id(c->tls)) {
+		const struct snapshot *s = c->hold ? c->hold->snap : NULL;
+
+		buf_appendf(b, "x-forwarded-client-cert: By=%s;Hash=%s;Subject=\"\";URI=%s\r\n",
+			    s && s->source_principal ? s->source_principal : "",
+			    tls_conn_peer_cert_hash(c->tls), tls_conn_peer_id(c->tls)->id);
+	}
 	if (!have_rid) {
 		gen_request_id(c->w, rid);
 		meta_set(c, &c->m_reqid, rid, 36);
@@ -1368,6 +1382,15 @@ static void hc_closed(struct sock *s)
 	free(c);
 }
 
+static void hc_handshake(struct sock *s, struct tls_conn *t, int err)
+{
+	struct hconn *c = (struct hconn *)s;
+
+	if (!err)
+		c->tls = t;
+	// a failed handshake ends in .eof(-EPROTO), which closes
+}
+
 static const struct sock_ops hc_ops = {
 	.recv = hc_recv,
 	.eof = hc_eof,
@@ -1389,6 +1412,18 @@ void http_accept(struct wlistener *l, int fd)
 	sock_init(&c->s, &w->ring, fd, &hc_ops);
 	c->w = w;
 	c->l = l;
+	{
+		const struct snapshot *s = w->cur ? w->cur->snap : NULL;
+		const struct snap_listener *sl = s && l->idx < s->num_listeners ?
+						 &s->listeners[l->idx] : NULL;
+
+		// TLS first: the filter sits under everything else
+		if (sl && sl->tls && tls_accept(&c->s, sl->tls, hc_handshake, NULL, 0) < 0) {
+			close(fd);
+			free(c);
+			return;
+		}
+	}
 	getpeername(fd, (struct sockaddr *)&c->peer, &len);
 	len = sizeof(c->local);
 	getsockname(fd, (struct sockaddr *)&c->local, &len);

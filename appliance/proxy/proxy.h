@@ -19,6 +19,7 @@
 
 struct worker;
 struct bootstrap;
+struct tls_conn;
 
 // A worker's reference on a snapshot, counted without atomics: requests
 // started on it hold it; when the worker has moved on and the last user is
@@ -105,6 +106,8 @@ struct upconn {
 	uint32_t requests;
 	bool reused;			// served a request before the current one
 	bool got_bytes;			// response bytes seen for the current request
+	uint64_t tls_key;		// 0: plaintext; else the cluster's tls_key
+	bool handshaking;
 };
 
 enum ds_state {
@@ -122,6 +125,7 @@ struct hconn {
 	struct worker *w;
 	struct wlistener *l;
 	struct list link;
+	struct tls_conn *tls;		// set once a TLS handshake finished, else NULL
 	struct sockaddr_storage peer, local;
 	struct buf in;			// unconsumed input
 	size_t scanned;
@@ -233,6 +237,12 @@ void upstream_acquire(struct hconn *c);
 void upstream_release(struct upconn *up, bool reusable);
 void upstream_abort(struct upconn *up);
 void upstream_close_idle(struct worker *w);
+// upstream_tls_key says which TLS settings a connection to ep of c needs
+// (0: plaintext), and upstream_start_tls begins that handshake on a
+// connected socket; both are shared with tcp.c.
+uint64_t upstream_tls_key(const struct snap_cluster *c, const struct snap_endpoint *ep);
+int upstream_start_tls(struct sock *s, const struct snap_cluster *c,
+		       void (*cb)(struct sock *s, struct tls_conn *t, int err));
 // callbacks from upstream.c into http.c
 void http_upstream_ready(struct hconn *c);
 void http_upstream_failed(struct hconn *c, int err, bool connect_failure);

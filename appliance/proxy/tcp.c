@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "proxy.h"
+#include "proto/tls.h"
 
 enum { TCP_FLOW_HIGH = 64 * 1024, TCP_RETRIES = 2, TCP_CLOSE_GRACE_MS = 5000 };
 
@@ -29,6 +30,7 @@ struct tcpconn {
 	int socks_open;		// sock objects not yet .closed
 	bool up_created, up_ready, closing, opened_counted;
 	bool down_paused, up_paused;
+	bool handshaking;	// upstream TLS handshake in progress
 	bool retry_pending;	// retry once the failed upstream sock is closed
 	struct buf pending;	// client bytes while no upstream sock exists
 };
@@ -148,16 +150,51 @@ static void upstream_failed(struct tcpconn *t, int err)
 	tcp_close(t);
 }
 
+static void up_ready(struct tcpconn *t);
+
+static void up_handshake(struct sock *s, struct tls_conn *tls, int err)
+{
+	struct tcpconn *t = of_up(s);
+
+	t->handshaking = false;
+	ring_timer_cancel(&t->w->ring, &t->timer);
+	if (err < 0) {
+		log_ratelimited(LOG_WARN, NULL, "tcp upstream %s: TLS handshake failed: %s",
+				t->ep->addr_str, tls_conn_error(tls));
+		upstream_failed(t, -EPROTO);
+		return;
+	}
+	up_ready(t);
+}
+
 static void up_connected(struct sock *s, int err)
 {
 	struct tcpconn *t = of_up(s);
-	const char *labels[IL_COUNT];
 
-	ring_timer_cancel(&t->w->ring, &t->timer);
 	if (err < 0) {
+		ring_timer_cancel(&t->w->ring, &t->timer);
 		upstream_failed(t, err);
 		return;
 	}
+	if (upstream_tls_key(t->cluster, t->ep)) {
+		// the connect timeout keeps running over the handshake
+		t->handshaking = true;
+		sock_recv_start(&t->up);
+		if (upstream_start_tls(&t->up, t->cluster, up_handshake) < 0) {
+			t->handshaking = false;
+			ring_timer_cancel(&t->w->ring, &t->timer);
+			upstream_failed(t, -EPROTO);
+		}
+		return;
+	}
+	ring_timer_cancel(&t->w->ring, &t->timer);
+	up_ready(t);
+}
+
+static void up_ready(struct tcpconn *t)
+{
+	const char *labels[IL_COUNT];
+
 	t->up_ready = true;
 	labels_for(t, labels);
 	metrics_tcp_opened(t->w->metrics, labels);
@@ -238,6 +275,12 @@ static void up_eof(struct sock *s, int err)
 {
 	struct tcpconn *t = of_up(s);
 
+	if (t->handshaking) {	// the peer went away mid-handshake
+		t->handshaking = false;
+		ring_timer_cancel(&t->w->ring, &t->timer);
+		upstream_failed(t, err ? err : -ECONNRESET);
+		return;
+	}
 	if (err) {
 		tcp_close(t);
 		return;
@@ -308,6 +351,11 @@ static const struct sock_ops up_ops = {
 	.closed = up_closed,
 };
 
+static void down_handshake(struct sock *s, struct tls_conn *tls, int err)
+{
+	// nothing to record yet: a failure ends in .eof(-EPROTO), which closes
+}
+
 void tcp_accept(struct wlistener *l, int fd)
 {
 	struct worker *w = l->w;
@@ -332,6 +380,11 @@ void tcp_accept(struct wlistener *l, int fd)
 		// BlackHoleCluster: the connect succeeded, we close with no data
 		metrics_inc(w->metrics, t->cluster ? MC_NO_HEALTHY : MC_BLACKHOLE, 1);
 		log_ratelimited(LOG_INFO, NULL, "tcp: no endpoint for listener %u, closing", l->idx);
+		tcp_close(t);
+		return;
+	}
+	if (l->idx < s->num_listeners && s->listeners[l->idx].tls &&
+	    tls_accept(&t->down, s->listeners[l->idx].tls, down_handshake, NULL, 0) < 0) {
 		tcp_close(t);
 		return;
 	}

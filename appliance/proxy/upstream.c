@@ -12,6 +12,7 @@
 #include "core/bug.h"
 #include "core/log.h"
 #include "proxy.h"
+#include "proto/tls.h"
 
 enum { UPSTREAM_IDLE_TIMEOUT_MS = 3600 * 1000 };
 
@@ -62,11 +63,19 @@ static void up_recv(struct sock *s, const char *data, size_t len)
 	http_upstream_data(up->owner, data, len);
 }
 
+static void connect_failed(struct upconn *up, int err);
+
 static void up_eof(struct sock *s, int err)
 {
 	struct upconn *up = up_of(s);
 	struct hconn *c = up->owner;
 
+	if (up->handshaking) {	// the peer went away mid-handshake
+		up->handshaking = false;
+		ring_timer_cancel(&up->w->ring, &up->timer);
+		connect_failed(up, err ? err : -ECONNRESET);
+		return;
+	}
 	if (!c) {
 		up_close(up);
 		return;
@@ -100,13 +109,66 @@ static void connect_failed(struct upconn *up, int err)
 		http_upstream_failed(c, err, true);
 }
 
+uint64_t upstream_tls_key(const struct snap_cluster *c, const struct snap_endpoint *ep)
+{
+	if (!c->tls || (c->tls_auto && !ep->mtls_ready))
+		return 0;
+	return c->tls_key;
+}
+
+int upstream_start_tls(struct sock *s, const struct snap_cluster *c,
+		       void (*cb)(struct sock *s, struct tls_conn *t, int err))
+{
+	return tls_connect(s, c->tls, c->sni, c->sans, (int)c->num_sans, cb);
+}
+
+static void up_ready(struct upconn *up)
+{
+	up->state = UP_BUSY;
+	sock_recv_start(&up->s);
+	if (up->owner)
+		http_upstream_ready(up->owner);
+	else
+		upstream_release(up, true);
+}
+
+static void up_handshake(struct sock *s, struct tls_conn *t, int err)
+{
+	struct upconn *up = up_of(s);
+
+	up->handshaking = false;
+	ring_timer_cancel(&up->w->ring, &up->timer);
+	if (err < 0) {
+		log_ratelimited(LOG_WARN, NULL, "upstream: TLS handshake failed: %s",
+				tls_conn_error(t));
+		connect_failed(up, -EPROTO);
+		return;
+	}
+	up_ready(up);
+}
+
 static void up_connected(struct sock *s, int err)
 {
 	struct upconn *up = up_of(s);
 
-	ring_timer_cancel(&up->w->ring, &up->timer);
 	if (err < 0) {
+		ring_timer_cancel(&up->w->ring, &up->timer);
 		connect_failed(up, err);
+		return;
+	}
+	if (up->tls_key && up->owner) {
+		// the connect timeout keeps running over the handshake
+		up->handshaking = true;
+		sock_recv_start(&up->s);
+		if (upstream_start_tls(&up->s, up->owner->cluster, up_handshake) < 0) {
+			ring_timer_cancel(&up->w->ring, &up->timer);
+			connect_failed(up, -EPROTO);
+		}
+		return;
+	}
+	ring_timer_cancel(&up->w->ring, &up->timer);
+	if (up->tls_key) {	// owner gone before the handshake could start
+		up_close(up);
 		return;
 	}
 	up->state = UP_BUSY;
@@ -162,8 +224,20 @@ void upstream_acquire(struct hconn *c)
 		__atomic_store_n(&e->rq_total, e->rq_total + 1, __ATOMIC_RELAXED);
 		// Reuse only when the request could be replayed if the pooled
 		// connection turns out to be dead (see http_upstream_eof).
-		if (!list_empty(&e->idle)) {
-			up = list_first(&e->idle, struct upconn, link);
+		uint64_t key = upstream_tls_key(c->cluster, ep);
+		struct upconn *hit = NULL;
+		struct list *pos;
+
+		list_for_each(pos, &e->idle) {
+			struct upconn *u = list_entry(pos, struct upconn, link);
+
+			if (u->tls_key == key) {
+				hit = u;
+				break;
+			}
+		}
+		if (hit) {
+			up = hit;
 			list_del(&up->link);
 			e->num_idle--;
 			ring_timer_cancel(&w->ring, &up->timer);
@@ -196,6 +270,7 @@ void upstream_acquire(struct hconn *c)
 	sock_init(&up->s, &w->ring, fd, &up_ops);
 	up->w = w;
 	up->ep = e;
+	up->tls_key = upstream_tls_key(c->cluster, ep);
 	up->owner = c;
 	up->state = UP_CONNECTING;
 	list_init(&up->link);

@@ -388,10 +388,10 @@ class Mesh:
         (self.dir / "mesh.d").mkdir()
         if listeners is None:
             listeners = {"outbound_http": {"protocol": "http", "role": "outbound"}}
-        ports = free_ports(3 + len(listeners))  # all at once: distinct
-        self.admin_port, self.health_port, self.prom_port = ports[:3]
+        ports = free_ports(4 + len(listeners))  # all at once: distinct
+        self.admin_port, self.health_port, self.prom_port, self.ca_port = ports[:4]
         self.listeners = {}
-        for (lname, kv), port in zip(listeners.items(), ports[3:]):
+        for (lname, kv), port in zip(listeners.items(), ports[4:]):
             kv = dict(kv)
             kv.setdefault("address", "127.0.0.1")
             kv.setdefault("port", port)
@@ -408,6 +408,7 @@ class Mesh:
             ("mesh", {"config_dir": "./mesh.d", "outbound_traffic_policy": "REGISTRY_ONLY"}),
             ("telemetry", {"access_log": "./access.log"}),
             ("limits", {"header_timeout": "10s", "drain_timeout": "15s"}),
+            ("ca", {"address": "127.0.0.1", "port": self.ca_port}),
         ]
         for sec, kv in (ini or {}).items():
             self.set_ini(sec, kv)

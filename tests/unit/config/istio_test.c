@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // istio_test: Istio's validation files and bookinfo samples, tables of cases
-// that must fail (file, line, resource, field) or load, durations, dirs.
+// that must fail (file, line, resource, field) or load, parsed values of
+// every kind, durations, dirs.
 #include "config/istio.h"
 
 #include <errno.h>
@@ -52,6 +53,13 @@ static void dump_errs(const struct istio_error *e, int n)
 		printf("      %s\n", e[i].msg);
 }
 
+// num_resources counts what a config holds, of every kind.
+static int num_resources(const struct istio_config *cfg)
+{
+	return cfg->num_service_entries + cfg->num_virtual_services + cfg->num_destination_rules +
+	       cfg->num_peer_authentications + cfg->num_ignored;
+}
+
 static int count_lines_starting(const char *text, const char *prefix)
 {
 	int n = 0;
@@ -70,7 +78,7 @@ struct doc {
 	char *text;		// the document, preceded by first-1 newlines
 	int has_content;	// a line that is not blank and not a comment
 	char name[128];		// metadata.name
-	char err[256];		// the _err: value
+	char err[256];		// the _err: value (quotes removed)
 };
 
 static void finish_doc(struct doc *d, const char *start, const char *end, int first, int last)
@@ -100,10 +108,17 @@ static void finish_doc(struct doc *d, const char *start, const char *end, int fi
 		r = strchr(q, '\n');
 		snprintf(d->name, sizeof(d->name), "%.*s", (int)(r - q), q);
 	}
-	if ((q = strstr(d->text, "\n_err: \""))) {
-		q = strchr(q, '"') + 1;
-		r = strchr(q, '"');
-		snprintf(d->err, sizeof(d->err), "%.*s", (int)(r - q), q);
+	// _err: "double", 'single' or bare, as YAML allows
+	if ((q = strstr(d->text, "\n_err: "))) {
+		q += 7;
+		if (*q == '"' || *q == '\'') {
+			r = strchr(q + 1, *q);
+			q++;
+		} else {
+			r = strchr(q, '\n');
+		}
+		if (r)
+			snprintf(d->err, sizeof(d->err), "%.*s", (int)(r - q), q);
 	}
 }
 
@@ -161,8 +176,10 @@ static void test_validation_file(const char *file, int want_valid, const char *k
 			      d->name, r);
 			if (r)
 				dump_errs(errs, nerr);
-			CHECK(cfg.num_service_entries + cfg.num_virtual_services + cfg.num_ignored == 1,
-			      "%s:%d one resource per document", file, d->first);
+			CHECK(num_resources(&cfg) == 1, "%s:%d one resource per document", file, d->first);
+			if (kind && !strcmp(kind, "DestinationRule"))
+				CHECK(cfg.num_destination_rules == 1, "%s:%d is a DestinationRule", file,
+				      d->first);
 		} else {
 			char want[256];
 			int any_err = 0, lines_ok = 1, names_ok = 1;
@@ -190,8 +207,7 @@ static void test_validation_file(const char *file, int want_valid, const char *k
 			      d->name, d->err);
 			if (!lines_ok || !names_ok || (d->err[0] && !any_err))
 				dump_errs(errs, nerr);
-			CHECK(cfg.num_service_entries == 0 && cfg.num_virtual_services == 0 &&
-			      cfg.num_ignored == 0, "%s:%d: nothing of a rejected document is kept", file,
+			CHECK(num_resources(&cfg) == 0, "%s:%d: nothing of a rejected document is kept", file,
 			      d->first);
 		}
 		istio_config_free(&cfg);
@@ -205,7 +221,6 @@ static void test_testdata(void)
 {
 	static const char *const ignored_valid[] = {
 		TD "/api-validation/authz-valid.yaml",
-		TD "/api-validation/destinationrule-valid.yaml",
 		TD "/api-validation/reqauth-valid.yaml",
 	};
 	struct istio_error errs[MAX_ERRS];
@@ -215,6 +230,8 @@ static void test_testdata(void)
 
 	test_validation_file(TD "/api-validation/serviceentry-valid.yaml", 1, "ServiceEntry");
 	test_validation_file(TD "/api-validation/serviceentry-invalid.yaml", 0, "ServiceEntry");
+	test_validation_file(TD "/api-validation/destinationrule-valid.yaml", 1, "DestinationRule");
+	test_validation_file(TD "/api-validation/destinationrule-invalid.yaml", 0, "DestinationRule");
 	for (size_t i = 0; i < sizeof(ignored_valid) / sizeof(ignored_valid[0]); i++)
 		test_validation_file(ignored_valid[i], 1, NULL);
 
@@ -254,6 +271,18 @@ static void test_testdata(void)
 	CHECK(r == -EINVAL && n >= 13 && cfg.num_service_entries == 0, "serviceentry-invalid.yaml: %d, %d errors",
 	      r, n);
 	istio_config_free(&cfg);
+	r = istio_load_file(TD "/api-validation/destinationrule-invalid.yaml", &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == -EINVAL && n == 3 && cfg.num_destination_rules == 0,
+	      "destinationrule-invalid.yaml: %d, %d errors", r, n);
+	istio_config_free(&cfg);
+
+	// the valid DR file at once: its documents share a name, so only the
+	// first loads and the others are duplicates
+	r = istio_load_file(TD "/api-validation/destinationrule-valid.yaml", &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == -EINVAL && n == 2 && strstr(errs[0].msg, "DestinationRule default/bookinfo-ratings: "
+						"already defined at"),
+	      "destinationrule-valid.yaml as one file: %d, %d: %s", r, n, n ? errs[0].msg : "");
+	istio_config_free(&cfg);
 }
 
 // ---- bookinfo ----
@@ -274,14 +303,14 @@ static void test_bookinfo(void)
 	};
 	struct istio_error errs[MAX_ERRS];
 	char path[PATH_MAX];
-	int total_vs = 0;
+	int total_vs = 0, total_dr = 0;
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		struct istio_config cfg = { 0 };
 		const struct virtual_service *vs;
 		size_t len;
 		char *text;
-		int r, n, want_vs, want_se;
+		int r, n, want_vs, want_se, want_dr, want_gw;
 
 		snprintf(path, sizeof(path), TD "/bookinfo-networking/%s", files[i]);
 		text = slurp(path, &len);
@@ -290,11 +319,16 @@ static void test_bookinfo(void)
 			continue;
 		want_vs = count_lines_starting(text, "kind: VirtualService");
 		want_se = count_lines_starting(text, "kind: ServiceEntry");
+		want_dr = count_lines_starting(text, "kind: DestinationRule");
+		want_gw = count_lines_starting(text, "kind: Gateway");
 		free(text);
 		r = istio_load_file(path, &cfg, errs, MAX_ERRS, &n);
-		CHECK(r == 0 && cfg.num_virtual_services == want_vs && cfg.num_service_entries == want_se,
-		      "%s: %d, %d VS (want %d), %d SE", files[i], r, cfg.num_virtual_services, want_vs,
-		      cfg.num_service_entries);
+		CHECK(r == 0 && cfg.num_virtual_services == want_vs && cfg.num_service_entries == want_se &&
+		      cfg.num_destination_rules == want_dr && cfg.num_ignored == want_gw,
+		      "%s: %d, %d VS (want %d), %d SE, %d DR (want %d)", files[i], r,
+		      cfg.num_virtual_services, want_vs, cfg.num_service_entries, cfg.num_destination_rules,
+		      want_dr);
+		total_dr += cfg.num_destination_rules;
 		if (r)
 			dump_errs(errs, n);
 		total_vs += cfg.num_virtual_services;
@@ -328,12 +362,28 @@ static void test_bookinfo(void)
 			      h->route[0].destination.port == 9080 && h->route[0].destination.subset == NULL &&
 			      h->route[0].weight == 0, "gateway VS parsed");
 		}
+		if (r == 0 && !strcmp(files[i], "destination-rule-all-mtls.yaml")) {
+			const struct destination_rule *dr = cfg.destination_rules;
+
+			CHECK(!strcmp(dr[1].meta.name, "reviews") && !strcmp(dr[1].host, "reviews") &&
+			      dr[1].traffic_policy && dr[1].traffic_policy->tls &&
+			      dr[1].traffic_policy->tls->mode == DR_TLS_ISTIO_MUTUAL && dr[1].num_subsets == 3 &&
+			      !strcmp(dr[1].subsets[2].name, "v3") && dr[1].subsets[2].num_labels == 1 &&
+			      !strcmp(dr[1].subsets[2].labels[0].value, "v3"), "all-mtls DR parsed");
+		}
 		if (r == 0 && !strcmp(files[i], "fault-injection-details-v1.yaml"))
 			CHECK((vs[0].http[0].features & HR_F_FAULT) && !(vs[0].http[1].features & HR_F_FAULT),
 			      "fault flagged");
 		if (r == 0 && !strcmp(files[i], "egress-rule-google-apis.yaml")) {
 			const struct service_entry *se = &cfg.service_entries[0];
 
+			const struct dr_traffic_policy *tp = cfg.destination_rules[0].traffic_policy;
+
+			CHECK(tp && tp->load_balancer && tp->load_balancer->simple == DR_LB_ROUND_ROBIN &&
+			      tp->num_port_level_settings == 1 && tp->port_level_settings[0].port == 443 &&
+			      tp->port_level_settings[0].tls &&
+			      tp->port_level_settings[0].tls->mode == DR_TLS_SIMPLE && !tp->tls,
+			      "egress DR parsed");
 			CHECK(se->resolution == SE_RES_DNS && se->num_ports == 2 &&
 			      !strcmp(se->ports[1].protocol, "HTTPS") && se->ports[1].number == 443 &&
 			      vs[0].http[0].match[0].port == 80 && vs[0].http[0].route[0].destination.port == 443,
@@ -342,6 +392,7 @@ static void test_bookinfo(void)
 		istio_config_free(&cfg);
 	}
 	CHECK(total_vs == 24, "bookinfo VirtualServices: %d", total_vs);
+	CHECK(total_dr == 11, "bookinfo DestinationRules: %d", total_dr);
 
 	// The samples are alternatives (reviews is defined in many files), so
 	// loading them as one directory must fail as a whole.
@@ -361,6 +412,8 @@ static void test_bookinfo(void)
 
 #define SE_HDR "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
 #define VS_HDR "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
+#define DR_HDR "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
+#define PA_HDR "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
 #define ROUTE "  http:\n  - route:\n    - destination:\n        host: r\n"
 // line numbers: the spec's first field is on line 7
 
@@ -622,6 +675,171 @@ static const struct case_ cases[] = {
 	{ "vs regex ok", VS_HDR "  hosts: [r]\n  http:\n  - match: [{uri: {regex: \"^/api/v[0-9]+/(users|items)/[^/]*$\"}}, {authority: {regex: \"(?i)a{1,3}\\\\.example\\\\.com\"}}]\n    route: [{destination: {host: r}}]\n", 0, NULL },
 	{ "vs ns gateway match", VS_HDR "  hosts: [r]\n  http:\n  - match: [{gateways: [mesh], sourceNamespace: ns2, statPrefix: s}]\n    route: [{destination: {host: r}}]\n", 0, NULL },
 	{ "vs json", "{\"apiVersion\": \"networking.istio.io/v1alpha3\", \"kind\": \"VirtualService\", \"metadata\": {\"name\": \"j\"},\n \"spec\": {\"hosts\": [\"r\"], \"http\": [{\"route\": [{\"destination\": {\"host\": \"r\"}, \"weight\": 100}], \"timeout\": \"2.5s\"}]}}\n", 0, NULL },
+	// DestinationRule: must fail
+	{ "dr no host", DR_HDR "  subsets: [{name: v1}]\n", 7, "DestinationRule ns1/t: spec.host: Required value" },
+	{ "dr host null", DR_HDR "  host: ~\n", 7, "spec.host: Required value" },
+	{ "dr host bad", DR_HDR "  host: a_b.com\n", 7, "spec.host: domain name \"a_b.com\" invalid (label \"a_b\" invalid)" },
+	{ "dr host empty", DR_HDR "  host: \"\"\n", 7, "spec.host: empty domain name not allowed" },
+	{ "dr host suffix wildcard", DR_HDR "  host: \"a.*\"\n", 7, "invalid (label \"*\" invalid)" },
+	{ "dr host list", DR_HDR "  host: [a.com]\n", 7, "spec.host: expected a string, got a list" },
+	{ "dr hosts field", DR_HDR "  host: r\n  hosts: [r]\n", 8, "spec.hosts: unknown field" },
+	{ "dr subset dup", DR_HDR "  host: r\n  subsets:\n  - name: v1\n  - name: v1\n", 10, "spec.subsets[1].name: duplicate subset names: v1" },
+	{ "dr subset bad name", DR_HDR "  host: r\n  subsets:\n  - name: v_1\n", 9, "spec.subsets[0].name: subset name is invalid: \"v_1\"" },
+	{ "dr subset empty name", DR_HDR "  host: r\n  subsets:\n  - name: \"\"\n", 9, "spec.subsets[0].name: subset name cannot be empty" },
+	{ "dr subset no name", DR_HDR "  host: r\n  subsets:\n  - labels: {version: v1}\n", 9, "spec.subsets[0].name: Required value" },
+	{ "dr subset null", DR_HDR "  host: r\n  subsets: [~]\n", 8, "spec.subsets[0]: subset may not be null" },
+	{ "dr subset label value", DR_HDR "  host: r\n  subsets:\n  - name: v1\n    labels: {version: \"v 1\"}\n", 10, "spec.subsets[0].labels[version]: invalid label value: \"v 1\"" },
+	{ "dr subset label key", DR_HDR "  host: r\n  subsets:\n  - name: v1\n    labels: {\"a/b/c\": x}\n", 10, "invalid label key: \"a/b/c\"" },
+	{ "dr subset label number", DR_HDR "  host: r\n  subsets:\n  - name: v1\n    labels: {version: 1.10}\n", 10, "labels[version]: expected a string, got a number" },
+	{ "dr subset policy", DR_HDR "  host: r\n  subsets:\n  - name: v1\n    trafficPolicy: {loadBalancer: {simple: FASTEST}}\n", 10, "spec.subsets[0].trafficPolicy.loadBalancer.simple: Unsupported value: \"FASTEST\"" },
+	{ "dr policy empty", DR_HDR "  host: r\n  trafficPolicy: {}\n", 8, "spec.trafficPolicy: traffic policy must have at least one field" },
+	{ "dr policy only empty ports", DR_HDR "  host: r\n  trafficPolicy: {portLevelSettings: []}\n", 8, "traffic policy must have at least one field" },
+	{ "dr mutual no cert", DR_HDR "  host: r\n  trafficPolicy:\n    tls:\n      mode: MUTUAL\n", 10, "spec.trafficPolicy.tls: client certificate required for mutual tls" },
+	{ "dr mutual no key", DR_HDR "  host: r\n  trafficPolicy:\n    tls: {mode: MUTUAL, clientCertificate: /c.pem}\n", 9, "spec.trafficPolicy.tls: private key required for mutual tls" },
+	{ "dr mutual empty cert", DR_HDR "  host: r\n  trafficPolicy:\n    tls: {mode: MUTUAL, clientCertificate: \"\", privateKey: /k.pem}\n", 9, "client certificate required for mutual tls" },
+	{ "dr istio mutual cert", DR_HDR "  host: r\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n      clientCertificate: /c.pem\n", 11, "spec.trafficPolicy.tls.clientCertificate: ISTIO_MUTUAL TLS cannot have associated client certificate" },
+	{ "dr istio mutual credential", DR_HDR "  host: r\n  trafficPolicy:\n    tls: {mode: ISTIO_MUTUAL, credentialName: c}\n", 9, "ISTIO_MUTUAL TLS cannot have associated credentialName" },
+	{ "dr istio mutual ca", DR_HDR "  host: r\n  trafficPolicy:\n    tls: {mode: ISTIO_MUTUAL, caCertificates: /ca.pem}\n", 9, "ISTIO_MUTUAL TLS cannot have associated CA bundle" },
+	{ "dr credential + ca", DR_HDR "  host: r\n  trafficPolicy:\n    tls:\n      mode: SIMPLE\n      credentialName: c\n      caCertificates: /ca.pem\n", 11, "tls.credentialName: cannot specify client certificates or CA certificate or CA CRL If credentialName is set" },
+	{ "dr insecure + sans", DR_HDR "  host: r\n  trafficPolicy:\n    tls:\n      mode: SIMPLE\n      subjectAltNames: [a.com]\n      insecureSkipVerify: true\n", 12, "tls.insecureSkipVerify: cannot specify CaCertificates or CredentialName or SubjectAltNames when InsecureSkipVerify is set true" },
+	{ "dr insecure mutual ca", DR_HDR "  host: r\n  trafficPolicy:\n    tls: {mode: MUTUAL, credentialName: c, caCertificates: /ca.pem, insecureSkipVerify: true}\n", 9, "cannot specify CaCertificates or SubjectAltNames when InsecureSkipVerify is set true" },
+	{ "dr tls mode bad", DR_HDR "  host: r\n  trafficPolicy:\n    tls: {mode: STRICT}\n", 9, "spec.trafficPolicy.tls.mode: Unsupported value: \"STRICT\": supported values: \"DISABLE\", \"SIMPLE\", \"MUTUAL\", \"ISTIO_MUTUAL\"" },
+	{ "dr tls mode lowercase", DR_HDR "  host: r\n  trafficPolicy:\n    tls: {mode: simple}\n", 9, "Unsupported value: \"simple\"" },
+	{ "dr tls unknown", DR_HDR "  host: r\n  trafficPolicy:\n    tls:\n      mode: SIMPLE\n      sniHost: a.com\n", 11, "spec.trafficPolicy.tls.sniHost: unknown field" },
+	{ "dr tls insecure string", DR_HDR "  host: r\n  trafficPolicy:\n    tls: {mode: SIMPLE, insecureSkipVerify: \"true\"}\n", 9, "tls.insecureSkipVerify: expected true or false, got a string" },
+	{ "dr tls sans scalar", DR_HDR "  host: r\n  trafficPolicy:\n    tls: {mode: SIMPLE, subjectAltNames: a.com}\n", 9, "tls.subjectAltNames: expected a list" },
+	{ "dr lb simple bad", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer: {simple: FASTEST}\n", 9, "loadBalancer.simple: Unsupported value: \"FASTEST\"" },
+	{ "dr lb simple + hash", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      simple: RANDOM\n      consistentHash: {useSourceIp: true}\n", 11, "spec.trafficPolicy.loadBalancer: only one of simple or consistentHash may be set" },
+	{ "dr hash two keys", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      consistentHash:\n        httpHeaderName: x-user\n        useSourceIp: true\n", 12, "consistentHash.useSourceIp: only one of httpHeaderName, httpCookie, useSourceIp or httpQueryParameterName may be set" },
+	{ "dr hash no key", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      consistentHash: {ringHash: {minimumRingSize: 1024}}\n", 10, "consistentHash: consistentHash must set one of httpHeaderName, httpCookie, useSourceIp or httpQueryParameterName" },
+	{ "dr hash header bad", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      consistentHash: {httpHeaderName: \"x user\"}\n", 10, "consistentHash.httpHeaderName: header name \"x user\" is not a valid header name" },
+	{ "dr hash cookie no name", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      consistentHash:\n        httpCookie: {path: /, ttl: 0s}\n", 11, "consistentHash.httpCookie: name required for HttpCookie" },
+	{ "dr hash cookie ttl", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      consistentHash: {httpCookie: {name: u, ttl: 10}}\n", 10, "httpCookie.ttl: expected a duration string" },
+	{ "dr maglev not prime", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      consistentHash:\n        useSourceIp: true\n        maglev: {tableSize: 65536}\n", 12, "consistentHash.maglev: tableSize must be a prime number for maglev" },
+	{ "dr maglev too large", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      consistentHash: {useSourceIp: true, maglev: {tableSize: 5000011}}\n", 10, "tableSize must be less than 5000011 for maglev" },
+	{ "dr maglev zero", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      consistentHash: {useSourceIp: true, maglev: {}}\n", 10, "tableSize must be set for maglev" },
+	{ "dr maglev + ring", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      consistentHash:\n        useSourceIp: true\n        ringHash: {minimumRingSize: 64}\n        maglev: {tableSize: 65537}\n", 13, "consistentHash.maglev: only one of ringHash or maglev may be set" },
+	{ "dr minimumRingSize + ringHash", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      consistentHash:\n        useSourceIp: true\n        minimumRingSize: 64\n        ringHash: {minimumRingSize: 64}\n", 12, "consistentHash.minimumRingSize: only one of MinimumRingSize or Maglev/Ringhash can be specified" },
+	{ "dr warmup pct", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      warmup: {duration: 10s, minimumPercent: -1}\n", 10, "warmup.minimumPercent: Invalid value: -1: should be greater than or equal to 0" },
+	{ "dr warmup no duration", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      warmup: {aggression: 2}\n", 10, "loadBalancer.warmup.duration: Required value" },
+	{ "dr warmupDurationSecs", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer: {warmupDurationSecs: 0s}\n", 9, "loadBalancer.warmupDurationSecs: duration must be greater than 1ms" },
+	{ "dr locality both", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      localityLbSetting:\n        distribute: [{from: us-west/*, to: {\"us-west/*\": 100}}]\n        failover: [{from: us-east, to: eu-west}]\n", 11, "localityLbSetting: can not simultaneously specify 'distribute' and 'failover'" },
+	{ "dr locality weight sum", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      localityLbSetting:\n        distribute:\n        - from: us-west/zone1/*\n          to: {\"us-west/zone1/*\": 80, \"us-west/zone2/*\": 10}\n", 12, "localityLbSetting.distribute[0]: total locality weight 90 != 100" },
+	{ "dr locality weight 0", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      localityLbSetting:\n        distribute: [{from: a, to: {b: 0, c: 100}}]\n", 11, "locality weight must be in range [1, 100]" },
+	{ "dr locality wildcard middle", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      localityLbSetting:\n        distribute: [{from: \"us-*/zone1\", to: {a: 100}}]\n", 11, "locality \"us-*/zone1\" wildcard '*' number can not exceed 1 and must be in the end" },
+	{ "dr locality overlap", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      localityLbSetting:\n        distribute:\n        - {from: us-west/*, to: {a: 100}}\n        - {from: us-west/zone1, to: {a: 100}}\n", 11, "localityLbSetting.distribute: locality \"us-west/zone1\" overlap with previous specified ones" },
+	{ "dr locality to overlap", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      localityLbSetting:\n        distribute:\n        - {from: a, to: {\"r1/z1\": 50, \"r1/z1/s1\": 50}}\n", 12, "distribute[0]: locality \"r1/z1/s1\" overlap with previous specified ones" },
+	{ "dr locality empty zone", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      localityLbSetting:\n        distribute: [{from: \"us//z\", to: {a: 100}}]\n", 11, "must not contain empty region/zone/subzone info" },
+	{ "dr failover same", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      localityLbSetting:\n        failover:\n        - {from: us-east, to: us-east}\n", 12, "localityLbSetting.failover[0]: locality lb failover settings must specify different regions" },
+	{ "dr failover zone", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      localityLbSetting:\n        failover: [{from: us-east/z1, to: us-west}]\n", 11, "locality lb failover only specify region" },
+	{ "dr failover topology", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      localityLbSetting:\n        failover: [{from: us-east, to: us-west}]\n        failoverPriority: [topology.kubernetes.io/zone]\n", 12, "localityLbSetting.failoverPriority: can not simultaneously set 'failover' and topology label 'topology.kubernetes.io/zone'" },
+	{ "dr outlier pct", DR_HDR "  host: r\n  trafficPolicy:\n    outlierDetection: {maxEjectionPercent: 101}\n", 9, "outlierDetection.maxEjectionPercent: percentage 101 is not in range 0..100" },
+	{ "dr outlier min health", DR_HDR "  host: r\n  trafficPolicy:\n    outlierDetection: {minHealthPercent: -5}\n", 9, "percentage -5 is not in range 0..100" },
+	{ "dr outlier interval", DR_HDR "  host: r\n  trafficPolicy:\n    outlierDetection: {interval: 0.5ms}\n", 9, "outlierDetection.interval: duration must be greater than 1ms" },
+	{ "dr outlier ejection", DR_HDR "  host: r\n  trafficPolicy:\n    outlierDetection: {baseEjectionTime: 1500us}\n", 9, "only durations to ms precision are supported" },
+	{ "dr outlier local origin", DR_HDR "  host: r\n  trafficPolicy:\n    outlierDetection:\n      consecutiveLocalOriginFailures: 3\n", 10, "outlierDetection.consecutiveLocalOriginFailures: outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false" },
+	{ "dr outlier 5xx negative", DR_HDR "  host: r\n  trafficPolicy:\n    outlierDetection: {consecutive5xxErrors: -1}\n", 9, "\"-1\" is out of range for uint32" },
+	{ "dr outlier unknown", DR_HDR "  host: r\n  trafficPolicy:\n    outlierDetection: {consecutive5XXErrors: 1}\n", 9, "outlierDetection.consecutive5XXErrors: unknown field" },
+	{ "dr pool empty", DR_HDR "  host: r\n  trafficPolicy:\n    connectionPool: {}\n", 9, "spec.trafficPolicy.connectionPool: connection pool must have at least one field" },
+	{ "dr pool negative", DR_HDR "  host: r\n  trafficPolicy:\n    connectionPool: {tcp: {maxConnections: -1}}\n", 9, "connectionPool.tcp.maxConnections: max connections must be non-negative" },
+	{ "dr pool int32", DR_HDR "  host: r\n  trafficPolicy:\n    connectionPool: {http: {http2MaxRequests: 4294967295}}\n", 9, "out of range for int32" },
+	{ "dr pool connect timeout", DR_HDR "  host: r\n  trafficPolicy:\n    connectionPool: {tcp: {connectTimeout: 0s}}\n", 9, "connectionPool.tcp.connectTimeout: duration must be greater than 1ms" },
+	{ "dr pool keepalive", DR_HDR "  host: r\n  trafficPolicy:\n    connectionPool: {tcp: {tcpKeepalive: {time: 7200}}}\n", 9, "tcpKeepalive.time: expected a duration string" },
+	{ "dr pool pending", DR_HDR "  host: r\n  trafficPolicy:\n    connectionPool: {http: {http1MaxPendingRequests: -2}}\n", 9, "http1 max pending requests must be non-negative" },
+	{ "dr h2 upgrade enum", DR_HDR "  host: r\n  trafficPolicy:\n    connectionPool: {http: {h2UpgradePolicy: ALWAYS}}\n", 9, "http.h2UpgradePolicy: Unsupported value: \"ALWAYS\": supported values: \"DEFAULT\", \"DO_NOT_UPGRADE\", \"UPGRADE\"" },
+	{ "dr h2 upgrade + client protocol", DR_HDR "  host: r\n  trafficPolicy:\n    connectionPool:\n      http:\n        h2UpgradePolicy: UPGRADE\n        useClientProtocol: true\n", 12, "http.useClientProtocol: use client protocol must not be true when H2UpgradePolicy is UPGRADE" },
+	{ "dr h2 keepalive", DR_HDR "  host: r\n  trafficPolicy:\n    connectionPool: {http: {http2KeepAlive: {interval: 0s}}}\n", 9, "http2KeepAlive.interval: duration must be greater than 1ms" },
+	{ "dr port level no port", DR_HDR "  host: r\n  trafficPolicy:\n    portLevelSettings:\n    - tls: {mode: SIMPLE}\n", 10, "spec.trafficPolicy.portLevelSettings[0].port: Required value" },
+	{ "dr port level empty", DR_HDR "  host: r\n  trafficPolicy:\n    portLevelSettings:\n    - port: {number: 80}\n", 10, "portLevelSettings[0]: port traffic policy must have at least one field" },
+	{ "dr port level 0", DR_HDR "  host: r\n  trafficPolicy:\n    portLevelSettings:\n    - port: {number: 0}\n      tls: {mode: SIMPLE}\n", 10, "portLevelSettings[0].port.number: port number 0 must be in the range 1..65535" },
+	{ "dr port level name", DR_HDR "  host: r\n  trafficPolicy:\n    portLevelSettings:\n    - port: {name: http}\n      tls: {mode: SIMPLE}\n", 10, "port.name: unknown field" },
+	{ "dr port level dup", DR_HDR "  host: r\n  trafficPolicy:\n    portLevelSettings:\n    - port: {number: 80}\n      tls: {mode: SIMPLE}\n    - port: {number: 80}\n      loadBalancer: {simple: RANDOM}\n", 12, "portLevelSettings[1].port: Duplicate value: port 80 already has a port-level traffic policy" },
+	{ "dr port level tls", DR_HDR "  host: r\n  trafficPolicy:\n    portLevelSettings:\n    - port: {number: 443}\n      tls:\n        mode: MUTUAL\n", 12, "spec.trafficPolicy.portLevelSettings[0].tls: client certificate required for mutual tls" },
+	{ "dr port level null", DR_HDR "  host: r\n  trafficPolicy:\n    portLevelSettings: [~]\n", 9, "portLevelSettings[0]: traffic policy may not be null" },
+	{ "dr port level tunnel", DR_HDR "  host: r\n  trafficPolicy:\n    portLevelSettings:\n    - port: {number: 80}\n      tunnel: {targetHost: a.com, targetPort: 80}\n", 11, "portLevelSettings[0].tunnel: unknown field" },
+	{ "dr tunnel + proxy", DR_HDR "  host: r\n  trafficPolicy:\n    tunnel: {targetHost: a.com, targetPort: 8443}\n    proxyProtocol: {version: V2}\n", 10, "spec.trafficPolicy: tunnel and proxyProtocol must not be set together" },
+	{ "dr tunnel protocol", DR_HDR "  host: r\n  trafficPolicy:\n    tunnel: {protocol: GET, targetHost: a.com, targetPort: 1}\n", 9, "tunnel.protocol: tunnel protocol must be \"CONNECT\" or \"POST\"" },
+	{ "dr tunnel port", DR_HDR "  host: r\n  trafficPolicy:\n    tunnel: {targetHost: a.com, targetPort: 0}\n", 9, "tunnel.targetPort: tunnel target port is invalid: port number 0 must be in the range 1..65535" },
+	{ "dr tunnel host", DR_HDR "  host: r\n  trafficPolicy:\n    tunnel: {targetHost: \"a b\", targetPort: 1}\n", 9, "tunnel target host must be valid FQDN or IP address" },
+	{ "dr tunnel no host", DR_HDR "  host: r\n  trafficPolicy:\n    tunnel: {targetPort: 1}\n", 9, "spec.trafficPolicy.tunnel.targetHost: Required value" },
+	{ "dr proxy version", DR_HDR "  host: r\n  trafficPolicy:\n    proxyProtocol: {version: V3}\n", 9, "proxyProtocol.version: Unsupported value: \"V3\"" },
+	{ "dr retry budget", DR_HDR "  host: r\n  trafficPolicy:\n    retryBudget: {percent: 101}\n", 9, "retryBudget.percent: Invalid value: 101: should be less than or equal to 100" },
+	{ "dr exportTo ~", DR_HDR "  host: r\n  exportTo: [\"~\"]\n", 8, "spec.exportTo[0]: exportTo ~ (none) is not allowed" },
+	{ "dr exportTo dup", DR_HDR "  host: r\n  exportTo: [., ns1]\n", 8, "duplicate entries in exportTo: . and current namespace ns1" },
+	{ "dr selector export beyond", DR_HDR "  host: r\n  workloadSelector: {matchLabels: {app: a}}\n  exportTo: [\"*\"]\n", 9, "spec.exportTo: destination rule with workload selector cannot have exportTo beyond current namespace" },
+	{ "dr selector export multiple", DR_HDR "  host: r\n  workloadSelector: {matchLabels: {app: a}}\n  exportTo: [., ns2]\n", 9, "destination rule with workload selector cannot have multiple entries in exportTo" },
+	{ "dr empty selector export beyond", DR_HDR "  host: r\n  workloadSelector: {}\n  exportTo: [\"*\"]\n", 9, "cannot have exportTo beyond current namespace" },
+	{ "dr selector wildcard", DR_HDR "  host: r\n  workloadSelector:\n    matchLabels: {app: \"a*\"}\n", 9, "spec.workloadSelector.matchLabels[app]: wildcard is not supported in selector" },
+	{ "dr selector labels", DR_HDR "  host: r\n  workloadSelector:\n    labels: {app: a}\n", 9, "spec.workloadSelector.labels: unknown field" },
+	{ "dr no spec", "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: t}\n", 1, "DestinationRule default/t: spec: Required value" },
+	{ "dr v1alpha1", "apiVersion: networking.istio.io/v1alpha1\nkind: DestinationRule\nmetadata: {name: t}\nspec: {host: r}\n", 1, "DestinationRule is not served as \"networking.istio.io/v1alpha1\"" },
+	{ "dr same name twice", DR_HDR "  host: r\n---\n" DR_HDR "  host: s\n", 9, "DestinationRule ns1/t: already defined at case.yaml:1" },
+
+	// DestinationRule: must load
+	{ "dr minimal", DR_HDR "  host: r\n", 0, NULL },
+	{ "dr wildcard host", DR_HDR "  host: \"*.example.com\"\n", 0, NULL },
+	{ "dr star host", DR_HDR "  host: \"*\"\n", 0, NULL },
+	{ "dr null fields pruned", DR_HDR "  host: r\n  trafficPolicy:\n  subsets: ~\n", 0, NULL },
+	{ "dr subsets", DR_HDR "  host: reviews.prod.svc.cluster.local\n  subsets:\n  - name: v1\n    labels: {version: v1}\n  - name: v2\n    labels: {version: v2, \"app.kubernetes.io/name\": reviews}\n    trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}\n  - name: egress-sni\n", 0, NULL },
+	{ "dr mutual files", DR_HDR "  host: r\n  trafficPolicy:\n    tls: {mode: MUTUAL, clientCertificate: /c.pem, privateKey: /k.pem, caCertificates: /ca.pem, caCrl: /crl.pem, sni: r.example, subjectAltNames: [r.example]}\n", 0, NULL },
+	{ "dr mutual credential", DR_HDR "  host: r\n  trafficPolicy:\n    tls: {mode: MUTUAL, credentialName: client-credential}\n", 0, NULL },
+	{ "dr istio mutual sni", DR_HDR "  host: r\n  trafficPolicy:\n    tls: {mode: ISTIO_MUTUAL, sni: my.sni, subjectAltNames: [\"spiffe://cluster.local/ns/a/sa/b\"]}\n", 0, NULL },
+	{ "dr simple insecure", DR_HDR "  host: r\n  trafficPolicy:\n    tls: {mode: SIMPLE, insecureSkipVerify: true, sni: r.example}\n", 0, NULL },
+	{ "dr tls empty", DR_HDR "  host: r\n  trafficPolicy:\n    tls: {}\n", 0, NULL },
+	{ "dr lb simple all", DR_HDR "  host: r\n  subsets:\n  - {name: a, trafficPolicy: {loadBalancer: {simple: UNSPECIFIED}}}\n  - {name: b, trafficPolicy: {loadBalancer: {simple: LEAST_CONN}}}\n  - {name: c, trafficPolicy: {loadBalancer: {simple: RANDOM}}}\n  - {name: d, trafficPolicy: {loadBalancer: {simple: PASSTHROUGH}}}\n  - {name: e, trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}}\n", 0, NULL },
+	{ "dr hash cookie", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      consistentHash:\n        httpCookie: {name: user, path: /, ttl: 0s, attributes: [{name: SameSite, value: Strict}]}\n        ringHash: {minimumRingSize: 2048}\n", 0, NULL },
+	{ "dr hash query maglev", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      consistentHash: {httpQueryParameterName: user, maglev: {tableSize: 65537}}\n", 0, NULL },
+	{ "dr hash deprecated ring", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      consistentHash: {useSourceIp: true, minimumRingSize: 128}\n", 0, NULL },
+	{ "dr locality distribute", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      localityLbSetting:\n        enabled: true\n        distribute:\n        - from: us-west/zone1/*\n          to: {\"us-west/zone1/*\": 80, \"us-west/zone2/*\": 20}\n        - from: us-west/zone2/*\n          to: {\"us-west/zone1/*\": 20, \"us-west/zone2/*\": 80}\n", 0, NULL },
+	{ "dr locality failover", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer:\n      localityLbSetting:\n        failover: [{from: us-east, to: eu-west}, {from: us-west, to: us-east}]\n        failoverPriority: [network.istio.io/subzone, \"app=foo\"]\n    outlierDetection: {consecutive5xxErrors: 100, interval: 1s, baseEjectionTime: 1m}\n", 0, NULL },
+	{ "dr warmup", DR_HDR "  host: r\n  trafficPolicy:\n    loadBalancer: {simple: ROUND_ROBIN, warmupDurationSecs: 60s, warmup: {duration: 1m, minimumPercent: 0, aggression: 1.5}}\n", 0, NULL },
+	{ "dr pool full", DR_HDR "  host: r\n  trafficPolicy:\n    connectionPool:\n      tcp: {maxConnections: 100, connectTimeout: 30ms, tcpKeepalive: {probes: 3, time: 7200s, interval: 75s}, maxConnectionDuration: 1h, idleTimeout: 5m}\n      http: {http1MaxPendingRequests: 10, http2MaxRequests: 1000, maxRequestsPerConnection: 1, maxRetries: 3, idleTimeout: 30s, h2UpgradePolicy: DO_NOT_UPGRADE, useClientProtocol: true, maxConcurrentStreams: 100}\n", 0, NULL },
+	{ "dr outlier full", DR_HDR "  host: r\n  trafficPolicy:\n    outlierDetection: {consecutiveErrors: 7, consecutiveGatewayErrors: 0, consecutive5xxErrors: 0, interval: 5m, baseEjectionTime: 15m, maxEjectionPercent: 100, minHealthPercent: 50, splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 2}\n", 0, NULL },
+	{ "dr tunnel", DR_HDR "  host: r\n  trafficPolicy:\n    tunnel: {protocol: POST, targetHost: 10.0.0.1, targetPort: 8443}\n", 0, NULL },
+	{ "dr proxy protocol", DR_HDR "  host: r\n  trafficPolicy:\n    proxyProtocol: {}\n", 0, NULL },
+	{ "dr retry budget ok", DR_HDR "  host: r\n  trafficPolicy:\n    retryBudget: {percent: 25.5, minRetryConcurrency: 5}\n", 0, NULL },
+	{ "dr selector export .", DR_HDR "  host: r\n  workloadSelector: {matchLabels: {app: ratings}}\n  exportTo: [.]\n", 0, NULL },
+	{ "dr v1alpha3", "apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata: {name: t}\nspec: {host: r, trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}}\n", 0, NULL },
+	{ "dr v1beta1", "apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: {name: t}\nspec: {host: r}\n", 0, NULL },
+	{ "dr json", "{\"apiVersion\": \"networking.istio.io/v1\", \"kind\": \"DestinationRule\", \"metadata\": {\"name\": \"j\"},\n \"spec\": {\"host\": \"r\", \"trafficPolicy\": {\"portLevelSettings\": [{\"port\": {\"number\": 443}, \"tls\": {\"mode\": \"SIMPLE\"}}]}}}\n", 0, NULL },
+	{ "dr and vs share a name", DR_HDR "  host: r\n---\n" VS_HDR "  hosts: [r]\n" ROUTE, 0, NULL },
+	{ "dr same name other ns", DR_HDR "  host: r\n---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: t, namespace: ns2}\nspec: {host: r}\n", 0, NULL },
+
+	// PeerAuthentication: must fail
+	{ "pa mode bad", PA_HDR "  mtls: {mode: MUTUAL}\n", 7, "PeerAuthentication ns1/t: spec.mtls.mode: Unsupported value: \"MUTUAL\": supported values: \"UNSET\", \"DISABLE\", \"PERMISSIVE\", \"STRICT\"" },
+	{ "pa mode lowercase", PA_HDR "  mtls:\n    mode: strict\n", 8, "spec.mtls.mode: Unsupported value: \"strict\"" },
+	{ "pa mode bool", PA_HDR "  mtls: {mode: on}\n", 7, "expected a string, got a boolean (\"on\")" },
+	{ "pa mtls unknown", PA_HDR "  mtls:\n    mode: STRICT\n    strict: true\n", 9, "spec.mtls.strict: unknown field" },
+	{ "pa unknown field", PA_HDR "  mtl: {mode: STRICT}\n", 7, "spec.mtl: unknown field" },
+	{ "pa port 0", PA_HDR "  selector: {matchLabels: {app: a}}\n  portLevelMtls:\n    0: {mode: STRICT}\n", 9, "spec.portLevelMtls[0]: port must be in range 1..65535" },
+	{ "pa port 70000", PA_HDR "  selector: {matchLabels: {app: a}}\n  portLevelMtls:\n    70000: {mode: STRICT}\n", 9, "portLevelMtls[70000]: port must be in range 1..65535" },
+	{ "pa port name", PA_HDR "  selector: {matchLabels: {app: a}}\n  portLevelMtls:\n    http: {mode: STRICT}\n", 9, "portLevelMtls[http]: port \"http\" is not a valid port number" },
+	{ "pa port negative", PA_HDR "  selector: {matchLabels: {app: a}}\n  portLevelMtls:\n    -1: {mode: STRICT}\n", 9, "port \"-1\" is not a valid port number" },
+	{ "pa port too big", PA_HDR "  selector: {matchLabels: {app: a}}\n  portLevelMtls:\n    \"4294967296\": {mode: STRICT}\n", 9, "is not a valid port number" },
+	{ "pa port dup", PA_HDR "  selector: {matchLabels: {app: a}}\n  portLevelMtls:\n    8080: {mode: STRICT}\n    \"08080\": {mode: DISABLE}\n", 10, "portLevelMtls[08080]: Duplicate value: port 8080 already has a port-level mTLS mode" },
+	{ "pa port dup key", PA_HDR "  selector: {matchLabels: {app: a}}\n  portLevelMtls:\n    8080: {mode: STRICT}\n    \"8080\": {mode: DISABLE}\n", 10, "yaml: duplicate key \"8080\"" },
+	{ "pa port null", PA_HDR "  selector: {matchLabels: {app: a}}\n  portLevelMtls:\n    8080:\n", 9, "portLevelMtls entry must not be null" },
+	{ "pa port mode bad", PA_HDR "  selector: {matchLabels: {app: a}}\n  portLevelMtls:\n    8080: {mode: ENABLED}\n", 9, "spec.portLevelMtls[8080].mode: Unsupported value: \"ENABLED\"" },
+	{ "pa port no selector", PA_HDR "  mtls: {mode: STRICT}\n  portLevelMtls:\n    8080: {mode: DISABLE}\n", 8, "spec.portLevelMtls: mesh/namespace peer authentication cannot have port level mTLS" },
+	{ "pa port empty selector", PA_HDR "  selector: {matchLabels: {}}\n  portLevelMtls: {8080: {mode: DISABLE}}\n", 8, "cannot have port level mTLS" },
+	{ "pa port map empty", PA_HDR "  selector: {matchLabels: {app: a}}\n  portLevelMtls: {}\n", 8, "spec.portLevelMtls: port level mTLS, if defined, must have at least one element" },
+	{ "pa port list", PA_HDR "  selector: {matchLabels: {app: a}}\n  portLevelMtls: [{port: 8080, mode: STRICT}]\n", 8, "spec.portLevelMtls: expected a mapping, got a list" },
+	{ "pa selector wildcard", PA_HDR "  selector:\n    matchLabels: {\"*\": a}\n", 8, "spec.selector.matchLabels[*]: wildcard is not supported in selector" },
+	{ "pa selector labels", PA_HDR "  selector:\n    labels: {app: a}\n", 8, "spec.selector.labels: unknown field" },
+	{ "pa selector value number", PA_HDR "  selector: {matchLabels: {version: 2}}\n", 7, "matchLabels[version]: expected a string, got an integer" },
+	{ "pa v1alpha3", "apiVersion: security.istio.io/v1alpha3\nkind: PeerAuthentication\nmetadata: {name: t}\n", 1, "PeerAuthentication is not served as \"security.istio.io/v1alpha3\"" },
+	{ "pa wrong group", "apiVersion: networking.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: t}\n", 2, "unknown kind \"PeerAuthentication\" for apiVersion \"networking.istio.io/v1\"" },
+	{ "pa same name twice", PA_HDR "  mtls: {mode: STRICT}\n---\n" PA_HDR "  mtls: {mode: DISABLE}\n", 9, "PeerAuthentication ns1/t: already defined at case.yaml:1" },
+
+	// PeerAuthentication: must load
+	{ "pa no spec", "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: istio-system}\n", 0, NULL },
+	{ "pa empty spec", PA_HDR, 0, NULL },
+	{ "pa strict", PA_HDR "  mtls: {mode: STRICT}\n", 0, NULL },
+	{ "pa unset", PA_HDR "  mtls: {}\n", 0, NULL },
+	{ "pa port level", PA_HDR "  selector: {matchLabels: {app: a}}\n  mtls: {mode: STRICT}\n  portLevelMtls:\n    8080: {mode: DISABLE}\n    \"9090\": {mode: PERMISSIVE}\n    9091: {}\n", 0, NULL },
+	{ "pa v1beta1", "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {name: t}\nspec: {mtls: {mode: PERMISSIVE}}\n", 0, NULL },
+	{ "pa json", "{\"apiVersion\": \"security.istio.io/v1\", \"kind\": \"PeerAuthentication\", \"metadata\": {\"name\": \"j\"}, \"spec\": {\"selector\": {\"matchLabels\": {\"app\": \"x\"}}, \"portLevelMtls\": {\"443\": {\"mode\": \"DISABLE\"}}}}\n", 0, NULL },
+	{ "pa and dr share a name", PA_HDR "  mtls: {mode: STRICT}\n---\n" DR_HDR "  host: r\n", 0, NULL },
 };
 
 static void test_cases(void)
@@ -650,8 +868,7 @@ static void test_cases(void)
 		CHECK(found, "%s: no error at line %d with \"%s\"", tc->name, tc->line, tc->msg);
 		if (!found)
 			dump_errs(errs, n);
-		CHECK(cfg.num_service_entries + cfg.num_virtual_services + cfg.num_ignored == 0,
-		      "%s: a failed buffer adds nothing", tc->name);
+		CHECK(num_resources(&cfg) == 0, "%s: a failed buffer adds nothing", tc->name);
 		istio_config_free(&cfg);
 	}
 }
@@ -741,6 +958,245 @@ static void test_values(void)
 	      "other match fields");
 	CHECK(vs->http[1].timeout_ms == 250 && vs->http[1].num_match == 0 && vs->http[1].features == 0,
 	      "second route");
+	istio_config_free(&cfg);
+}
+
+// ---- values of a rich DestinationRule and of PeerAuthentications ----
+
+static void test_dr_values(void)
+{
+	static const char y[] =
+		DR_HDR
+		"  host: reviews.prod.svc.cluster.local\n"
+		"  exportTo: [\".\"]\n"
+		"  workloadSelector: {matchLabels: {app: productpage}}\n"
+		"  trafficPolicy:\n"
+		"    loadBalancer:\n"
+		"      consistentHash:\n"
+		"        httpCookie: {name: user, path: /, ttl: 1h, attributes: [{name: SameSite, value: Lax}]}\n"
+		"        maglev: {tableSize: 65537}\n"
+		"      localityLbSetting:\n"
+		"        enabled: true\n"
+		"        failover: [{from: us-east, to: eu-west}]\n"
+		"        failoverPriority: [topology.istio.io/network]\n"
+		"      warmup: {duration: 2m, minimumPercent: 10, aggression: 2}\n"
+		"    connectionPool:\n"
+		"      tcp:\n"
+		"        maxConnections: 100\n"
+		"        connectTimeout: 30ms\n"
+		"        tcpKeepalive: {probes: 3, time: 7200s, interval: 75s}\n"
+		"      http:\n"
+		"        http2MaxRequests: 1000\n"
+		"        maxRequestsPerConnection: 10\n"
+		"        h2UpgradePolicy: UPGRADE\n"
+		"        idleTimeout: 90s\n"
+		"        http2KeepAlive: {interval: 15s, timeout: 5s}\n"
+		"    outlierDetection:\n"
+		"      consecutive5xxErrors: 7\n"
+		"      consecutiveGatewayErrors: 0\n"
+		"      interval: 5m\n"
+		"      baseEjectionTime: 15m\n"
+		"      maxEjectionPercent: 50\n"
+		"    tls:\n"
+		"      mode: SIMPLE\n"
+		"      sni: reviews.example.com\n"
+		"      subjectAltNames: [reviews.example.com, \"spiffe://cluster.local/ns/default/sa/reviews\"]\n"
+		"      caCertificates: /etc/ca.pem\n"
+		"      credentialName: \"\"\n"
+		"    portLevelSettings:\n"
+		"    - port: {number: 9443}\n"
+		"      tls: {mode: MUTUAL, clientCertificate: /c.pem, privateKey: /k.pem, insecureSkipVerify: false}\n"
+		"    - port: {number: 9080}\n"
+		"      loadBalancer: {simple: LEAST_REQUEST}\n"
+		"      connectionPool: {http: {h2UpgradePolicy: DO_NOT_UPGRADE, useClientProtocol: true}}\n"
+		"    retryBudget: {percent: 20, minRetryConcurrency: 3}\n"
+		"  subsets:\n"
+		"  - name: v1\n"
+		"    labels: {version: v1, track: stable}\n"
+		"  - name: v2\n"
+		"    labels: {version: v2}\n"
+		"    trafficPolicy:\n"
+		"      tls: {mode: ISTIO_MUTUAL, sni: v2.reviews}\n"
+		"      tunnel: {targetHost: egress.example.com, targetPort: 8443}\n"
+		"  - name: v3\n";
+	static const char y2[] =
+		DR_HDR "  host: r\n---\n" VS_HDR "  hosts: [r]\n" ROUTE "---\n"
+		"apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"	// line 21
+		"metadata: {name: u, namespace: ns1}\n"
+		"spec: {host: r, trafficPolicy: {tls: {}, proxyProtocol: {version: V2}}}\n";
+	struct istio_error errs[MAX_ERRS];
+	struct istio_config cfg = { 0 };
+	const struct destination_rule *dr;
+	const struct dr_traffic_policy *tp;
+	const struct dr_load_balancer *lb;
+	const struct dr_tls *t;
+	int r, n;
+
+	r = istio_load_buf("dr.yaml", y, sizeof(y) - 1, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && cfg.num_destination_rules == 1 && cfg.num_ignored == 0, "dr values: %d", r);
+	if (r) {
+		dump_errs(errs, n);
+		istio_config_free(&cfg);
+		return;
+	}
+	dr = &cfg.destination_rules[0];
+	CHECK(!strcmp(dr->meta.kind, "DestinationRule") && !strcmp(dr->meta.name, "t") &&
+	      !strcmp(dr->meta.namespace_, "ns1") && dr->meta.line == 1, "dr meta");
+	CHECK(!strcmp(dr->host, "reviews.prod.svc.cluster.local"), "dr host");
+	CHECK(dr->num_export_to == 1 && !strcmp(dr->export_to[0], ".") && dr->has_workload_selector &&
+	      dr->num_workload_selector == 1 && !strcmp(dr->workload_selector[0].key, "app") &&
+	      !strcmp(dr->workload_selector[0].value, "productpage"), "dr exportTo, selector");
+	tp = dr->traffic_policy;
+	CHECK(tp != NULL, "dr traffic policy");
+	if (!tp)
+		goto out;
+	lb = tp->load_balancer;
+	CHECK(lb && lb->simple == DR_LB_UNSPECIFIED && lb->consistent_hash &&
+	      lb->consistent_hash->key == DR_HASH_COOKIE &&
+	      !strcmp(lb->consistent_hash->cookie_name, "user") &&
+	      !strcmp(lb->consistent_hash->cookie_path, "/") &&
+	      lb->consistent_hash->cookie_ttl_ms == 3600000 &&
+	      lb->consistent_hash->num_cookie_attributes == 1 &&
+	      !strcmp(lb->consistent_hash->cookie_attributes[0].key, "SameSite") &&
+	      !strcmp(lb->consistent_hash->cookie_attributes[0].value, "Lax") &&
+	      lb->consistent_hash->algo == DR_HASH_ALGO_MAGLEV &&
+	      lb->consistent_hash->maglev_table_size == 65537, "dr consistent hash");
+	CHECK(lb && lb->locality_lb && lb->locality_lb->enabled == 1 && lb->locality_lb->num_failover == 1 &&
+	      !strcmp(lb->locality_lb->failover[0].from, "us-east") &&
+	      !strcmp(lb->locality_lb->failover[0].to, "eu-west") &&
+	      lb->locality_lb->num_failover_priority == 1 && lb->locality_lb->num_distribute == 0,
+	      "dr locality");
+	CHECK(lb && lb->warmup && lb->warmup->duration_ms == 120000 && lb->warmup->minimum_percent == 10 &&
+	      lb->warmup->aggression == 2 && lb->warmup_duration_ms == -1, "dr warmup");
+	CHECK(tp->connection_pool && tp->connection_pool->tcp && tp->connection_pool->http,
+	      "dr connection pool");
+	if (tp->connection_pool && tp->connection_pool->tcp && tp->connection_pool->http) {
+		const struct dr_tcp_pool *tcp = tp->connection_pool->tcp;
+		const struct dr_http_pool *http = tp->connection_pool->http;
+
+		CHECK(tcp->max_connections == 100 && tcp->connect_timeout_ms == 30 && tcp->keepalive &&
+		      tcp->keepalive->probes == 3 && tcp->keepalive->time_ms == 7200000 &&
+		      tcp->keepalive->interval_ms == 75000 && tcp->idle_timeout_ms == -1 &&
+		      tcp->max_connection_duration_ms == -1, "dr tcp pool");
+		CHECK(http->http2_max_requests == 1000 && http->max_requests_per_connection == 10 &&
+		      http->http1_max_pending_requests == 0 && http->h2_upgrade_policy == DR_H2_UPGRADE &&
+		      http->idle_timeout_ms == 90000 && !http->use_client_protocol &&
+		      http->h2_keepalive_interval_ms == 15000 && http->h2_keepalive_timeout_ms == 5000,
+		      "dr http pool");
+	}
+	CHECK(tp->outlier_detection && tp->outlier_detection->consecutive_5xx_errors == 7 &&
+	      tp->outlier_detection->consecutive_gateway_errors == 0 &&
+	      tp->outlier_detection->consecutive_local_origin_failures == -1 &&
+	      tp->outlier_detection->interval_ms == 300000 &&
+	      tp->outlier_detection->base_ejection_time_ms == 900000 &&
+	      tp->outlier_detection->max_ejection_percent == 50, "dr outlier");
+	t = tp->tls;
+	CHECK(t && t->mode == DR_TLS_SIMPLE && !strcmp(t->sni, "reviews.example.com") &&
+	      t->num_subject_alt_names == 2 && !strcmp(t->subject_alt_names[0], "reviews.example.com") &&
+	      !strcmp(t->subject_alt_names[1], "spiffe://cluster.local/ns/default/sa/reviews") &&
+	      !strcmp(t->ca_certificates, "/etc/ca.pem") && t->credential_name == NULL &&
+	      t->client_certificate == NULL && t->insecure_skip_verify == -1, "dr tls");
+	CHECK(tp->num_port_level_settings == 2, "dr port-level count");
+	if (tp->num_port_level_settings == 2) {
+		const struct dr_port_policy *pp = tp->port_level_settings;
+
+		CHECK(pp[0].port == 9443 && pp[0].tls && pp[0].tls->mode == DR_TLS_MUTUAL &&
+		      !strcmp(pp[0].tls->client_certificate, "/c.pem") &&
+		      !strcmp(pp[0].tls->private_key, "/k.pem") && pp[0].tls->insecure_skip_verify == 0 &&
+		      !pp[0].load_balancer && !pp[0].connection_pool && !pp[0].outlier_detection,
+		      "dr port-level tls");
+		CHECK(pp[1].port == 9080 && !pp[1].tls && pp[1].load_balancer &&
+		      pp[1].load_balancer->simple == DR_LB_LEAST_REQUEST && pp[1].connection_pool &&
+		      pp[1].connection_pool->http && !pp[1].connection_pool->tcp &&
+		      pp[1].connection_pool->http->h2_upgrade_policy == DR_H2_DO_NOT_UPGRADE &&
+		      pp[1].connection_pool->http->use_client_protocol == 1, "dr port-level lb, h2");
+	}
+	CHECK(tp->retry_budget && tp->retry_budget->percent == 20 &&
+	      tp->retry_budget->min_retry_concurrency == 3 && !tp->tunnel && tp->proxy_protocol == -1,
+	      "dr retry budget, no tunnel");
+	CHECK(dr->num_subsets == 3, "dr subsets");
+	if (dr->num_subsets == 3) {
+		const struct dr_subset *s = dr->subsets;
+
+		CHECK(!strcmp(s[0].name, "v1") && s[0].num_labels == 2 && !strcmp(s[0].labels[0].key, "version") &&
+		      !strcmp(s[0].labels[0].value, "v1") && !strcmp(s[0].labels[1].key, "track") &&
+		      !strcmp(s[0].labels[1].value, "stable") && !s[0].traffic_policy, "dr subset v1");
+		CHECK(!strcmp(s[1].name, "v2") && s[1].num_labels == 1 && s[1].traffic_policy &&
+		      s[1].traffic_policy->tls && s[1].traffic_policy->tls->mode == DR_TLS_ISTIO_MUTUAL &&
+		      !strcmp(s[1].traffic_policy->tls->sni, "v2.reviews") && s[1].traffic_policy->tunnel &&
+		      !strcmp(s[1].traffic_policy->tunnel->protocol, "CONNECT") &&
+		      !strcmp(s[1].traffic_policy->tunnel->target_host, "egress.example.com") &&
+		      s[1].traffic_policy->tunnel->target_port == 8443 &&
+		      !s[1].traffic_policy->load_balancer, "dr subset v2");
+		CHECK(!strcmp(s[2].name, "v3") && s[2].num_labels == 0 && !s[2].traffic_policy, "dr subset v3");
+	}
+out:
+	istio_config_free(&cfg);
+
+	// no trafficPolicy at all, and a policy with only a tls block
+	r = istio_load_buf("dr2.yaml", y2, sizeof(y2) - 1, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && cfg.num_destination_rules == 2 && cfg.num_virtual_services == 1, "dr2: %d", r);
+	if (r == 0 && cfg.num_destination_rules == 2) {
+		dr = cfg.destination_rules;
+		CHECK(!dr[0].traffic_policy && dr[0].num_subsets == 0 && !dr[0].has_workload_selector,
+		      "dr without policy");
+		CHECK(dr[1].traffic_policy && dr[1].traffic_policy->tls &&
+		      dr[1].traffic_policy->tls->mode == DR_TLS_DISABLE && !dr[1].traffic_policy->tls->sni &&
+		      dr[1].traffic_policy->proxy_protocol == DR_PROXY_V2 && dr[1].meta.line == 21,
+		      "dr explicit DISABLE, proxy v2: line %d", dr[1].meta.line);
+	}
+	istio_config_free(&cfg);
+}
+
+static void test_pa_values(void)
+{
+	static const char y[] =
+		PA_HDR
+		"  selector:\n"
+		"    matchLabels: {app: reviews, version: v1}\n"
+		"  mtls: {mode: STRICT}\n"
+		"  portLevelMtls:\n"
+		"    8080: {mode: DISABLE}\n"
+		"    \"9090\": {mode: PERMISSIVE}\n"
+		"    9091: {}\n"
+		"    9092: {mode: UNSET}\n"
+		"---\n"
+		"apiVersion: security.istio.io/v1beta1\n"
+		"kind: PeerAuthentication\n"
+		"metadata: {name: default, namespace: istio-system}\n"
+		"spec:\n"
+		"  mtls:\n"
+		"    mode: PERMISSIVE\n"
+		"---\n"
+		"apiVersion: security.istio.io/v1\n"
+		"kind: PeerAuthentication\n"
+		"metadata: {name: default, namespace: ns2}\n";
+	struct istio_error errs[MAX_ERRS];
+	struct istio_config cfg = { 0 };
+	const struct peer_authentication *pa;
+	int r, n;
+
+	r = istio_load_buf("pa.yaml", y, sizeof(y) - 1, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && cfg.num_peer_authentications == 3 && cfg.num_ignored == 0, "pa values: %d", r);
+	if (r) {
+		dump_errs(errs, n);
+		istio_config_free(&cfg);
+		return;
+	}
+	pa = cfg.peer_authentications;
+	CHECK(!strcmp(pa[0].meta.kind, "PeerAuthentication") && !strcmp(pa[0].meta.namespace_, "ns1") &&
+	      pa[0].num_selector == 2 && !strcmp(pa[0].selector[0].key, "app") &&
+	      !strcmp(pa[0].selector[1].value, "v1") && pa[0].mtls_mode == PA_MTLS_STRICT, "pa[0] selector, mode");
+	CHECK(pa[0].num_port_level_mtls == 4 && pa[0].port_level_mtls[0].port == 8080 &&
+	      pa[0].port_level_mtls[0].mode == PA_MTLS_DISABLE && pa[0].port_level_mtls[1].port == 9090 &&
+	      pa[0].port_level_mtls[1].mode == PA_MTLS_PERMISSIVE && pa[0].port_level_mtls[2].port == 9091 &&
+	      pa[0].port_level_mtls[2].mode == PA_MTLS_UNSET && pa[0].port_level_mtls[3].port == 9092 &&
+	      pa[0].port_level_mtls[3].mode == PA_MTLS_UNSET, "pa[0] port-level modes");
+	CHECK(!strcmp(pa[1].meta.name, "default") && !strcmp(pa[1].meta.namespace_, "istio-system") &&
+	      pa[1].num_selector == 0 && pa[1].mtls_mode == PA_MTLS_PERMISSIVE &&
+	      pa[1].num_port_level_mtls == 0, "pa[1] mesh-wide");
+	CHECK(!strcmp(pa[2].meta.namespace_, "ns2") && pa[2].mtls_mode == PA_MTLS_UNSET &&
+	      pa[2].num_selector == 0 && pa[2].num_port_level_mtls == 0, "pa[2] no spec");
 	istio_config_free(&cfg);
 }
 
@@ -984,6 +1440,31 @@ static void test_hostile(void)
 	      == NULL && strstr(errs[0].msg, "ServiceEntry default/se7: already defined at h.yaml:37"),
 	      "duplicate among many: %s", n ? errs[0].msg : "");
 
+	// tens of thousands of subsets, port-level settings and port-level
+	// mTLS entries with one duplicate each: the checks must not be quadratic
+	o = (size_t)snprintf(b, cap, DR_HDR "  host: r\n  subsets:\n");
+	for (int i = 0; i < 100000 && o + 64 < cap; i++)
+		o += (size_t)snprintf(b + o, cap - o, "  - name: s%d\n", i);
+	o += (size_t)snprintf(b + o, cap - o, "  - name: s77\n");
+	r = load_one(b, o, errs, &n);
+	CHECK(r == -EINVAL && n == 1 && strstr(errs[0].msg, "].name: duplicate subset names: s77"),
+	      "many subsets: %d %d %s", r, n, n ? errs[0].msg : "");
+	o = (size_t)snprintf(b, cap, DR_HDR "  host: r\n  trafficPolicy:\n    portLevelSettings:\n");
+	for (int i = 0; i < 20000 && o + 64 < cap; i++)
+		o += (size_t)snprintf(b + o, cap - o, "    - {port: {number: %d}, tls: {}}\n", i % 65535 + 1);
+	o += (size_t)snprintf(b + o, cap - o, "    - {port: {number: 9}, tls: {}}\n");
+	r = load_one(b, o, errs, &n);
+	CHECK(r == -EINVAL && n == 2 && strstr(errs[0].msg, "portLevelSettings: must have at most 4096 items") &&
+	      strstr(errs[1].msg, "portLevelSettings[20000].port: Duplicate value: port 9"),
+	      "many port-level settings: %d %d %s", r, n, n > 1 ? errs[1].msg : "");
+	o = (size_t)snprintf(b, cap, PA_HDR "  selector: {matchLabels: {a: b}}\n  portLevelMtls:\n");
+	for (int i = 1; i <= 60000 && o + 64 < cap; i++)
+		o += (size_t)snprintf(b + o, cap - o, "    %d: {mode: STRICT}\n", i);
+	o += (size_t)snprintf(b + o, cap - o, "    \"0042\": {}\n");
+	r = load_one(b, o, errs, &n);
+	CHECK(r == -EINVAL && n == 1 && strstr(errs[0].msg, "portLevelMtls[0042]: Duplicate value: port 42"),
+	      "many port-level mTLS: %d %d %s", r, n, n ? errs[0].msg : "");
+
 	// many errors: only max_errs are kept, all are counted as failure
 	o = (size_t)snprintf(b, cap, SE_HDR "  hosts: [");
 	for (int i = 0; i < 500; i++)
@@ -1040,6 +1521,8 @@ int main(void)
 	test_bookinfo();
 	test_cases();
 	test_values();
+	test_dr_values();
+	test_pa_values();
 	test_durations();
 	test_dirs();
 	test_hostile();

@@ -145,7 +145,7 @@ static struct snapshot *build(int policy)
 			printf("config: %s\n", errs[i].msg);
 		return NULL;
 	}
-	struct snapshot *s = snapshot_build(&b, &cfg, err, sizeof(err));
+	struct snapshot *s = snapshot_build(&b, &cfg, NULL, err, sizeof(err));
 	istio_config_free(&cfg);
 	if (!s)
 		printf("snapshot: %s\n", err);
