@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "control/control.h"
+#include "proto/tls.h"
 #include "control/snapshot_build.h"
 #include "core/bug.h"
 #include "core/log.h"
@@ -86,6 +87,66 @@ static void clusters_text(struct control *ctl, struct buf *o)
 	}
 }
 
+// security_prometheus renders the CA service, TLS and identity counters.
+static void security_prometheus(const struct control *ctl, struct buf *o)
+{
+	const struct ca_service_stats *cs = &ctl->ca_svc.stats;
+	struct tls_stats ts;
+
+	tls_stats_get(&ts);
+	buf_appendf(o, "# TYPE meshgate_ca_requests_total counter\n"
+		    "meshgate_ca_requests_total{result=\"issued\"} %llu\n"
+		    "meshgate_ca_requests_total{result=\"unauthenticated\"} %llu\n"
+		    "meshgate_ca_requests_total{result=\"invalid\"} %llu\n"
+		    "meshgate_ca_requests_total{result=\"rate_limited\"} %llu\n"
+		    "meshgate_ca_requests_total{result=\"error\"} %llu\n"
+		    "# TYPE meshgate_tls_handshakes_total counter\n"
+		    "meshgate_tls_handshakes_total %llu\n"
+		    "# TYPE meshgate_tls_handshake_errors_total counter\n"
+		    "meshgate_tls_handshake_errors_total %llu\n"
+		    "# TYPE meshgate_tls_resumed_total counter\nmeshgate_tls_resumed_total %llu\n"
+		    "# TYPE meshgate_tls_peer_verify_failed_total counter\n"
+		    "meshgate_tls_peer_verify_failed_total %llu\n"
+		    "# TYPE meshgate_tls_peer_no_certificate_total counter\n"
+		    "meshgate_tls_peer_no_certificate_total %llu\n"
+		    "# TYPE meshgate_identity_rotations_total counter\n"
+		    "meshgate_identity_rotations_total %llu\n"
+		    "# TYPE meshgate_identity_rotation_errors_total counter\n"
+		    "meshgate_identity_rotation_errors_total %llu\n"
+		    "# TYPE meshgate_identity_expiry_timestamp_seconds gauge\n"
+		    "meshgate_identity_expiry_timestamp_seconds %lld\n",
+		    (unsigned long long)cs->issued, (unsigned long long)cs->unauthenticated,
+		    (unsigned long long)cs->invalid, (unsigned long long)cs->rate_limited,
+		    (unsigned long long)cs->errors, (unsigned long long)ts.handshakes,
+		    (unsigned long long)ts.handshake_errors, (unsigned long long)ts.resumed,
+		    (unsigned long long)ts.verify_failed, (unsigned long long)ts.no_cert,
+		    (unsigned long long)ctl->rotations, (unsigned long long)ctl->rotation_errors,
+		    (long long)(ctl->identity ? ctl->identity->not_after : 0));
+}
+
+static void security_stats(const struct control *ctl, struct buf *o)
+{
+	const struct ca_service_stats *cs = &ctl->ca_svc.stats;
+	struct tls_stats ts;
+
+	tls_stats_get(&ts);
+	buf_appendf(o, "identity.spiffe: %s\nidentity.not_after: %lld\n"
+		    "identity.rotations: %llu\nidentity.rotation_errors: %llu\n"
+		    "ca.requests: %llu\nca.issued: %llu\nca.unauthenticated: %llu\n"
+		    "ca.invalid: %llu\nca.rate_limited: %llu\nca.errors: %llu\n"
+		    "tls.handshakes: %llu\ntls.handshake_errors: %llu\ntls.resumed: %llu\n"
+		    "tls.verify_failed: %llu\ntls.no_cert: %llu\n",
+		    ctl->identity ? ctl->identity->spiffe : "",
+		    (long long)(ctl->identity ? ctl->identity->not_after : 0),
+		    (unsigned long long)ctl->rotations, (unsigned long long)ctl->rotation_errors,
+		    (unsigned long long)cs->requests, (unsigned long long)cs->issued,
+		    (unsigned long long)cs->unauthenticated, (unsigned long long)cs->invalid,
+		    (unsigned long long)cs->rate_limited, (unsigned long long)cs->errors,
+		    (unsigned long long)ts.handshakes, (unsigned long long)ts.handshake_errors,
+		    (unsigned long long)ts.resumed, (unsigned long long)ts.verify_failed,
+		    (unsigned long long)ts.no_cert);
+}
+
 static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 {
 	struct control *ctl = a->srv->ctl;
@@ -108,11 +169,14 @@ static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 	} else if (kind == ADMIN_SERVER_HEALTH && IS("/healthz/ready")) {
 		if (ctl->draining)
 			respond(a, 503, "text/plain", "draining\n", 9, keep);
+		else if (!ctl->identity)
+			respond(a, 503, "text/plain", "no workload certificate\n", 24, keep);
 		else
 			respond(a, 200, "text/plain", "", 0, keep);
 	} else if ((kind == ADMIN_SERVER_PROM || kind == ADMIN_SERVER_ADMIN) &&
 		   IS("/stats/prometheus")) {
 		metrics_render_prometheus(&body, stores, n);
+		security_prometheus(ctl, &body);
 		buf_appendf(&body, "# TYPE meshgate_config_reloads_total counter\n"
 			    "meshgate_config_reloads_total %llu\n"
 			    "# TYPE meshgate_config_errors_total counter\n"
@@ -145,6 +209,7 @@ static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 			    (unsigned long long)((ctl->ring.now_ms - ctl->started_ms) / 1000));
 		if (ctl->last_error[0])
 			buf_appendf(&body, "config.last_error: %s\n", ctl->last_error);
+		security_stats(ctl, &body);
 		respond(a, 200, "text/plain", body.data, body.len, keep);
 	} else if (IS("/")) {
 		static const char idx[] = "meshgate admin\n/ready\n/config_dump\n/clusters\n"
