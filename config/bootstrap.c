@@ -709,6 +709,7 @@ static int k_l_tls(struct parse_state *ps, const char *key, const char *v)
 	for (int i = 0; i < 4; i++) {
 		if (!strcasecmp(v, names[i]) || (i == 0 && !strcasecmp(v, "disable"))) {
 			ps->lis->tls = (enum listener_tls)i;
+			ps->lis->tls_set = true;
 			return 0;
 		}
 	}

@@ -5,6 +5,7 @@
 #ifndef MG_CONFIG_BOOTSTRAP_H
 #define MG_CONFIG_BOOTSTRAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -57,6 +58,11 @@ struct listener_cfg {
 	// service host (ServiceEntry) or an IP literal ([v6]:port for IPv6).
 	char destination[256];
 	enum listener_tls tls;
+	// tls_set: the tls key was given. An inbound listener without it
+	// follows PeerAuthentication (STRICT/PERMISSIVE/DISABLE, Istio's
+	// default PERMISSIVE) with the appliance's SVID, as a sidecar's
+	// inbound does.
+	bool tls_set;
 	// tls_cert/tls_key: comma-separated lists paired in order (several
 	// certificates: the client's SNI selects, the first is the default).
 	char tls_cert[2048];

@@ -786,6 +786,79 @@ static void split_path(const char *list, int i, char *out, size_t cap)
 	out[l] = '\0';
 }
 
+static bool labels_match(const struct kv *sel, int num_sel, const struct bootstrap *b)
+{
+	for (int i = 0; i < num_sel; i++) {
+		bool hit = false;
+
+		for (int k = 0; k < b->num_labels && !hit; k++)
+			hit = !strcmp(b->labels[k].key, sel[i].key) &&
+			      !strcmp(b->labels[k].value, sel[i].value);
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
+static int pa_mode_of(enum pa_mtls_mode m)
+{
+	switch (m) {
+	case PA_MTLS_DISABLE: return SNAP_PA_DISABLE;
+	case PA_MTLS_PERMISSIVE: return SNAP_PA_PERMISSIVE;
+	case PA_MTLS_STRICT: return SNAP_PA_STRICT;
+	case PA_MTLS_UNSET: break;
+	}
+	return SNAP_PA_NONE;
+}
+
+// peer_auth_mode resolves Istio's PeerAuthentication for the appliance as a
+// workload (its [appliance] namespace and labels) on port: a policy
+// selecting it (its portLevelMtls for the port first), then its
+// namespace's policy without selector, then the mesh-wide one in the root
+// namespace (istio-system); UNSET inherits, and the default is PERMISSIVE.
+// Among several policies at one level the first by namespace/name wins
+// (istiod takes the oldest; files carry no creation time).
+static int peer_auth_mode(struct builder *bd, uint16_t port, const char **from)
+{
+	const struct istio_config *cfg = bd->cfg;
+	const struct peer_authentication *wl = NULL, *ns = NULL, *mesh = NULL;
+	const char *my_ns = bd->b->namespace_;
+
+	for (int i = 0; cfg && i < cfg->num_peer_authentications; i++) {
+		const struct peer_authentication *pa = &cfg->peer_authentications[i];
+		const struct peer_authentication **slot = NULL;
+
+		if (!strcmp(pa->meta.namespace_, my_ns) && pa->num_selector &&
+		    labels_match(pa->selector, pa->num_selector, bd->b))
+			slot = &wl;
+		else if (!strcmp(pa->meta.namespace_, my_ns) && !pa->num_selector)
+			slot = &ns;
+		else if (!strcmp(pa->meta.namespace_, "istio-system") && !pa->num_selector)
+			slot = &mesh;
+		if (slot && (!*slot || strcmp(pa->meta.name, (*slot)->meta.name) < 0))
+			*slot = pa;
+	}
+	if (wl) {
+		for (int i = 0; i < wl->num_port_level_mtls; i++)
+			if (wl->port_level_mtls[i].port == port &&
+			    pa_mode_of(wl->port_level_mtls[i].mode)) {
+				*from = arena_sprintf(bd->a, "%s/%s (port %u)", wl->meta.namespace_,
+						      wl->meta.name, port);
+				return pa_mode_of(wl->port_level_mtls[i].mode);
+			}
+	}
+	const struct peer_authentication *chain[3] = { wl, ns, mesh };
+	for (int i = 0; i < 3; i++) {
+		if (chain[i] && pa_mode_of(chain[i]->mtls_mode)) {
+			*from = arena_sprintf(bd->a, "%s/%s", chain[i]->meta.namespace_,
+					      chain[i]->meta.name);
+			return pa_mode_of(chain[i]->mtls_mode);
+		}
+	}
+	*from = "default";
+	return SNAP_PA_PERMISSIVE;
+}
+
 // listener_tls builds the server TLS context of a listener: certificates
 // read from files now (so a reload picks up changed files) or the
 // appliance's SVID, the ALPN its protocol speaks, and the trust material.
@@ -804,7 +877,29 @@ static int listener_tls(struct builder *bd, const struct listener_cfg *lc,
 	int rc = -EINVAL;
 
 	memset(&cfg, 0, sizeof(cfg));
-	switch (lc->tls) {
+	if (lc->role == ROLE_INBOUND && !lc->tls_set) {
+		sl->peer_auth = peer_auth_mode(bd, lc->port, &sl->peer_auth_from);
+		if (sl->peer_auth == SNAP_PA_DISABLE) {
+			sl->tls_mode = "DISABLE";
+			return 0;
+		}
+		if (!bd->sec || !bd->sec->identity || !bd->sec->bundle) {
+			if (sl->peer_auth == SNAP_PA_STRICT) {
+				snprintf(bd->err, bd->err_len, "%s:%d: [listener %s]: PeerAuthentication "
+					 "%s requires STRICT mutual TLS, but the appliance has no "
+					 "workload certificate", where, lc->line, lc->name,
+					 sl->peer_auth_from);
+				return -EINVAL;
+			}
+			log_emit(LOG_WARN, NULL, "[listener %s]: PERMISSIVE without a workload "
+				 "certificate: plaintext only", lc->name);
+			sl->peer_auth = SNAP_PA_DISABLE;
+			sl->tls_mode = "DISABLE";
+			return 0;
+		}
+		cfg.mode = TLS_ISTIO_MUTUAL;
+	}
+	switch (cfg.mode == TLS_ISTIO_MUTUAL ? LTLS_ISTIO_MUTUAL : lc->tls) {
 	case LTLS_OFF:
 		sl->tls_mode = "DISABLE";
 		return 0;
@@ -812,7 +907,8 @@ static int listener_tls(struct builder *bd, const struct listener_cfg *lc,
 	case LTLS_MUTUAL: cfg.mode = TLS_MUTUAL; break;
 	case LTLS_ISTIO_MUTUAL: cfg.mode = TLS_ISTIO_MUTUAL; break;
 	}
-	sl->tls_mode = tls_mode_name(cfg.mode);
+	sl->tls_mode = sl->peer_auth == SNAP_PA_PERMISSIVE ? "PERMISSIVE" :
+		       sl->peer_auth == SNAP_PA_STRICT ? "STRICT" : tls_mode_name(cfg.mode);
 	if (cfg.mode == TLS_ISTIO_MUTUAL) {
 		if (!bd->sec || !bd->sec->identity || !bd->sec->bundle) {
 			snprintf(bd->err, bd->err_len, "%s:%d: [listener %s]: tls istio_mutual "
@@ -977,6 +1073,10 @@ static void dump_body(const struct snapshot *s, struct buf *o)
 			json_append_cstr(o, l->tcp_cluster->name);
 		}
 		buf_appendf(o, ",\"tls\":{\"mode\":\"%s\"", l->tls_mode ? l->tls_mode : "DISABLE");
+		if (l->peer_auth) {
+			buf_appends(o, ",\"peer_authentication\":");
+			json_append_cstr(o, l->peer_auth_from);
+		}
 		if (l->tls_certs) {
 			buf_appends(o, ",\"certificates\":");
 			json_append_cstr(o, l->tls_certs);

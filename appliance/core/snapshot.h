@@ -116,6 +116,19 @@ struct snap_listener {
 	void *tls;
 	const char *tls_mode;		// "DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"
 	const char *tls_certs;		// certificate fingerprints (for the dump), or NULL
+	// Inbound listeners without an explicit tls follow PeerAuthentication:
+	// STRICT installs tls (ISTIO_MUTUAL) on every connection, PERMISSIVE
+	// sniffs the first bytes (TLS with an Istio ALPN: mTLS; plaintext:
+	// as is), DISABLE takes plaintext.
+	int peer_auth;			// enum snap_peer_auth
+	const char *peer_auth_from;	// "ns/name" of the deciding policy, or "default"
+};
+
+enum snap_peer_auth {
+	SNAP_PA_NONE = 0,	// not PeerAuthentication-driven (explicit tls or outbound)
+	SNAP_PA_DISABLE,
+	SNAP_PA_PERMISSIVE,
+	SNAP_PA_STRICT,
 };
 
 // snap_cleanup releases something a snapshot holds outside its arena (TLS

@@ -1293,10 +1293,69 @@ void http_upstream_drained(struct hconn *c)
 
 // ---- downstream socket callbacks ------------------------------------------
 
+static void hc_handshake(struct sock *s, struct tls_conn *t, int err);
+
+int permissive_sniff(const char *p, size_t len)
+{
+	char sni[256];
+	bool istio;
+	int r = tls_sniff(p, len);
+
+	if (r <= 0)
+		return r;
+	r = tls_sniff_hello(p, len, sni, sizeof(sni), &istio);
+	if (r < 0)
+		return r == -EAGAIN && len >= SNIFF_MAX ? -EBADMSG : r;
+	return istio ? 1 : 2;
+}
+
+// sniff runs on a PERMISSIVE inbound listener until the first bytes tell
+// mesh mTLS from plaintext. An HTTP listener cannot pass TLS through
+// untouched (it routes on what it reads), so TLS without an Istio ALPN is
+// refused here; Istio would forward it to the application port.
+static void sniff(struct hconn *c, const char *data, size_t len)
+{
+	struct tls_server *srv = c->sniff_srv;
+	int r;
+
+	if (buf_append(&c->sniff, data, len) < 0) {
+		conn_close(c);
+		return;
+	}
+	r = permissive_sniff(buf_head(&c->sniff), buf_avail(&c->sniff));
+	if (r == -EAGAIN)
+		return;		// the header timeout bounds the wait
+	c->sniff_srv = NULL;
+	if (r == 1) {
+		struct buf first = c->sniff;
+
+		buf_init(&c->sniff);
+		if (tls_accept(&c->s, srv, hc_handshake, buf_head(&first), buf_avail(&first)) < 0)
+			conn_close(c);
+		buf_cleanup(&first);
+	} else if (r == 0) {
+		struct buf first = c->sniff;
+
+		buf_init(&c->sniff);
+		feed(c, buf_head(&first), buf_avail(&first));
+		buf_cleanup(&first);
+	} else {
+		log_ratelimited(LOG_INFO, NULL, "inbound: %s on a PERMISSIVE HTTP listener, closing",
+				r == 2 ? "TLS without an Istio ALPN" : "a malformed TLS hello");
+		metrics_inc(c->w->metrics, MC_BLACKHOLE, 1);
+		conn_close(c);
+	}
+	tls_server_unref(srv);
+}
+
 static void hc_recv(struct sock *s, const char *data, size_t len)
 {
 	struct hconn *c = hc_of(s);
 
+	if (c->sniff_srv) {
+		sniff(c, data, len);
+		return;
+	}
 	switch (c->state) {
 	case DS_LINGER:
 	case DS_CLOSED:
@@ -1379,6 +1438,9 @@ static void hc_closed(struct sock *s)
 	buf_cleanup(&c->in);
 	buf_cleanup(&c->rq_head);
 	buf_cleanup(&c->meta);
+	buf_cleanup(&c->sniff);
+	if (c->sniff_srv)
+		tls_server_unref(c->sniff_srv);
 	free(c);
 }
 
@@ -1418,7 +1480,10 @@ void http_accept(struct wlistener *l, int fd)
 						 &s->listeners[l->idx] : NULL;
 
 		// TLS first: the filter sits under everything else
-		if (sl && sl->tls && tls_accept(&c->s, sl->tls, hc_handshake, NULL, 0) < 0) {
+		if (sl && sl->tls && sl->peer_auth == SNAP_PA_PERMISSIVE) {
+			c->sniff_srv = sl->tls;
+			tls_server_ref(c->sniff_srv);
+		} else if (sl && sl->tls && tls_accept(&c->s, sl->tls, hc_handshake, NULL, 0) < 0) {
 			close(fd);
 			free(c);
 			return;

@@ -20,6 +20,7 @@
 struct worker;
 struct bootstrap;
 struct tls_conn;
+struct tls_server;
 
 // A worker's reference on a snapshot, counted without atomics: requests
 // started on it hold it; when the worker has moved on and the last user is
@@ -126,6 +127,8 @@ struct hconn {
 	struct wlistener *l;
 	struct list link;
 	struct tls_conn *tls;		// set once a TLS handshake finished, else NULL
+	struct tls_server *sniff_srv;	// PERMISSIVE: deciding TLS or plaintext (a reference)
+	struct buf sniff;		// the first bytes while deciding
 	struct sockaddr_storage peer, local;
 	struct buf in;			// unconsumed input
 	size_t scanned;
@@ -251,5 +254,13 @@ void http_upstream_eof(struct hconn *c, int err);
 void http_upstream_drained(struct hconn *c);
 // tcp.c
 void tcp_accept(struct wlistener *l, int fd);
+
+// permissive_sniff decides what the first bytes on a PERMISSIVE listener
+// are: it returns 1 for TLS with an Istio ALPN (terminate as mTLS), 2 for
+// TLS without one (Istio passes it through untouched), 0 for anything else
+// (plaintext), -EAGAIN when more bytes are needed, -EBADMSG for a broken
+// TLS hello.
+int permissive_sniff(const char *p, size_t len);
+enum { SNIFF_MAX = 16384 + 5 };
 
 #endif

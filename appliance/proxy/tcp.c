@@ -31,11 +31,14 @@ struct tcpconn {
 	bool up_created, up_ready, closing, opened_counted;
 	bool down_paused, up_paused;
 	bool handshaking;	// upstream TLS handshake in progress
+	struct tls_server *sniff_srv;	// PERMISSIVE: deciding (a reference)
+	struct buf sniff;
 	bool retry_pending;	// retry once the failed upstream sock is closed
 	struct buf pending;	// client bytes while no upstream sock exists
 };
 
 static const struct sock_ops down_ops, up_ops;
+static void down_handshake(struct sock *s, struct tls_conn *tls, int err);
 
 static struct tcpconn *of_down(struct sock *s) { return container_of(s, struct tcpconn, down); }
 static struct tcpconn *of_up(struct sock *s) { return container_of(s, struct tcpconn, up); }
@@ -234,12 +237,47 @@ static void connect_upstream(struct tcpconn *t)
 	ring_timer_set(&t->w->ring, &t->timer, t->cluster->connect_timeout_ms, connect_timeout);
 }
 
+static void down_recv(struct sock *s, const char *data, size_t len);
+
+// down_sniff tells mesh mTLS from anything else on a PERMISSIVE listener:
+// TLS with an Istio ALPN is terminated; plaintext and other TLS go to the
+// destination untouched, as Istio's inbound passthrough chains do.
+static void down_sniff(struct tcpconn *t, const char *data, size_t len)
+{
+	struct tls_server *srv = t->sniff_srv;
+	struct buf first;
+	int r;
+
+	if (buf_append(&t->sniff, data, len) < 0) {
+		tcp_close(t);
+		return;
+	}
+	r = permissive_sniff(buf_head(&t->sniff), buf_avail(&t->sniff));
+	if (r == -EAGAIN)
+		return;
+	t->sniff_srv = NULL;
+	first = t->sniff;
+	buf_init(&t->sniff);
+	if (r == 1) {
+		if (tls_accept(&t->down, srv, down_handshake, buf_head(&first), buf_avail(&first)) < 0)
+			tcp_close(t);
+	} else {
+		down_recv(&t->down, buf_head(&first), buf_avail(&first));
+	}
+	buf_cleanup(&first);
+	tls_server_unref(srv);
+}
+
 static void down_recv(struct sock *s, const char *data, size_t len)
 {
 	struct tcpconn *t = of_down(s);
 
 	if (t->closing)
 		return;
+	if (t->sniff_srv) {
+		down_sniff(t, data, len);
+		return;
+	}
 	buf_append(t->up_created ? &t->up.out : &t->pending, data, len);
 	if (t->up_ready)
 		sock_flush(&t->up);
@@ -312,6 +350,9 @@ static void sock_gone(struct tcpconn *t)
 	t->w->num_conns--;
 	metrics_gauge_add(t->w->metrics, MC_DOWNSTREAM_ACTIVE, -1);
 	buf_cleanup(&t->pending);
+	buf_cleanup(&t->sniff);
+	if (t->sniff_srv)
+		tls_server_unref(t->sniff_srv);
 	free(t);
 }
 
@@ -384,7 +425,11 @@ void tcp_accept(struct wlistener *l, int fd)
 		return;
 	}
 	if (l->idx < s->num_listeners && s->listeners[l->idx].tls &&
-	    tls_accept(&t->down, s->listeners[l->idx].tls, down_handshake, NULL, 0) < 0) {
+	    s->listeners[l->idx].peer_auth == SNAP_PA_PERMISSIVE) {
+		t->sniff_srv = s->listeners[l->idx].tls;
+		tls_server_ref(t->sniff_srv);
+	} else if (l->idx < s->num_listeners && s->listeners[l->idx].tls &&
+		   tls_accept(&t->down, s->listeners[l->idx].tls, down_handshake, NULL, 0) < 0) {
 		tcp_close(t);
 		return;
 	}
