@@ -80,6 +80,18 @@ static const char *ssl_reason(char *s, size_t len)
 	return s;
 }
 
+void ca_sent_chain(const struct ca *ca, STACK_OF(X509) *out)
+{
+	size_t n = ca->chain ? sk_X509_num(ca->chain) : 0;
+
+	if (!ca->plugged)
+		return;
+	sk_X509_push(out, ca->cert);
+	for (size_t i = 0; i + 1 < n; i++)	// the last one is the root
+		if (X509_cmp(sk_X509_value(ca->chain, i), ca->cert))
+			sk_X509_push(out, sk_X509_value(ca->chain, i));
+}
+
 int ca_time_unix(const ASN1_TIME *t, int64_t *out_s)
 {
 	ASN1_TIME *epoch;

@@ -91,6 +91,12 @@ int ca_parse_ttl(const char *s, int64_t *out_s);
 
 // Additions to the contract above, for `meshgate ca` and the tests.
 
+// ca_sent_chain pushes onto out (without taking references) the
+// certificates a leaf issued by ca is sent with: for a plugged-in
+// intermediate, ca-cert and the intermediates above it, the root left out
+// (peers have it); nothing for a self-signed root.
+void ca_sent_chain(const struct ca *ca, STACK_OF(X509) *out);
+
 // ca_time_unix converts an X.509 time to unix seconds in *out_s. It returns
 // 0 or -EINVAL.
 int ca_time_unix(const ASN1_TIME *t, int64_t *out_s);

@@ -78,14 +78,7 @@ int ca_issue_serving(struct ca *ca, const char *const *dns, int num_dns,
 	    !X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "O", MBSTRING_UTF8,
 					(const uint8_t *)ca->trust_domain, -1, -1, 0))
 		goto ssl_fail;
-	{
-		ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
-		int d = 0, s = 0;
-
-		if (epoch && ASN1_TIME_diff(&d, &s, epoch, X509_get0_notAfter(ca->cert)))
-			signer_end = (int64_t)d * 86400 + s;
-		ASN1_TIME_free(epoch);
-	}
+	ca_time_unix(X509_get0_notAfter(ca->cert), &signer_end);
 	not_after = now + (ttl_s > 0 ? ttl_s : CA_DEFAULT_TTL_S);
 	if (signer_end && not_after > signer_end)
 		not_after = signer_end;

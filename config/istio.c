@@ -4462,6 +4462,27 @@ static int grow(struct arena *ar, void **arr, int *cap, int num, size_t size)
 	return 0;
 }
 
+// add_resource appends a parsed resource (size bytes, its istio_meta at
+// meta_off) to its kind's array, unless parsing failed or the kind already
+// has that namespace/name.
+static void add_resource(struct ctx *c, const struct ynode *root, const struct istio_meta *meta,
+			 void *obj, size_t size, size_t meta_off, void **arr, int *num, int *cap)
+{
+	if (c->errors || duplicate(c, root, meta, *arr, size, meta_off, *num))
+		return;
+	if (grow(c->ar, arr, cap, *num, size) < 0) {
+		oom(c);
+		return;
+	}
+	memcpy((char *)obj + meta_off, meta, sizeof(*meta));
+	memcpy((char *)*arr + (size_t)*num * size, obj, size);
+	(*num)++;
+}
+
+#define ADD_RESOURCE(field, num_field, cap_field, obj)					\
+	add_resource(c, root, &meta, &(obj), sizeof(obj), offsetof(typeof(obj), meta),	\
+		     (void **)&cfg->field, &cfg->num_field, &ld->priv->cap_field)
+
 static void load_object(struct loader *ld, const struct ynode *root, int depth);
 
 static void load_list(struct loader *ld, struct ctx *c, const struct ynode *root, int depth)
@@ -4570,68 +4591,28 @@ static void load_object(struct loader *ld, const struct ynode *root, int depth)
 		struct service_entry se = { 0 };
 
 		parse_service_entry(c, spec, &se);
-		if (c->errors || duplicate(c, root, &meta, cfg->service_entries, sizeof(se),
-					   offsetof(struct service_entry, meta),
-					   cfg->num_service_entries))
-			return;
-		if (grow(c->ar, (void **)&cfg->service_entries, &ld->priv->cap_se,
-			 cfg->num_service_entries, sizeof(se)) < 0) {
-			oom(c);
-			return;
-		}
-		se.meta = meta;
-		cfg->service_entries[cfg->num_service_entries++] = se;
+		ADD_RESOURCE(service_entries, num_service_entries, cap_se, se);
 		break;
 	}
 	case K_VIRTUAL_SERVICE: {
 		struct virtual_service vs = { 0 };
 
 		parse_virtual_service(c, spec, &vs);
-		if (c->errors || duplicate(c, root, &meta, cfg->virtual_services, sizeof(vs),
-					   offsetof(struct virtual_service, meta),
-					   cfg->num_virtual_services))
-			return;
-		if (grow(c->ar, (void **)&cfg->virtual_services, &ld->priv->cap_vs,
-			 cfg->num_virtual_services, sizeof(vs)) < 0) {
-			oom(c);
-			return;
-		}
-		vs.meta = meta;
-		cfg->virtual_services[cfg->num_virtual_services++] = vs;
+		ADD_RESOURCE(virtual_services, num_virtual_services, cap_vs, vs);
 		break;
 	}
 	case K_DESTINATION_RULE: {
 		struct destination_rule dr = { 0 };
 
 		parse_destination_rule(c, spec, &dr);
-		if (c->errors || duplicate(c, root, &meta, cfg->destination_rules, sizeof(dr),
-					   offsetof(struct destination_rule, meta),
-					   cfg->num_destination_rules))
-			return;
-		if (grow(c->ar, (void **)&cfg->destination_rules, &ld->priv->cap_dr,
-			 cfg->num_destination_rules, sizeof(dr)) < 0) {
-			oom(c);
-			return;
-		}
-		dr.meta = meta;
-		cfg->destination_rules[cfg->num_destination_rules++] = dr;
+		ADD_RESOURCE(destination_rules, num_destination_rules, cap_dr, dr);
 		break;
 	}
 	case K_PEER_AUTHENTICATION: {
 		struct peer_authentication pa = { 0 };
 
 		parse_peer_authentication(c, spec, &pa);
-		if (c->errors || duplicate(c, root, &meta, cfg->peer_authentications, sizeof(pa),
-					   offsetof(struct peer_authentication, meta),
-					   cfg->num_peer_authentications))
-			return;
-		if (grow(c->ar, (void **)&cfg->peer_authentications, &ld->priv->cap_pa,
-			 cfg->num_peer_authentications, sizeof(pa)) < 0) {
-			oom(c);
-			return;
-		}
-		pa.meta = meta;
-		cfg->peer_authentications[cfg->num_peer_authentications++] = pa;
+		ADD_RESOURCE(peer_authentications, num_peer_authentications, cap_pa, pa);
 		break;
 	}
 	case K_IGNORED:

@@ -729,7 +729,7 @@ int cli_ca(int argc, char **argv)
 	if (!spiffe_td_valid(a.td, strlen(a.td)))
 		return die("invalid trust domain \"%s\"", a.td);
 	clock_init();
-	a.now = (int64_t)clock_wall_ns() / 1000000000;
+	a.now = clock_wall_s();
 
 	if (!strcmp(cmd, "init"))
 		return cmd_init(&a);

@@ -187,19 +187,14 @@ int ca_server_refresh_cert(struct control *ctl)
 	for (int i = 0; i < n; i++)
 		ips[num_ips++] = addrs[i];
 	err = ca_issue_serving(&ctl->ca, dns, num_dns, ips, num_ips, SERVING_TTL_S,
-			       (int64_t)(clock_wall_ns() / 1000000000ull), &cert, &key,
+			       clock_wall_s(), &cert, &key,
 			       why, sizeof(why));
 	if (err < 0) {
 		log_emit(LOG_ERR, NULL, "ca: serving certificate: %s", why);
 		return err;
 	}
-	chain = sk_X509_new_null();
-	if (ctl->ca.plugged && chain) {
-		sk_X509_push(chain, ctl->ca.cert);
-		for (size_t i = 0; ctl->ca.chain && i + 1 < sk_X509_num(ctl->ca.chain); i++)
-			if (X509_cmp(sk_X509_value(ctl->ca.chain, i), ctl->ca.cert))
-				sk_X509_push(chain, sk_X509_value(ctl->ca.chain, i));
-	}
+	if ((chain = sk_X509_new_null()))
+		ca_sent_chain(&ctl->ca, chain);
 	id = tls_identity_new(cert, key, chain);
 	sk_X509_free(chain);
 	X509_free(cert);
@@ -225,11 +220,6 @@ int ca_server_refresh_cert(struct control *ctl)
 	return 0;
 }
 
-static int64_t svc_now(void)
-{
-	return (int64_t)(clock_wall_ns() / 1000000000ull);
-}
-
 int ca_server_start(struct control *ctl)
 {
 	const struct bootstrap *b = ctl->boot;
@@ -239,7 +229,7 @@ int ca_server_start(struct control *ctl)
 
 	if ((err = ca_server_refresh_cert(ctl)) < 0)
 		return err;
-	ca_service_init(&ctl->ca_svc, &ctl->ca, svc_now);
+	ca_service_init(&ctl->ca_svc, &ctl->ca, clock_wall_s);
 	if (bootstrap_parse_addr(b->ca_address, b->ca_port, &ss, &len) < 0)
 		return -EINVAL;
 	if ((fd = sock_listen_fd((struct sockaddr *)&ss, len, 512)) < 0) {

@@ -49,16 +49,11 @@ struct call {
 	bool answered;
 };
 
-static int64_t wall_now(void)
-{
-	return (int64_t)(clock_wall_ns() / 1000000000ull);
-}
-
 void ca_service_init(struct ca_service *svc, struct ca *ca, int64_t (*now)(void))
 {
 	memset(svc, 0, sizeof(*svc));
 	svc->ca = ca;
-	svc->now = now ? now : wall_now;
+	svc->now = now ? now : clock_wall_s;
 	svc->rate_per_s = CA_SERVICE_RATE;
 	svc->burst = CA_SERVICE_BURST;
 	// The bucket fills up on first use (last_refill_ms == 0), so that

@@ -79,11 +79,6 @@ static uint32_t rand_u32(void)
 	return r;
 }
 
-static int64_t wall_s(void)
-{
-	return (int64_t)(clock_wall_ns() / 1000000000ull);
-}
-
 // build_publish builds a snapshot from cfg and the current certificates
 // and publishes it unless it is identical to the one serving.
 static int build_publish(struct control *ctl, const struct istio_config *cfg)
@@ -174,7 +169,7 @@ static int identity_issue(struct control *ctl)
 	STACK_OF(X509) *chain = sk_X509_new_null();
 	struct tls_identity *id;
 	char why[256];
-	int64_t now = wall_s(), life, delay_s;
+	int64_t now = clock_wall_s(), life, delay_s;
 	double jitter;
 	int err;
 
@@ -187,13 +182,7 @@ static int identity_issue(struct control *ctl)
 		sk_X509_free(chain);
 		return err;
 	}
-	// what peers need between our leaf and the root they trust
-	if (ctl->ca.plugged) {
-		sk_X509_push(chain, ctl->ca.cert);
-		for (size_t i = 0; ctl->ca.chain && i + 1 < sk_X509_num(ctl->ca.chain); i++)
-			if (X509_cmp(sk_X509_value(ctl->ca.chain, i), ctl->ca.cert))
-				sk_X509_push(chain, sk_X509_value(ctl->ca.chain, i));
-	}
+	ca_sent_chain(&ctl->ca, chain);
 	id = tls_identity_new(cert, key, chain);
 	sk_X509_free(chain);	// the identity took its own references
 	X509_free(cert);
@@ -240,7 +229,7 @@ static int identity_start(struct control *ctl)
 	char why[512];
 	int err;
 
-	err = ca_open(&ctl->ca, b->state_dir, b->trust_domain, true, wall_s(), why, sizeof(why));
+	err = ca_open(&ctl->ca, b->state_dir, b->trust_domain, true, clock_wall_s(), why, sizeof(why));
 	if (err < 0) {
 		log_emit(LOG_ERR, NULL, "ca: %s", why);
 		return err;

@@ -871,7 +871,6 @@ static int listener_tls(struct builder *bd, const struct listener_cfg *lc,
 	static const char *const istio_tcp_alpn[] = { "istio-peer-exchange", "istio" };
 	struct tls_server_cfg cfg;
 	struct tls_server *srv;
-	struct snap_cleanup *cl;
 	const char *where = bd->b->path[0] ? bd->b->path : "(embedded)";
 	char why[512], cert[1024], key[1024];
 	int rc = -EINVAL;
@@ -948,15 +947,11 @@ static int listener_tls(struct builder *bd, const struct listener_cfg *lc,
 			 lc->name, why);
 		goto out;
 	}
-	if (!(cl = arena_alloc(bd->a, sizeof(*cl)))) {
+	if (add_cleanup(bd, cleanup_tls_server, srv) < 0) {
 		tls_server_unref(srv);
 		rc = -ENOMEM;
 		goto out;
 	}
-	cl->fn = cleanup_tls_server;
-	cl->arg = srv;
-	cl->next = bd->s->cleanups;
-	bd->s->cleanups = cl;
 	sl->tls = srv;
 	// the certificates' fingerprints go into the dump, so a changed file
 	// or a rotated SVID makes a new snapshot version

@@ -25,6 +25,12 @@ static inline uint64_t clock_mono_ms(void)
 // the test hook MESHGATE_CLOCK_OFFSET_S sets (see clock_init).
 uint64_t clock_wall_ns(void);
 
+// clock_wall_s is clock_wall_ns in whole unix seconds (certificates, tokens).
+static inline int64_t clock_wall_s(void)
+{
+	return (int64_t)(clock_wall_ns() / 1000000000ull);
+}
+
 // clock_init reads MESHGATE_CLOCK_OFFSET_S (seconds, may be negative) once.
 void clock_init(void);
 

@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "ca/ca.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "kernel-bypass/sock.h"
@@ -117,11 +118,6 @@ const char *tls_mode_name(enum tls_mode m)
 	return "?";
 }
 
-static int64_t now_s(void)
-{
-	return (int64_t)(clock_wall_ns() / 1000000000ull);
-}
-
 // ssl_err formats BoringSSL's error queue into err and clears it.
 static void ssl_err(char *err, size_t len, const char *what)
 {
@@ -204,20 +200,6 @@ static struct tls_conn *conn_of(const SSL *ssl)
 
 // ---- identities and bundles -----------------------------------------------
 
-static int64_t asn1_time_s(const ASN1_TIME *t)
-{
-	ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
-	int days = 0, secs = 0;
-
-	if (!t || !epoch || !ASN1_TIME_diff(&days, &secs, epoch, t)) {
-		ASN1_TIME_free(epoch);
-		ERR_clear_error();
-		return 0;
-	}
-	ASN1_TIME_free(epoch);
-	return (int64_t)days * 86400 + secs;
-}
-
 static void identity_spiffe(struct tls_identity *id)
 {
 	GENERAL_NAMES *gens = X509_get_ext_d2i(id->cert, NID_subject_alt_name, NULL, NULL);
@@ -259,8 +241,8 @@ struct tls_identity *tls_identity_new(X509 *cert, EVP_PKEY *key, STACK_OF(X509) 
 		X509_up_ref(c);
 		sk_X509_push(id->chain, c);
 	}
-	id->not_before = asn1_time_s(X509_get0_notBefore(cert));
-	id->not_after = asn1_time_s(X509_get0_notAfter(cert));
+	ca_time_unix(X509_get0_notBefore(cert), &id->not_before);
+	ca_time_unix(X509_get0_notAfter(cert), &id->not_after);
 	identity_spiffe(id);
 	return id;
 }
@@ -403,7 +385,7 @@ static int verify_x509(X509_STORE *store, X509 *leaf, STACK_OF(X509) *rest, int 
 		goto out;
 	}
 	X509_STORE_CTX_set_purpose(ctx, purpose);
-	X509_STORE_CTX_set_time(ctx, 0, (time_t)now_s());
+	X509_STORE_CTX_set_time(ctx, 0, (time_t)clock_wall_s());
 	X509_VERIFY_PARAM_set_depth(X509_STORE_CTX_get0_param(ctx), SVID_MAX_DEPTH - 1);
 	ok = X509_verify_cert(ctx) == 1;
 	if (!ok)
@@ -470,7 +452,7 @@ static int check_peer(struct tls_conn *t)
 	if (mode == TLS_ISTIO_MUTUAL) {
 		rc = svid_verify(&bundle->b, leaf, rest,
 				 client_side ? SVID_PEER_IS_SERVER : SVID_PEER_IS_CLIENT,
-				 now_s(), &id, &t->why);
+				 clock_wall_s(), &id, &t->why);
 		if (rc == 0 && client_side && t->num_sans) {
 			const char *p = t->sans;
 			bool hit = false;
