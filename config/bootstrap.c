@@ -129,6 +129,7 @@ void bootstrap_default(struct bootstrap *b)
 	l->port = 8080;
 	l->protocol = LISTENER_HTTP;
 	l->role = ROLE_OUTBOUND;
+	l->tls_sessions = true;
 	bootstrap_parse_addr(l->address, l->port, &l->addr, &l->addr_len);
 	b->num_listeners = 1;
 }
@@ -702,6 +703,31 @@ syntax:
 	return -1;
 }
 
+static int set_bool(struct parse_state *ps, const char *key, const char *v, bool *out)
+{
+	static const char *const yes[] = { "on", "true", "yes", "1" };
+	static const char *const no[] = { "off", "false", "no", "0" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(v, yes[i]) || !strcasecmp(v, no[i])) {
+			*out = !strcasecmp(v, yes[i]);
+			return 0;
+		}
+	}
+	bad(ps, ps->line, "%s: \"%.64s\" is not on or off", key, v);
+	return -1;
+}
+
+static int k_l_original_dst(struct parse_state *ps, const char *key, const char *v)
+{
+	return set_bool(ps, key, v, &ps->lis->original_dst);
+}
+
+static int k_l_tls_sessions(struct parse_state *ps, const char *key, const char *v)
+{
+	return set_bool(ps, key, v, &ps->lis->tls_sessions);
+}
+
 static int k_l_tls(struct parse_state *ps, const char *key, const char *v)
 {
 	static const char *const names[] = { "off", "simple", "mutual", "istio_mutual" };
@@ -867,6 +893,8 @@ static const struct key_desc listener_keys[] = {
 	{ "tls_cert", k_l_tls_cert },
 	{ "tls_key", k_l_tls_key },
 	{ "tls_ca", k_l_tls_ca },
+	{ "tls_sessions", k_l_tls_sessions },
+	{ "original_dst", k_l_original_dst },
 	{ NULL, NULL },
 };
 
@@ -929,6 +957,7 @@ static void start_listener(struct parse_state *ps, const char *name, size_t len)
 	memcpy(l->name, name, len);
 	l->protocol = LISTENER_HTTP;
 	l->role = ROLE_OUTBOUND;
+	l->tls_sessions = true;
 	l->line = ps->line;
 	ps->lis = l;
 	ps->cur = SEC_LISTENER;
@@ -1130,7 +1159,17 @@ static void finish(struct parse_state *ps)
 		}
 		if (!(s->mask & (1u << LK_ADDRESS)))
 			strcpy(l->address, "127.0.0.1");
-		if (l->protocol == LISTENER_TCP && !l->destination[0]) {
+		if (l->original_dst && l->role != ROLE_INBOUND) {
+			bad(ps, l->line, "listener \"%s\": original_dst is for role = inbound "
+			    "(captured inbound traffic, Istio's 15006)", l->name);
+			return;
+		}
+		if (l->original_dst && l->destination[0]) {
+			bad(ps, ps->lis_dest_line[i], "listener \"%s\": original_dst and destination "
+			    "exclude each other (the original destination is the target)", l->name);
+			return;
+		}
+		if (l->protocol == LISTENER_TCP && !l->destination[0] && !l->original_dst) {
 			bad(ps, l->line, "listener \"%s\": protocol tcp needs destination = host:port",
 			    l->name);
 			return;

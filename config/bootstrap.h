@@ -69,6 +69,15 @@ struct listener_cfg {
 	char tls_key[2048];
 	char tls_ca[1024];	// MUTUAL: CA bundle for client certificates
 	int num_tls_certs;
+	// tls_sessions: the listener resumes sessions (cache and tickets);
+	// off makes every connection a full handshake.
+	bool tls_sessions;
+	// original_dst: the listener receives redirected connections (an
+	// nftables/iptables REDIRECT, like Istio's 15006) and forwards each to
+	// the destination it was addressed to (SO_ORIGINAL_DST), the local
+	// workload: TCP as bytes, HTTP request by request without Host
+	// routing. role = inbound only.
+	bool original_dst;
 	int line;		// line of the [listener NAME] header, for messages
 };
 

@@ -818,7 +818,8 @@ static int pa_mode_of(enum pa_mtls_mode m)
 // namespace (istio-system); UNSET inherits, and the default is PERMISSIVE.
 // Among several policies at one level the first by namespace/name wins
 // (istiod takes the oldest; files carry no creation time).
-static int peer_auth_mode(struct builder *bd, uint16_t port, const char **from)
+static int peer_auth_mode(struct builder *bd, uint16_t port, const char **from,
+			  const struct peer_authentication **wl_out)
 {
 	const struct istio_config *cfg = bd->cfg;
 	const struct peer_authentication *wl = NULL, *ns = NULL, *mesh = NULL;
@@ -838,6 +839,7 @@ static int peer_auth_mode(struct builder *bd, uint16_t port, const char **from)
 		if (slot && (!*slot || strcmp(pa->meta.name, (*slot)->meta.name) < 0))
 			*slot = pa;
 	}
+	*wl_out = wl;
 	if (wl) {
 		for (int i = 0; i < wl->num_port_level_mtls; i++)
 			if (wl->port_level_mtls[i].port == port &&
@@ -859,6 +861,32 @@ static int peer_auth_mode(struct builder *bd, uint16_t port, const char **from)
 	return SNAP_PA_PERMISSIVE;
 }
 
+// port_modes records, for an original_dst listener, the portLevelMtls of
+// the workload policy wl: each names a destination port of the workload.
+static int port_modes(struct builder *bd, const struct listener_cfg *lc,
+		      struct snap_listener *sl, const struct peer_authentication *wl)
+{
+	if (!lc->original_dst || !wl || !wl->num_port_level_mtls)
+		return 0;
+	sl->port_modes = arena_alloc(bd->a, sizeof(*sl->port_modes) * wl->num_port_level_mtls);
+	if (!sl->port_modes)
+		return -ENOMEM;
+	for (int i = 0; i < wl->num_port_level_mtls; i++) {
+		struct snap_port_mode *pm = &sl->port_modes[sl->num_port_modes];
+
+		pm->mode = pa_mode_of(wl->port_level_mtls[i].mode);
+		if (!pm->mode)
+			continue;	// UNSET: the workload's mode applies
+		pm->port = (uint16_t)wl->port_level_mtls[i].port;
+		pm->from = arena_sprintf(bd->a, "%s/%s (port %u)", wl->meta.namespace_,
+					 wl->meta.name, pm->port);
+		if (!pm->from)
+			return -ENOMEM;
+		sl->num_port_modes++;
+	}
+	return 0;
+}
+
 // listener_tls builds the server TLS context of a listener: certificates
 // read from files now (so a reload picks up changed files) or the
 // appliance's SVID, the ALPN its protocol speaks, and the trust material.
@@ -877,13 +905,27 @@ static int listener_tls(struct builder *bd, const struct listener_cfg *lc,
 
 	memset(&cfg, 0, sizeof(cfg));
 	if (lc->role == ROLE_INBOUND && !lc->tls_set) {
-		sl->peer_auth = peer_auth_mode(bd, lc->port, &sl->peer_auth_from);
-		if (sl->peer_auth == SNAP_PA_DISABLE) {
+		const struct peer_authentication *wl;
+		bool any_tls, strict;
+
+		// a captured listener's own port means nothing to the
+		// workload's policy: its ports are the original destinations'
+		sl->peer_auth = peer_auth_mode(bd, lc->original_dst ? 0 : lc->port,
+					       &sl->peer_auth_from, &wl);
+		if (port_modes(bd, lc, sl, wl) < 0)
+			return -ENOMEM;
+		any_tls = sl->peer_auth != SNAP_PA_DISABLE;
+		strict = sl->peer_auth == SNAP_PA_STRICT;
+		for (uint32_t i = 0; i < sl->num_port_modes; i++) {
+			any_tls |= sl->port_modes[i].mode != SNAP_PA_DISABLE;
+			strict |= sl->port_modes[i].mode == SNAP_PA_STRICT;
+		}
+		if (!any_tls) {
 			sl->tls_mode = "DISABLE";
 			return 0;
 		}
 		if (!bd->sec || !bd->sec->identity || !bd->sec->bundle) {
-			if (sl->peer_auth == SNAP_PA_STRICT) {
+			if (strict) {
 				snprintf(bd->err, bd->err_len, "%s:%d: [listener %s]: PeerAuthentication "
 					 "%s requires STRICT mutual TLS, but the appliance has no "
 					 "workload certificate", where, lc->line, lc->name,
@@ -893,6 +935,7 @@ static int listener_tls(struct builder *bd, const struct listener_cfg *lc,
 			log_emit(LOG_WARN, NULL, "[listener %s]: PERMISSIVE without a workload "
 				 "certificate: plaintext only", lc->name);
 			sl->peer_auth = SNAP_PA_DISABLE;
+			sl->num_port_modes = 0;
 			sl->tls_mode = "DISABLE";
 			return 0;
 		}
@@ -999,7 +1042,8 @@ static int build_listeners(struct builder *bd)
 		sl->protocol = lc->protocol == LISTENER_TCP ? SNAP_LISTENER_TCP : SNAP_LISTENER_HTTP;
 		sl->role = lc->role;
 		sl->port = lc->port;
-		if (lc->protocol == LISTENER_TCP) {
+		sl->original_dst = lc->original_dst;
+		if (lc->protocol == LISTENER_TCP && !lc->original_dst) {
 			sl->tcp_cluster = tcp_destination(bd, lc);
 			if (!sl->tcp_cluster) {
 				snprintf(bd->err, bd->err_len, "%s:%d: [listener %s]: destination %s "
@@ -1061,11 +1105,27 @@ static void dump_body(const struct snapshot *s, struct buf *o)
 
 		buf_appendf(o, "%s{\"name\":", i ? "," : "");
 		json_append_cstr(o, l->name);
-		buf_appendf(o, ",\"port\":%u,\"protocol\":\"%s\"", l->port,
-			    l->protocol == LISTENER_TCP ? "tcp" : "http");
+		buf_appendf(o, ",\"port\":%u,\"protocol\":\"%s\",\"role\":\"%s\"", l->port,
+			    l->protocol == LISTENER_TCP ? "tcp" : "http",
+			    l->role == ROLE_INBOUND ? "inbound" :
+			    l->role == ROLE_GATEWAY ? "gateway" : "outbound");
 		if (l->tcp_cluster) {
 			buf_appends(o, ",\"cluster\":");
 			json_append_cstr(o, l->tcp_cluster->name);
+		}
+		if (l->original_dst)
+			buf_appends(o, ",\"original_dst\":true,\"cluster\":\"InboundPassthroughCluster\"");
+		if (l->num_port_modes) {
+			static const char *const names[] = { "", "DISABLE", "PERMISSIVE", "STRICT" };
+
+			buf_appends(o, ",\"port_level_mtls\":{");
+			for (uint32_t k = 0; k < l->num_port_modes; k++) {
+				buf_appendf(o, "%s\"%u\":{\"mode\":\"%s\",\"from\":", k ? "," : "",
+					    l->port_modes[k].port, names[l->port_modes[k].mode]);
+				json_append_cstr(o, l->port_modes[k].from);
+				buf_appends(o, "}");
+			}
+			buf_appends(o, "}");
 		}
 		buf_appendf(o, ",\"tls\":{\"mode\":\"%s\"", l->tls_mode ? l->tls_mode : "DISABLE");
 		if (l->peer_auth) {
@@ -1219,6 +1279,9 @@ struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_co
 	s->passthrough.service_name = "PassthroughCluster";
 	s->passthrough.kind = CLUSTER_PASSTHROUGH;
 	s->passthrough.connect_timeout_ms = CONNECT_TIMEOUT_MS;
+	s->inbound_passthrough = s->passthrough;
+	s->inbound_passthrough.name = "InboundPassthroughCluster";
+	s->inbound_passthrough.service_name = "InboundPassthroughCluster";
 	s->blackhole.name = "BlackHoleCluster";
 	s->blackhole.service_name = "BlackHoleCluster";
 	s->blackhole.kind = CLUSTER_BLACKHOLE;

@@ -122,6 +122,17 @@ struct snap_listener {
 	// as is), DISABLE takes plaintext.
 	int peer_auth;			// enum snap_peer_auth
 	const char *peer_auth_from;	// "ns/name" of the deciding policy, or "default"
+	// original_dst: connections go to the address they were redirected
+	// from (SO_ORIGINAL_DST), through inbound_passthrough. PeerAuthentication's
+	// portLevelMtls then names those destination ports: port_modes
+	// override peer_auth for them (see snap_peer_auth_for).
+	bool original_dst;
+	struct snap_port_mode {
+		uint16_t port;
+		int mode;		// enum snap_peer_auth
+		const char *from;
+	} *port_modes;
+	uint32_t num_port_modes;
 };
 
 enum snap_peer_auth {
@@ -130,6 +141,17 @@ enum snap_peer_auth {
 	SNAP_PA_PERMISSIVE,
 	SNAP_PA_STRICT,
 };
+
+// snap_peer_auth_for is the PeerAuthentication mode for a connection to
+// port (the original destination's on an original_dst listener, else the
+// listener's own).
+static inline int snap_peer_auth_for(const struct snap_listener *l, uint16_t port)
+{
+	for (uint32_t i = 0; i < l->num_port_modes; i++)
+		if (l->port_modes[i].port == port)
+			return l->port_modes[i].mode;
+	return l->peer_auth;
+}
 
 // snap_cleanup releases something a snapshot holds outside its arena (TLS
 // contexts, certificates); they run when the snapshot is freed.
@@ -157,6 +179,9 @@ struct snapshot {
 	struct snap_service *services;
 	uint32_t num_services;
 	struct snap_cluster passthrough, blackhole;
+	// the template of a captured inbound connection's one-endpoint cluster
+	// (Istio's InboundPassthroughCluster); connections copy it
+	struct snap_cluster inbound_passthrough;
 	struct snap_listener *listeners;
 	uint32_t num_listeners;
 	// config knobs copied from the bootstrap

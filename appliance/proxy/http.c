@@ -74,7 +74,8 @@ static void update_flow(struct hconn *c)
 	if (c->state == DS_CLOSED)
 		return;
 	want_down = buf_avail(&c->in) < FLOW_HIGH &&
-		    (!c->up || sock_pending(&c->up->s) < FLOW_HIGH) && !c->peer_eof;
+		    (!c->up || sock_pending(&c->up->s) < FLOW_HIGH) && !c->peer_eof &&
+		    (!c->raw || c->state == DS_TUNNEL);
 	if (want_down && c->paused) {
 		c->paused = false;
 		sock_recv_start(&c->s);
@@ -111,7 +112,7 @@ static void observe(struct hconn *c)
 		flags = "DC";
 	snprintf(code, sizeof(code), "%d", c->status);
 	if (s)
-		worker_source_labels(s, cl, labels);
+		worker_labels(s, c->l->idx, cl, c->tls, labels);
 	labels[IL_REQUEST_PROTOCOL] = "http";
 	labels[IL_RESPONSE_CODE] = code;
 	labels[IL_RESPONSE_FLAGS] = flags;
@@ -150,6 +151,29 @@ static void observe(struct hconn *c)
 		if (accesslog_format(line, &e) == 0)
 			ring_writer_put(&w->access_log, line->data, line->len);
 	}
+}
+
+// raw_labels and observe_raw account a passthrough tunnel as TCP, as
+// Istio's inbound passthrough filter chain does.
+static void raw_labels(struct hconn *c, const char *labels[IL_COUNT])
+{
+	memset(labels, 0, sizeof(char *) * IL_COUNT);
+	if (c->hold)
+		worker_labels(c->hold->snap, c->l->idx, c->cluster, NULL, labels);
+	labels[IL_REQUEST_PROTOCOL] = "tcp";
+	labels[IL_RESPONSE_FLAGS] = c->flags ? c->flags : "-";
+}
+
+static void observe_raw(struct hconn *c)
+{
+	const char *labels[IL_COUNT];
+
+	if (!c->hold)
+		return;
+	raw_labels(c, labels);
+	metrics_tcp_bytes(c->w->metrics, labels, c->s.bytes_out, c->s.bytes_in);
+	if (c->state == DS_TUNNEL)
+		metrics_tcp_closed(c->w->metrics, labels);
 }
 
 // ---- local replies ------------------------------------------------------
@@ -369,6 +393,10 @@ static void conn_close(struct hconn *c)
 {
 	if (c->state == DS_CLOSED)
 		return;
+	if (c->raw && c->start_ns) {
+		observe_raw(c);
+		c->start_ns = 0;
+	}
 	if (c->start_ns && !c->rs_done && c->state != DS_LINGER) {
 		if (!c->flags)
 			c->flags = "DC";
@@ -650,6 +678,14 @@ static void start_request(struct hconn *c, const struct h1_msg *m)
 		local_reply(c, 400, "-", "invalid_authority", "Bad Request", true);
 		return;
 	}
+	if (c->od) {
+		// captured inbound: the workload the client addressed, Host as is
+		original_dst_cluster(s, &c->od_ep, &c->pt_cluster);
+		c->cluster = &c->pt_cluster;
+		c->route_name = "default";
+		start_upstream(c);
+		return;
+	}
 	q = memchr(m->path.p, '?', m->path.len);
 	path_len = q ? (size_t)(q - m->path.p) : m->path.len;
 	route_request(s, host, host_len, (uint32_t)port,
@@ -924,6 +960,21 @@ void http_upstream_ready(struct hconn *c)
 {
 	struct sock *up = &c->up->s;
 
+	if (c->raw) {
+		const char *labels[IL_COUNT];
+
+		c->state = DS_TUNNEL;
+		buf_append(sock_out(up), buf_head(&c->rq_head), buf_avail(&c->rq_head));
+		c->rq_head.off = c->rq_head.len = 0;
+		sock_flush(up);
+		if (c->peer_eof)
+			sock_shutdown_wr(up);
+		raw_labels(c, labels);
+		metrics_tcp_opened(c->w->metrics, labels);
+		update_flow(c);
+		return;
+	}
+
 	c->state = c->state == DS_UPSTREAM ? DS_ACTIVE : c->state;
 	c->upstream_sent_ns = clock_mono_ns();
 	buf_append(sock_out(up), buf_head(&c->rq_head), buf_avail(&c->rq_head));
@@ -952,6 +1003,14 @@ void http_upstream_failed(struct hconn *c, int err, bool connect_failure)
 	c->up = NULL;
 	if (c->state != DS_UPSTREAM && c->state != DS_ACTIVE)
 		return;
+	if (c->raw && c->retries >= NUM_RETRIES) {
+		metrics_inc(c->w->metrics, MC_CONNECT_FAILED, 1);
+		log_ratelimited(LOG_WARN, NULL, "inbound passthrough %s: connect failed (%s), "
+				"closing", c->ep ? c->ep->addr_str : "?", strerror(-err));
+		c->flags = "UF";
+		conn_close(c);
+		return;
+	}
 	if (c->retries < NUM_RETRIES && !c->rq_body_sent) {
 		// Envoy's back-off: fully jittered, base 25 ms, doubling
 		c->retries++;
@@ -1309,10 +1368,36 @@ int permissive_sniff(const char *p, size_t len)
 	return istio ? 1 : 2;
 }
 
+// start_raw turns a captured connection whose first bytes are TLS without
+// an Istio ALPN into a byte tunnel to its original destination, as
+// Istio's inbound passthrough does: the application terminates that TLS.
+static void start_raw(struct hconn *c)
+{
+	struct worker *w = c->w;
+
+	ring_timer_cancel(&w->ring, &c->timer);
+	c->raw = true;
+	c->start_ns = clock_mono_ns();
+	c->start_wall_ns = clock_wall_ns();
+	c->rq_done = true;		// no HTTP request to finish
+	c->rs_head_sent = true;		// and no HTTP answer to give
+	c->keepalive = false;
+	worker_snap_acquire(w, &c->hold);
+	original_dst_cluster(c->hold->snap, &c->od_ep, &c->pt_cluster);
+	c->cluster = &c->pt_cluster;
+	// the sniffed bytes go first; more wait until the tunnel stands
+	buf_append(&c->rq_head, buf_head(&c->sniff), buf_avail(&c->sniff));
+	c->sniff.off = c->sniff.len = 0;
+	c->paused = true;
+	sock_recv_stop(&c->s);
+	start_upstream(c);
+}
+
 // sniff runs on a PERMISSIVE inbound listener until the first bytes tell
-// mesh mTLS from plaintext. An HTTP listener cannot pass TLS through
-// untouched (it routes on what it reads), so TLS without an Istio ALPN is
-// refused here; Istio would forward it to the application port.
+// mesh mTLS from plaintext. An HTTP listener that does not know the
+// original destination cannot pass TLS through untouched (it routes on what
+// it reads), so TLS without an Istio ALPN is refused there; an original_dst
+// listener tunnels it to the application port, as Istio does.
 static void sniff(struct hconn *c, const char *data, size_t len)
 {
 	struct tls_server *srv = c->sniff_srv;
@@ -1339,6 +1424,8 @@ static void sniff(struct hconn *c, const char *data, size_t len)
 		buf_init(&c->sniff);
 		feed(c, buf_head(&first), buf_avail(&first));
 		buf_cleanup(&first);
+	} else if (r == 2 && c->od) {
+		start_raw(c);
 	} else {
 		log_ratelimited(LOG_INFO, NULL, "inbound: %s on a PERMISSIVE HTTP listener, closing",
 				r == 2 ? "TLS without an Istio ALPN" : "a malformed TLS hello");
@@ -1354,6 +1441,12 @@ static void hc_recv(struct sock *s, const char *data, size_t len)
 
 	if (c->sniff_srv) {
 		sniff(c, data, len);
+		return;
+	}
+	if (c->raw && c->state == DS_UPSTREAM) {
+		// still connecting: bytes that were already on their way
+		if (buf_append(&c->rq_head, data, len) < 0)
+			conn_close(c);
 		return;
 	}
 	switch (c->state) {
@@ -1474,24 +1567,41 @@ void http_accept(struct wlistener *l, int fd)
 	sock_init(&c->s, &w->ring, fd, &hc_ops);
 	c->w = w;
 	c->l = l;
+	getpeername(fd, (struct sockaddr *)&c->peer, &len);
+	len = sizeof(c->local);
+	getsockname(fd, (struct sockaddr *)&c->local, &len);
 	{
 		const struct snapshot *s = w->cur ? w->cur->snap : NULL;
 		const struct snap_listener *sl = s && l->idx < s->num_listeners ?
 						 &s->listeners[l->idx] : NULL;
 
+		if (sl && sl->original_dst) {
+			int r = original_dst(fd, &c->local, &c->od_ep);
+
+			if (r < 0) {
+				metrics_inc(w->metrics, MC_NO_ORIGINAL_DST, 1);
+				log_ratelimited(LOG_INFO, NULL, "inbound %s: no original destination "
+						"(%s), closing", sl->name, r == -ELOOP ?
+						"not redirected" : strerror(-r));
+				close(fd);
+				free(c);
+				return;
+			}
+			c->od = true;
+		}
+		int pa = sl ? listener_peer_auth(sl, c->od ? &c->od_ep : NULL) : SNAP_PA_NONE;
+
 		// TLS first: the filter sits under everything else
-		if (sl && sl->tls && sl->peer_auth == SNAP_PA_PERMISSIVE) {
+		if (sl && sl->tls && pa == SNAP_PA_PERMISSIVE) {
 			c->sniff_srv = sl->tls;
 			tls_server_ref(c->sniff_srv);
-		} else if (sl && sl->tls && tls_accept(&c->s, sl->tls, hc_handshake, NULL, 0) < 0) {
+		} else if (sl && sl->tls && pa != SNAP_PA_DISABLE &&
+			   tls_accept(&c->s, sl->tls, hc_handshake, NULL, 0) < 0) {
 			close(fd);
 			free(c);
 			return;
 		}
 	}
-	getpeername(fd, (struct sockaddr *)&c->peer, &len);
-	len = sizeof(c->local);
-	getsockname(fd, (struct sockaddr *)&c->local, &len);
 	c->state = DS_HEAD;
 	c->keepalive = true;
 	c->up_reusable = true;

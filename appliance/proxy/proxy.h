@@ -161,7 +161,13 @@ struct hconn {
 	bool peer_eof;			// client closed its side
 	int reuse_retries;		// replays after a dead pooled connection
 	struct snap_endpoint pt_ep;	// ALLOW_ANY passthrough destination
-	struct snap_cluster pt_cluster;
+	struct snap_cluster pt_cluster;	// its cluster, or the original_dst one
+	// original_dst listener: every request goes to od_ep, where the
+	// connection was redirected from; raw: the connection is a byte
+	// tunnel to it (PERMISSIVE and TLS that is not Istio's)
+	struct snap_endpoint od_ep;
+	bool od;
+	bool raw;
 	int minor;
 	bool head_request;
 	bool expect_continue;
@@ -193,11 +199,27 @@ void worker_snap_release(struct worker *w, struct snap_hold *h);
 uint64_t worker_rand(struct worker *w);
 void worker_conn_done(struct worker *w, struct list *link);
 
-// worker_source_labels fills Istio's source_* labels (reporter "source":
-// this appliance is the client side) and the destination service labels of
-// cluster c (may be NULL) into labels[], which the caller zeroed.
-void worker_source_labels(const struct snapshot *s, const struct snap_cluster *c,
-			  const char *labels[IL_COUNT]);
+// worker_labels fills Istio's standard labels for traffic through listener
+// idx to cluster c (may be NULL) into labels[], which the caller zeroed.
+// Outbound and gateway listeners report as "source" (this appliance is the
+// client side); inbound ones as "destination", with the peer's SPIFFE
+// identity (peer: the downstream TLS connection, NULL for plaintext) as
+// source_principal and connection_security_policy mutual_tls or none.
+void worker_labels(const struct snapshot *s, uint32_t idx, const struct snap_cluster *c,
+		   const struct tls_conn *peer, const char *labels[IL_COUNT]);
+
+// original_dst.c: original_dst fills ep with the address a redirected
+// connection on fd was going to; local is the socket's own address. It
+// returns 0, -ELOOP when the connection was not redirected (its original
+// destination is the listener itself), or -errno from getsockopt (ENOENT:
+// no conntrack entry). original_dst_cluster makes out the snapshot's
+// InboundPassthroughCluster with ep as its one endpoint; ep must outlive it.
+int original_dst(int fd, const struct sockaddr_storage *local, struct snap_endpoint *ep);
+void original_dst_cluster(const struct snapshot *s, const struct snap_endpoint *ep,
+			  struct snap_cluster *out);
+// listener_peer_auth is the PeerAuthentication mode a new connection on l
+// follows: per original destination port when od is not NULL.
+int listener_peer_auth(const struct snap_listener *l, const struct snap_endpoint *od);
 
 // lb.c: endpoint state and load balancing
 struct ep_state *ep_state_get(struct worker *w, const struct snap_endpoint *ep);

@@ -31,6 +31,10 @@ struct tcpconn {
 	bool up_created, up_ready, closing, opened_counted;
 	bool down_paused, up_paused;
 	bool handshaking;	// upstream TLS handshake in progress
+	struct tls_conn *tls;		// the downstream TLS once its handshake finished
+	uint32_t lidx;			// listener index (labels)
+	struct snap_endpoint od_ep;	// original_dst listener: the destination
+	struct snap_cluster od_cluster;
 	struct tls_server *sniff_srv;	// PERMISSIVE: deciding (a reference)
 	struct buf sniff;
 	bool retry_pending;	// retry once the failed upstream sock is closed
@@ -48,7 +52,7 @@ static void labels_for(struct tcpconn *t, const char *labels[IL_COUNT])
 	const struct snapshot *s = t->hold->snap;
 
 	memset(labels, 0, sizeof(char *) * IL_COUNT);
-	worker_source_labels(s, t->cluster, labels);
+	worker_labels(s, t->lidx, t->cluster, t->tls, labels);
 	labels[IL_REQUEST_PROTOCOL] = "tcp";
 	labels[IL_RESPONSE_FLAGS] = t->up_ready ? "-" : (t->cluster && t->cluster->num_eps ? "UF" : "UH");
 }
@@ -109,7 +113,9 @@ static void flow(struct tcpconn *t)
 	}
 	if (!t->up_ready)
 		return;
-	want_up = sock_pending(&t->down) < TCP_FLOW_HIGH;
+	// while PERMISSIVE sniffs, the server's first bytes (a banner) wait:
+	// sent now they would land in front of our TLS handshake
+	want_up = sock_pending(&t->down) < TCP_FLOW_HIGH && !t->sniff_srv;
 	if (want_up && t->up_paused) {
 		t->up_paused = false;
 		sock_recv_start(&t->up);
@@ -202,7 +208,7 @@ static void up_ready(struct tcpconn *t)
 	labels_for(t, labels);
 	metrics_tcp_opened(t->w->metrics, labels);
 	t->opened_counted = true;
-	sock_recv_start(&t->up);
+	t->up_paused = true;	// flow() starts reading when it may
 	if (t->down.flags & SOCK_EOF)
 		sock_shutdown_wr(&t->up);
 	flow(t);
@@ -266,6 +272,7 @@ static void down_sniff(struct tcpconn *t, const char *data, size_t len)
 	}
 	buf_cleanup(&first);
 	tls_server_unref(srv);
+	flow(t);
 }
 
 static void down_recv(struct sock *s, const char *data, size_t len)
@@ -394,7 +401,9 @@ static const struct sock_ops up_ops = {
 
 static void down_handshake(struct sock *s, struct tls_conn *tls, int err)
 {
-	// nothing to record yet: a failure ends in .eof(-EPROTO), which closes
+	// a failure ends in .eof(-EPROTO), which closes
+	if (!err)
+		of_down(s)->tls = tls;
 }
 
 void tcp_accept(struct wlistener *l, int fd)
@@ -402,6 +411,8 @@ void tcp_accept(struct wlistener *l, int fd)
 	struct worker *w = l->w;
 	struct tcpconn *t = calloc(1, sizeof(*t));
 	const struct snapshot *s;
+	const struct snap_listener *sl;
+	int pa;
 
 	if (!t) {
 		close(fd);
@@ -416,7 +427,26 @@ void tcp_accept(struct wlistener *l, int fd)
 	metrics_gauge_add(w->metrics, MC_DOWNSTREAM_ACTIVE, 1);
 	worker_snap_acquire(w, &t->hold);
 	s = t->hold->snap;
-	t->cluster = l->idx < s->num_listeners ? s->listeners[l->idx].tcp_cluster : NULL;
+	t->lidx = l->idx;
+	sl = l->idx < s->num_listeners ? &s->listeners[l->idx] : NULL;
+	t->cluster = sl ? sl->tcp_cluster : NULL;
+	if (sl && sl->original_dst) {
+		struct sockaddr_storage local;
+		socklen_t len = sizeof(local);
+		int r = getsockname(fd, (struct sockaddr *)&local, &len) < 0 ? -errno :
+			original_dst(fd, &local, &t->od_ep);
+
+		if (r < 0) {
+			metrics_inc(w->metrics, MC_NO_ORIGINAL_DST, 1);
+			log_ratelimited(LOG_INFO, NULL, "inbound %s: no original destination (%s), "
+					"closing", sl->name, r == -ELOOP ? "not redirected" :
+					strerror(-r));
+			tcp_close(t);
+			return;
+		}
+		original_dst_cluster(s, &t->od_ep, &t->od_cluster);
+		t->cluster = &t->od_cluster;
+	}
 	if (!t->cluster || t->cluster->kind == CLUSTER_BLACKHOLE || !t->cluster->num_eps) {
 		// BlackHoleCluster: the connect succeeded, we close with no data
 		metrics_inc(w->metrics, t->cluster ? MC_NO_HEALTHY : MC_BLACKHOLE, 1);
@@ -424,12 +454,12 @@ void tcp_accept(struct wlistener *l, int fd)
 		tcp_close(t);
 		return;
 	}
-	if (l->idx < s->num_listeners && s->listeners[l->idx].tls &&
-	    s->listeners[l->idx].peer_auth == SNAP_PA_PERMISSIVE) {
-		t->sniff_srv = s->listeners[l->idx].tls;
+	pa = sl ? listener_peer_auth(sl, sl->original_dst ? &t->od_ep : NULL) : SNAP_PA_NONE;
+	if (sl && sl->tls && pa == SNAP_PA_PERMISSIVE) {
+		t->sniff_srv = sl->tls;
 		tls_server_ref(t->sniff_srv);
-	} else if (l->idx < s->num_listeners && s->listeners[l->idx].tls &&
-		   tls_accept(&t->down, s->listeners[l->idx].tls, down_handshake, NULL, 0) < 0) {
+	} else if (sl && sl->tls && pa != SNAP_PA_DISABLE &&
+		   tls_accept(&t->down, sl->tls, down_handshake, NULL, 0) < 0) {
 		tcp_close(t);
 		return;
 	}

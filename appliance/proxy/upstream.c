@@ -220,7 +220,7 @@ void upstream_acquire(struct hconn *c)
 	BUG_ON(!ep);	// callers answer 503 UH for clusters without endpoints
 	c->ep = ep;
 	c->eps = e = ep_state_get(w, ep);
-	if (e) {
+	if (e && !c->raw) {	// a raw tunnel takes a connection of its own
 		__atomic_store_n(&e->rq_total, e->rq_total + 1, __ATOMIC_RELAXED);
 		// Reuse only when the request could be replayed if the pooled
 		// connection turns out to be dead (see http_upstream_eof).

@@ -15,6 +15,7 @@
 #include "config/bootstrap.h"
 #include "core/bug.h"
 #include "core/log.h"
+#include "proto/tls.h"
 #include "proxy.h"
 
 enum {
@@ -55,7 +56,31 @@ void worker_snap_release(struct worker *w, struct snap_hold *h)
 	free(h);
 }
 
-void worker_source_labels(const struct snapshot *s, const struct snap_cluster *c,
+static void inbound_labels(const struct snapshot *s, const struct snap_cluster *c,
+			   const struct tls_conn *peer, const char *labels[IL_COUNT])
+{
+	const struct spiffe_id *id = peer ? tls_conn_peer_id(peer) : NULL;
+
+	labels[IL_REPORTER] = "destination";
+	labels[IL_SOURCE_PRINCIPAL] = id ? id->id : "unknown";
+	labels[IL_DESTINATION_WORKLOAD] = s->source_workload;
+	labels[IL_DESTINATION_WORKLOAD_NAMESPACE] = s->source_namespace;
+	labels[IL_DESTINATION_PRINCIPAL] = id ? s->source_principal : "unknown";
+	labels[IL_DESTINATION_APP] = s->source_app;
+	labels[IL_DESTINATION_VERSION] = s->source_version;
+	labels[IL_DESTINATION_CANONICAL_SERVICE] = strcmp(s->source_app, "unknown") ?
+						   s->source_app : s->source_workload;
+	labels[IL_DESTINATION_CANONICAL_REVISION] = strcmp(s->source_version, "unknown") ?
+						    s->source_version : "latest";
+	labels[IL_CONNECTION_SECURITY_POLICY] = id ? "mutual_tls" : "none";
+	if (c) {
+		labels[IL_DESTINATION_SERVICE] = c->host ? c->host : c->service_name;
+		labels[IL_DESTINATION_SERVICE_NAME] = c->service_name;
+		labels[IL_DESTINATION_SERVICE_NAMESPACE] = c->service_namespace;
+	}
+}
+
+static void source_labels(const struct snapshot *s, const struct snap_cluster *c,
 			  const char *labels[IL_COUNT])
 {
 	labels[IL_REPORTER] = "source";
@@ -76,6 +101,15 @@ void worker_source_labels(const struct snapshot *s, const struct snap_cluster *c
 		labels[IL_DESTINATION_SERVICE_NAMESPACE] = c->service_namespace;
 		labels[IL_DESTINATION_CANONICAL_SERVICE] = c->service_name;
 	}
+}
+
+void worker_labels(const struct snapshot *s, uint32_t idx, const struct snap_cluster *c,
+		   const struct tls_conn *peer, const char *labels[IL_COUNT])
+{
+	if (idx < s->num_listeners && s->listeners[idx].role == ROLE_INBOUND)
+		inbound_labels(s, c, peer, labels);
+	else
+		source_labels(s, c, labels);
 }
 
 static void check_snapshot(struct worker *w)

@@ -71,6 +71,8 @@ const char *const mg_counter_names[MC_COUNT] = {
 	[MC_RECV_ENOBUFS] = "io_recv_enobufs",
 	[MC_SNAPSHOT_SWAPS] = "config_snapshot_swaps",
 	[MC_LOG_DROPPED] = "log_bytes_dropped",
+	[MC_NO_ORIGINAL_DST] = "downstream_cx_no_original_dst",
+	[MC_TLS_HANDSHAKE_SHED] = "downstream_cx_tls_handshake_shed",
 };
 
 const char mg_counter_is_gauge[MC_COUNT] = {

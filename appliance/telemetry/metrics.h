@@ -67,6 +67,8 @@ enum mg_counter {
 	MC_RECV_ENOBUFS,		// provided buffers ran out
 	MC_SNAPSHOT_SWAPS,
 	MC_LOG_DROPPED,			// access/log bytes dropped (writer full)
+	MC_NO_ORIGINAL_DST,		// original_dst listener: not redirected, closed
+	MC_TLS_HANDSHAKE_SHED,		// TLS handshakes refused over the cap/rate
 	MC_COUNT,
 };
 

@@ -380,11 +380,17 @@ class Mesh:
 
     listeners: {name: {key: value}}; a listener without "port" gets a free
     one. ini: {section: {key: value}} merged over the defaults. yaml: a list
-    of Istio documents written to mesh.d/10-test.yaml.
+    of Istio documents written to mesh.d/10-test.yaml. netns: run inside
+    that network namespace (ip netns exec), with admin on every address and
+    reached from here at host.
     """
 
-    def __init__(self, yaml=(), listeners=None, ini=None, workers=2, name="mg"):
+    def __init__(self, yaml=(), listeners=None, ini=None, workers=2, name="mg",
+                 netns=None, host="127.0.0.1"):
         self.dir = tmpdir(name)
+        self.netns = netns
+        self.host = host
+        admin_addr = "0.0.0.0" if netns else "127.0.0.1"
         (self.dir / "mesh.d").mkdir()
         if listeners is None:
             listeners = {"outbound_http": {"protocol": "http", "role": "outbound"}}
@@ -402,8 +408,8 @@ class Mesh:
             ("appliance", {"name": "meshgate", "workers": workers, "state_dir": "./state",
                            "namespace": "default", "service_account": "meshgate",
                            "labels": "app=meshgate,version=v1"}),
-            ("admin", {"address": "127.0.0.1", "port": self.admin_port,
-                       "health_address": "127.0.0.1", "health_port": self.health_port,
+            ("admin", {"address": admin_addr, "port": self.admin_port,
+                       "health_address": admin_addr, "health_port": self.health_port,
                        "prometheus_port": self.prom_port}),
             ("mesh", {"config_dir": "./mesh.d", "outbound_traffic_policy": "REGISTRY_ONLY"}),
             ("telemetry", {"access_log": "./access.log"}),
@@ -448,6 +454,8 @@ class Mesh:
     def start(self, ready_timeout=30):
         self.write_ini()
         argv = [binary(), "run", "-c", str(self.ini_path())]
+        if self.netns:
+            argv = ["ip", "netns", "exec", self.netns] + argv
         self.proc = Proc("meshgate", argv, cwd=self.dir, stdout=open(self.stdout_path, "wb"),
                          stderr=open(self.stderr_path, "wb"))
         if not self.wait_ready(ready_timeout):
@@ -459,9 +467,11 @@ class Mesh:
         def ready():
             if not self.proc.alive():
                 return "dead"
-            st, body = simple_get(self.admin_port, "/ready")
+            st, body = simple_get(self.admin_port, "/ready", host=self.host)
             if st != 200:
                 return None
+            if self.netns:
+                return True     # listeners may not be reachable from here
             return all(port_open(int(kv["port"])) for kv in self.listeners.values())
         r = wait_for(ready, timeout, interval=0.1)
         return r is True
@@ -487,7 +497,7 @@ class Mesh:
         return p.read_text(errors="replace") if p.exists() else ""
 
     def admin(self, path, port=None):
-        return simple_get(port or self.admin_port, path)
+        return simple_get(port or self.admin_port, path, host=self.host)
 
     def config_version(self):
         st, body = self.admin("/config_dump")
@@ -498,7 +508,7 @@ class Mesh:
 
     def metrics(self, port=None, path="/stats/prometheus"):
         """Scraped samples; [] (and a note) when the scrape fails."""
-        st, body = simple_get(port or self.admin_port, path)
+        st, body = simple_get(port or self.admin_port, path, host=self.host)
         try:
             if st == 200:
                 return parse_prometheus(body.decode())
@@ -825,11 +835,13 @@ class Failure(Response):
         return f"<no response: {self.error!r}>"
 
 
-def http(port, method, target, host, headers=(), body=None, timeout=10, **kw):
-    """One request on a new connection; returns the Response, or a Failure
-    (status None) when the connection fails or the answer is not HTTP."""
+def http(port, method, target, host, headers=(), body=None, timeout=10, addr="127.0.0.1",
+         **kw):
+    """One request on a new connection to addr:port (Host: host); returns the
+    Response, or a Failure (status None) when the connection fails or the
+    answer is not HTTP."""
     try:
-        with Client(port, timeout) as c:
+        with Client(port, timeout, host=addr) as c:
             return c.request(method, target, host, headers, body, **kw)
     except (OSError, ConnectionClosed, ValueError) as e:
         return Failure(e)
@@ -841,7 +853,8 @@ def get(port, target, host, headers=(), timeout=10):
 
 def simple_get(port, path, host="127.0.0.1", timeout=5):
     """GET with Connection: close; returns (status, body) or (None, b"")."""
-    r = http(port, "GET", path, host, [("Connection", "close")], timeout=timeout)
+    r = http(port, "GET", path, host, [("Connection", "close")], timeout=timeout,
+             addr=host)
     return r.status, r.body
 
 

@@ -118,6 +118,18 @@ static const struct bad_case bad_cases[] = {
 	  "protocol tcp needs destination" },
 	{ "http with destination", "[listener a]\nport = 1\n\ndestination = x:1\n", 4,
 	  "destination is only for protocol tcp" },
+	{ "original_dst outbound", "[listener a]\nport = 1\noriginal_dst = on\n", 1,
+	  "original_dst is for role = inbound" },
+	{ "original_dst gateway", "[listener a]\nport = 1\nrole = gateway\noriginal_dst = on\n", 1,
+	  "original_dst is for role = inbound" },
+	{ "original_dst with destination", "[listener a]\nport = 1\nrole = inbound\nprotocol = tcp\n"
+	  "original_dst = on\ndestination = x:1\n", 6, "original_dst and destination exclude" },
+	{ "original_dst not bool", "[listener a]\nport = 1\nrole = inbound\noriginal_dst = maybe\n", 4,
+	  "original_dst: \"maybe\" is not on or off" },
+	{ "original_dst empty", "[listener a]\nport = 1\nrole = inbound\noriginal_dst =\n", 4,
+	  "is not on or off" },
+	{ "tls_sessions not bool", "[listener a]\nport = 1\ntls_sessions = 2\n", 3,
+	  "tls_sessions: \"2\" is not on or off" },
 	{ "destination no port", "[listener a]\nport = 1\nprotocol = tcp\ndestination = host\n", 4,
 	  "not host:port" },
 	{ "destination port 0", "[listener a]\nport = 1\nprotocol = tcp\ndestination = host:0\n", 4,
@@ -248,6 +260,8 @@ static void test_full(void)
 		"address = [::1]\n"
 		"port = 15006\n"
 		"role = inbound\n"
+		"original_dst = on\n"
+		"tls_sessions = off\n"
 		"[listener db]\n"
 		"port = 3306\n"
 		"protocol = tcp\n"
@@ -295,6 +309,8 @@ static void test_full(void)
 	      b.listeners[1].role == ROLE_GATEWAY &&
 	      !strcmp(b.listeners[1].destination, "[2001:db8::1]:3306"), "listener db");
 	CHECK(!strcmp(b.listeners[2].destination, "mysql.example.com:3306"), "listener db2");
+	CHECK(b.listeners[0].original_dst && !b.listeners[0].tls_sessions &&
+	      !b.listeners[1].original_dst && b.listeners[1].tls_sessions, "original_dst/tls_sessions");
 }
 
 static void test_examples_and_io(void)
