@@ -116,6 +116,7 @@ void bootstrap_default(struct bootstrap *b)
 	strcpy(b->config_dir, "./mesh.d");
 	b->outbound_policy = OUTBOUND_REGISTRY_ONLY;
 	b->max_request_body_buffer = 1024 * 1024;
+	b->max_pending_tls_handshakes = 1024;
 	b->header_timeout_ms = 10000;
 	b->idle_timeout_ms = 3600000;
 	b->drain_timeout_ms = 15000;
@@ -589,6 +590,26 @@ static int k_max_body(struct parse_state *ps, const char *key, const char *v)
 	return 0;
 }
 
+static int k_max_pending_hs(struct parse_state *ps, const char *key, const char *v)
+{
+	uint64_t n;
+
+	if (set_number(ps, key, v, 0, 1u << 20, &n) < 0)
+		return -1;
+	ps->b->max_pending_tls_handshakes = (uint32_t)n;
+	return 0;
+}
+
+static int k_hs_rate(struct parse_state *ps, const char *key, const char *v)
+{
+	uint64_t n;
+
+	if (set_number(ps, key, v, 0, 1u << 24, &n) < 0)
+		return -1;
+	ps->b->tls_handshake_rate = (uint32_t)n;
+	return 0;
+}
+
 static int k_header_timeout(struct parse_state *ps, const char *key, const char *v)
 {
 	return set_duration(ps, key, v, 1, &ps->b->header_timeout_ms);
@@ -875,6 +896,8 @@ static const struct key_desc telemetry_keys[] = {
 
 static const struct key_desc limits_keys[] = {
 	{ "max_request_body_buffer", k_max_body },
+	{ "max_pending_tls_handshakes", k_max_pending_hs },
+	{ "tls_handshake_rate", k_hs_rate },
 	{ "header_timeout", k_header_timeout },
 	{ "idle_timeout", k_idle_timeout },
 	{ "drain_timeout", k_drain_timeout },

@@ -108,6 +108,12 @@ struct bootstrap {
 	// [telemetry]
 	char access_log[4096];		// "" (off), "stdout", or a path
 	// [limits]
+	// TLS handshake flood shedding, per worker: new connections that need a
+	// server handshake are closed at once while max_pending_tls_handshakes
+	// are unfinished (default 1024; 0: no cap) or past tls_handshake_rate
+	// per second (default 0: no rate; bursts up to one second's worth).
+	uint32_t max_pending_tls_handshakes;
+	uint32_t tls_handshake_rate;
 	uint32_t max_request_body_buffer;	// bytes buffered where buffering is needed; default 1 MiB (413 above)
 	uint32_t header_timeout_ms;	// default 10000
 	uint32_t idle_timeout_ms;	// default 3600000

@@ -1220,6 +1220,8 @@ struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_co
 	s->outbound_policy = b->outbound_policy == OUTBOUND_ALLOW_ANY ? SNAP_ALLOW_ANY
 									    : SNAP_REGISTRY_ONLY;
 	s->header_timeout_ms = b->header_timeout_ms;
+	s->max_pending_tls_handshakes = b->max_pending_tls_handshakes;
+	s->tls_handshake_rate = b->tls_handshake_rate;
 	s->idle_timeout_ms = b->idle_timeout_ms;
 	s->max_body_buffer = b->max_request_body_buffer;
 	s->source_workload = arena_strdup(bd.a, b->name);

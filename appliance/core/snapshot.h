@@ -186,6 +186,7 @@ struct snapshot {
 	uint32_t num_listeners;
 	// config knobs copied from the bootstrap
 	uint32_t header_timeout_ms, idle_timeout_ms, max_body_buffer;
+	uint32_t max_pending_tls_handshakes, tls_handshake_rate;	// per worker; 0: none
 	const char *source_workload, *source_namespace, *source_principal;
 	const char *source_app, *source_version;
 	struct snap_cleanup *cleanups;

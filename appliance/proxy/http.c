@@ -1354,6 +1354,18 @@ void http_upstream_drained(struct hconn *c)
 
 static void hc_handshake(struct sock *s, struct tls_conn *t, int err);
 
+// hc_tls_accept starts the server handshake, if the worker admits one more
+// (flood shedding), with the first bytes already read.
+static int hc_tls_accept(struct hconn *c, struct tls_server *srv, const char *p, size_t len)
+{
+	struct worker *w = c->w;
+
+	if (!w->cur || !worker_hs_admit(w, w->cur->snap))
+		return -EBUSY;
+	c->hs_pending = true;
+	return tls_accept(&c->s, srv, hc_handshake, p, len);
+}
+
 int permissive_sniff(const char *p, size_t len)
 {
 	char sni[256];
@@ -1415,7 +1427,7 @@ static void sniff(struct hconn *c, const char *data, size_t len)
 		struct buf first = c->sniff;
 
 		buf_init(&c->sniff);
-		if (tls_accept(&c->s, srv, hc_handshake, buf_head(&first), buf_avail(&first)) < 0)
+		if (hc_tls_accept(c, srv, buf_head(&first), buf_avail(&first)) < 0)
 			conn_close(c);
 		buf_cleanup(&first);
 	} else if (r == 0) {
@@ -1534,6 +1546,8 @@ static void hc_closed(struct sock *s)
 	buf_cleanup(&c->sniff);
 	if (c->sniff_srv)
 		tls_server_unref(c->sniff_srv);
+	if (c->hs_pending)
+		worker_hs_done(c->w);
 	free(c);
 }
 
@@ -1541,6 +1555,10 @@ static void hc_handshake(struct sock *s, struct tls_conn *t, int err)
 {
 	struct hconn *c = (struct hconn *)s;
 
+	if (c->hs_pending) {
+		c->hs_pending = false;
+		worker_hs_done(c->w);
+	}
 	if (!err)
 		c->tls = t;
 	// a failed handshake ends in .eof(-EPROTO), which closes
@@ -1596,7 +1614,9 @@ void http_accept(struct wlistener *l, int fd)
 			c->sniff_srv = sl->tls;
 			tls_server_ref(c->sniff_srv);
 		} else if (sl && sl->tls && pa != SNAP_PA_DISABLE &&
-			   tls_accept(&c->s, sl->tls, hc_handshake, NULL, 0) < 0) {
+			   hc_tls_accept(c, sl->tls, NULL, 0) < 0) {
+			if (c->hs_pending)
+				worker_hs_done(w);
 			close(fd);
 			free(c);
 			return;

@@ -79,6 +79,9 @@ struct worker {
 	bool drain_started;
 	int stop;			// atomic
 	struct h1_msg scratch;		// parse target for heads (copied out at once)
+	uint32_t hs_pending;		// server TLS handshakes not finished
+	uint64_t hs_credit;		// handshake rate bucket, in 1/1000 handshakes
+	uint64_t hs_refill_ns;
 	const struct bootstrap *boot;
 	int ready_fd;			// startup handshake
 	int init_err;
@@ -128,6 +131,7 @@ struct hconn {
 	struct list link;
 	struct tls_conn *tls;		// set once a TLS handshake finished, else NULL
 	struct tls_server *sniff_srv;	// PERMISSIVE: deciding TLS or plaintext (a reference)
+	bool hs_pending;		// counted in w->hs_pending
 	struct buf sniff;		// the first bytes while deciding
 	struct sockaddr_storage peer, local;
 	struct buf in;			// unconsumed input
@@ -198,6 +202,12 @@ void worker_snap_acquire(struct worker *w, struct snap_hold **out);
 void worker_snap_release(struct worker *w, struct snap_hold *h);
 uint64_t worker_rand(struct worker *w);
 void worker_conn_done(struct worker *w, struct list *link);
+// worker_hs_admit decides whether a new connection may start a server TLS
+// handshake (the snapshot's pending cap and rate); when it may not, the
+// shed is counted and logged and the caller closes the connection. An
+// admitted handshake ends with worker_hs_done, once.
+bool worker_hs_admit(struct worker *w, const struct snapshot *s);
+void worker_hs_done(struct worker *w);
 
 // worker_labels fills Istio's standard labels for traffic through listener
 // idx to cluster c (may be NULL) into labels[], which the caller zeroed.

@@ -36,6 +36,7 @@ struct tcpconn {
 	struct snap_endpoint od_ep;	// original_dst listener: the destination
 	struct snap_cluster od_cluster;
 	struct tls_server *sniff_srv;	// PERMISSIVE: deciding (a reference)
+	bool hs_pending;		// counted in w->hs_pending
 	struct buf sniff;
 	bool retry_pending;	// retry once the failed upstream sock is closed
 	struct buf pending;	// client bytes while no upstream sock exists
@@ -43,6 +44,7 @@ struct tcpconn {
 
 static const struct sock_ops down_ops, up_ops;
 static void down_handshake(struct sock *s, struct tls_conn *tls, int err);
+static int down_tls_accept(struct tcpconn *t, struct tls_server *srv, const char *p, size_t len);
 
 static struct tcpconn *of_down(struct sock *s) { return container_of(s, struct tcpconn, down); }
 static struct tcpconn *of_up(struct sock *s) { return container_of(s, struct tcpconn, up); }
@@ -265,7 +267,7 @@ static void down_sniff(struct tcpconn *t, const char *data, size_t len)
 	first = t->sniff;
 	buf_init(&t->sniff);
 	if (r == 1) {
-		if (tls_accept(&t->down, srv, down_handshake, buf_head(&first), buf_avail(&first)) < 0)
+		if (down_tls_accept(t, srv, buf_head(&first), buf_avail(&first)) < 0)
 			tcp_close(t);
 	} else {
 		down_recv(&t->down, buf_head(&first), buf_avail(&first));
@@ -360,6 +362,8 @@ static void sock_gone(struct tcpconn *t)
 	buf_cleanup(&t->sniff);
 	if (t->sniff_srv)
 		tls_server_unref(t->sniff_srv);
+	if (t->hs_pending)
+		worker_hs_done(t->w);
 	free(t);
 }
 
@@ -401,9 +405,27 @@ static const struct sock_ops up_ops = {
 
 static void down_handshake(struct sock *s, struct tls_conn *tls, int err)
 {
+	struct tcpconn *t = of_down(s);
+
+	if (t->hs_pending) {
+		t->hs_pending = false;
+		worker_hs_done(t->w);
+	}
 	// a failure ends in .eof(-EPROTO), which closes
 	if (!err)
-		of_down(s)->tls = tls;
+		t->tls = tls;
+}
+
+// down_tls_accept starts the server handshake if the worker admits one
+// more (flood shedding).
+static int down_tls_accept(struct tcpconn *t, struct tls_server *srv, const char *p, size_t len)
+{
+	struct worker *w = t->w;
+
+	if (!w->cur || !worker_hs_admit(w, w->cur->snap))
+		return -EBUSY;
+	t->hs_pending = true;
+	return tls_accept(&t->down, srv, down_handshake, p, len);
 }
 
 void tcp_accept(struct wlistener *l, int fd)
@@ -459,7 +481,7 @@ void tcp_accept(struct wlistener *l, int fd)
 		t->sniff_srv = sl->tls;
 		tls_server_ref(t->sniff_srv);
 	} else if (sl && sl->tls && pa != SNAP_PA_DISABLE &&
-		   tls_accept(&t->down, sl->tls, down_handshake, NULL, 0) < 0) {
+		   down_tls_accept(t, sl->tls, NULL, 0) < 0) {
 		tcp_close(t);
 		return;
 	}

@@ -14,6 +14,7 @@
 
 #include "config/bootstrap.h"
 #include "core/bug.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "proto/tls.h"
 #include "proxy.h"
@@ -101,6 +102,50 @@ static void source_labels(const struct snapshot *s, const struct snap_cluster *c
 		labels[IL_DESTINATION_SERVICE_NAMESPACE] = c->service_namespace;
 		labels[IL_DESTINATION_CANONICAL_SERVICE] = c->service_name;
 	}
+}
+
+bool worker_hs_admit(struct worker *w, const struct snapshot *s)
+{
+	const char *why = NULL;
+
+	if (s->max_pending_tls_handshakes && w->hs_pending >= s->max_pending_tls_handshakes) {
+		why = "max_pending_tls_handshakes";
+	} else if (s->tls_handshake_rate) {
+		uint64_t now = clock_mono_ns(), cap = (uint64_t)s->tls_handshake_rate * 1000;
+
+		// refill: rate handshakes per second, bursts up to one second's
+		if (!w->hs_refill_ns) {
+			w->hs_credit = cap;
+			w->hs_refill_ns = now;
+		} else {
+			uint64_t add = (now - w->hs_refill_ns) / 1000 * s->tls_handshake_rate / 1000;
+
+			// the clock moves on only with credit given, so frequent
+			// calls do not round the refill away
+			if (add) {
+				w->hs_credit = w->hs_credit + add > cap ? cap : w->hs_credit + add;
+				w->hs_refill_ns = now;
+			}
+		}
+		if (w->hs_credit < 1000)
+			why = "tls_handshake_rate";
+		else
+			w->hs_credit -= 1000;
+	}
+	if (why) {
+		metrics_inc(w->metrics, MC_TLS_HANDSHAKE_SHED, 1);
+		log_ratelimited(LOG_WARN, NULL, "tls: handshake shed (%s reached), connection "
+				"closed", why);
+		return false;
+	}
+	w->hs_pending++;
+	return true;
+}
+
+void worker_hs_done(struct worker *w)
+{
+	BUG_ON(!w->hs_pending);
+	w->hs_pending--;
 }
 
 void worker_labels(const struct snapshot *s, uint32_t idx, const struct snap_cluster *c,
