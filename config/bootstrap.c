@@ -1142,9 +1142,10 @@ static bool overlaps(const struct sockaddr_storage *a, const struct sockaddr_sto
 {
 	if (ss_port(a) != ss_port(b))
 		return false;
+	// IPv6 sockets are bound IPV6_V6ONLY (sock_listen_fd): "::" and
+	// "0.0.0.0" on one port are two sockets that both bind, as in Envoy
 	if (a->ss_family != b->ss_family)
-		return (a->ss_family == AF_INET6 && ss_any(a)) ||
-		       (b->ss_family == AF_INET6 && ss_any(b));
+		return false;
 	if (ss_any(a) || ss_any(b))
 		return true;
 	if (a->ss_family == AF_INET)

@@ -26,7 +26,8 @@ import subprocess
 import mg
 
 APP_HTTP, APP_TLS, APP_TCP = 9080, 9443, 9090
-CAP_HTTP, CAP_TCP, CAP_HTTP6 = 15006, 15007, 15016
+CAP_HTTP, CAP_TCP = 15006, 15007
+CAP_HTTP6 = CAP_HTTP  # "::" is v6-only: both families on one port
 
 
 def sh(*argv, check=True):

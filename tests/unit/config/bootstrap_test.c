@@ -152,7 +152,7 @@ static const struct bad_case bad_cases[] = {
 	  3, "listener \"b\" on port 8080 conflicts with listener \"a\" (line 1)" },
 	{ "wildcard overlap", "[listener a]\naddress = 0.0.0.0\nport = 80\n[listener b]\nport = 80\n",
 	  4, "conflicts with listener \"a\"" },
-	{ "v6 any vs v4", "[listener a]\naddress = ::\nport = 80\n[listener b]\naddress = 10.0.0.1\nport = 80\n",
+	{ "v6 any vs v6", "[listener a]\naddress = ::\nport = 80\n[listener b]\naddress = ::1\nport = 80\n",
 	  4, "conflicts" },
 	{ "listener on admin port", "[listener a]\nport = 15000\n", 1,
 	  "listener \"a\" on port 15000 conflicts with admin (default)" },
@@ -319,6 +319,21 @@ static void test_full(void)
 	      !b.listeners[1].original_dst && b.listeners[1].tls_sessions, "original_dst/tls_sessions");
 }
 
+// One port on "::" and "0.0.0.0": IPv6 sockets are v6-only, so both bind.
+static void test_dual_family(void)
+{
+	struct bootstrap b;
+	char err[256];
+	int r;
+
+	bootstrap_default(&b);
+	r = bootstrap_load(&b, write_ini("dual.ini", "[listener a]\naddress = ::\nport = 15006\n"
+					 "role = inbound\noriginal_dst = on\n[listener b]\n"
+					 "address = 0.0.0.0\nport = 15006\nrole = inbound\n"
+					 "original_dst = on\n"), err, sizeof(err));
+	CHECK(r == 0 && b.num_listeners == 2, "v6 and v4 wildcard on one port: %d %s", r, err);
+}
+
 static void test_examples_and_io(void)
 {
 	struct bootstrap b;
@@ -387,6 +402,7 @@ int main(void)
 	test_bad_cases();
 	test_defaults();
 	test_full();
+	test_dual_family();
 	test_examples_and_io();
 	{
 		char cmd[PATH_MAX + 16];
