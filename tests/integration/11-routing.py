@@ -127,6 +127,25 @@ def check_headers(m):
     mg.check(rid3 != rid, "generated x-request-ids differ per request", (rid, rid3))
 
 
+def check_ipv6():
+    """IPv6 end to end: a listener on ::1, a ServiceEntry endpoint on ::1."""
+    up = mg.Upstream("v6", host="::1")
+    m = mg.Mesh(yaml=[mg.service_entry("v6", ["v6.example"], endpoints=[up.endpoint])],
+                listeners={"out6": {"address": "::1", "protocol": "http", "role": "outbound"}},
+                name="routing6").start()
+    with mg.Client(m.port, host="::1") as c:
+        r = c.get("/echo", "v6.example")
+        r2 = c.get("/echo", "v6.example")
+    xff = [v for k, v in r.json()["headers"] if k.lower() == "x-forwarded-for"] if r.status == 200 else []
+    mg.check(r.status == 200 and r2.status == 200 and r.json()["name"] == "v6",
+             "IPv6 listener to an IPv6 endpoint, keep-alive", (r.status, r2.status))
+    mg.check(xff == ["::1"], "x-forwarded-for carries the IPv6 client", xff)
+    log = m.access_log()
+    mg.check(f'"[::1]:{up.port}" outbound|80||v6.example' in log,
+             "access log: the IPv6 upstream host", log[-300:])
+    m.stop()
+
+
 def main():
     mg.binary()
     mg.need("curl")
@@ -137,6 +156,7 @@ def main():
     check_headers(m)
     check_weights(m)
     mg.check(m.proc.alive(), "meshgate is still running")
+    check_ipv6()
 
 
 mg.run(main)

@@ -375,6 +375,11 @@ def ini_text(sections):
     return "\n".join(out)
 
 
+def listen_host(address):
+    """Where to connect to reach a listener bound to address."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(address, address)
+
+
 class Mesh:
     """One meshgate instance in its own temp dir (cwd), with generated config.
 
@@ -472,7 +477,8 @@ class Mesh:
                 return None
             if self.netns:
                 return True     # listeners may not be reachable from here
-            return all(port_open(int(kv["port"])) for kv in self.listeners.values())
+            return all(port_open(int(kv["port"]), listen_host(kv["address"]))
+                       for kv in self.listeners.values())
         r = wait_for(ready, timeout, interval=0.1)
         return r is True
 
@@ -531,10 +537,12 @@ class Mesh:
 class Upstream:
     """tests/fixtures/upstream.py on a free loopback port."""
 
-    def __init__(self, name, idle_timeout_ms=0):
+    def __init__(self, name, idle_timeout_ms=0, host="127.0.0.1"):
         self.name = name
+        self.host = host
         self.dir = tmpdir(f"up-{name}")
-        argv = [PYTHON, str(FIXTURES / "upstream.py"), "--port", "0", "--name", name]
+        argv = [PYTHON, str(FIXTURES / "upstream.py"), "--port", "0", "--name", name,
+                "--host", host]
         if idle_timeout_ms:
             argv += ["--idle-timeout-ms", str(idle_timeout_ms)]
         self.proc = Proc(f"upstream {name}", argv, stdout=subprocess.PIPE,
@@ -554,7 +562,7 @@ class Upstream:
 
     @property
     def endpoint(self):
-        return ("127.0.0.1", self.port)
+        return (self.host, self.port)
 
     def stats(self):
         st, body = simple_get(self.port, "/_stats")
