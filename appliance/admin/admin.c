@@ -113,6 +113,9 @@ static void security_prometheus(const struct control *ctl, struct buf *o)
 		    "meshgate_identity_rotations_total %llu\n"
 		    "# TYPE meshgate_identity_rotation_errors_total counter\n"
 		    "meshgate_identity_rotation_errors_total %llu\n"
+		    "# TYPE meshgate_ca_reloads_total counter\nmeshgate_ca_reloads_total %llu\n"
+		    "# TYPE meshgate_ca_reload_errors_total counter\n"
+		    "meshgate_ca_reload_errors_total %llu\n"
 		    "# TYPE meshgate_identity_expiry_timestamp_seconds gauge\n"
 		    "meshgate_identity_expiry_timestamp_seconds %lld\n",
 		    (unsigned long long)cs->issued, (unsigned long long)cs->unauthenticated,
@@ -121,6 +124,7 @@ static void security_prometheus(const struct control *ctl, struct buf *o)
 		    (unsigned long long)ts.handshake_errors, (unsigned long long)ts.resumed,
 		    (unsigned long long)ts.verify_failed, (unsigned long long)ts.no_cert,
 		    (unsigned long long)ctl->rotations, (unsigned long long)ctl->rotation_errors,
+		    (unsigned long long)ctl->ca_reloads, (unsigned long long)ctl->ca_reload_errors,
 		    (long long)(ctl->identity ? ctl->identity->not_after : 0));
 }
 
@@ -132,6 +136,7 @@ static void security_stats(const struct control *ctl, struct buf *o)
 	tls_stats_get(&ts);
 	buf_appendf(o, "identity.spiffe: %s\nidentity.not_after: %lld\n"
 		    "identity.rotations: %llu\nidentity.rotation_errors: %llu\n"
+		    "ca.reloads: %llu\nca.reload_errors: %llu\n"
 		    "ca.requests: %llu\nca.issued: %llu\nca.unauthenticated: %llu\n"
 		    "ca.invalid: %llu\nca.rate_limited: %llu\nca.errors: %llu\n"
 		    "tls.handshakes: %llu\ntls.handshake_errors: %llu\ntls.resumed: %llu\n"
@@ -139,6 +144,7 @@ static void security_stats(const struct control *ctl, struct buf *o)
 		    ctl->identity ? ctl->identity->spiffe : "",
 		    (long long)(ctl->identity ? ctl->identity->not_after : 0),
 		    (unsigned long long)ctl->rotations, (unsigned long long)ctl->rotation_errors,
+		    (unsigned long long)ctl->ca_reloads, (unsigned long long)ctl->ca_reload_errors,
 		    (unsigned long long)cs->requests, (unsigned long long)cs->issued,
 		    (unsigned long long)cs->unauthenticated, (unsigned long long)cs->invalid,
 		    (unsigned long long)cs->rate_limited, (unsigned long long)cs->errors,

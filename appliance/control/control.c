@@ -247,6 +247,60 @@ static int identity_start(struct control *ctl)
 	return identity_issue(ctl);
 }
 
+// ca_reload re-reads the authority's files (SIGHUP). A changed trust bundle
+// (root-cert.pem: during a root migration it holds the old and the new
+// root) or signing certificate (plug-in ca-cert.pem/ca-key.pem) replaces the
+// current one, and the appliance's SVID is reissued from it; the snapshot
+// rebuilt next carries both. Connections keep what they negotiated; new
+// handshakes verify against the new bundle (resumed sessions too: their
+// chain is checked again). A change that does not load is refused and the
+// current authority stays.
+static void ca_reload(struct control *ctl)
+{
+	const struct bootstrap *b = ctl->boot;
+	struct ca fresh;
+	struct tls_bundle *nb;
+	char why[512];
+
+	if (!ctl->ca_ok)
+		return;
+	memset(&fresh, 0, sizeof(fresh));
+	if (ca_open(&fresh, b->state_dir, b->trust_domain, false, clock_wall_s(), why,
+		    sizeof(why)) < 0) {
+		ctl->ca_reload_errors++;
+		log_emit(LOG_ERR, NULL, "ca: reload refused, the current authority stays: %s", why);
+		return;
+	}
+	if (!X509_cmp(fresh.cert, ctl->ca.cert) &&
+	    buf_avail(&fresh.bundle_pem) == buf_avail(&ctl->ca.bundle_pem) &&
+	    !memcmp(buf_head(&fresh.bundle_pem), buf_head(&ctl->ca.bundle_pem),
+		    buf_avail(&fresh.bundle_pem))) {
+		ca_close(&fresh);
+		return;
+	}
+	nb = tls_bundle_new(b->trust_domain, buf_head(&fresh.bundle_pem),
+			    buf_avail(&fresh.bundle_pem));
+	if (!nb) {
+		ctl->ca_reload_errors++;
+		log_emit(LOG_ERR, NULL, "ca: reload refused: root-cert.pem is not a usable trust "
+			 "bundle; the current authority stays");
+		ca_close(&fresh);
+		return;
+	}
+	ca_close(&ctl->ca);
+	ctl->ca = fresh;	// in place: the signing service points at ctl->ca
+	tls_bundle_unref(ctl->bundle);
+	ctl->bundle = nb;
+	ctl->ca_reloads++;
+	log_emit(LOG_INFO, NULL, "ca: authority reloaded from %s (%s, trust bundle version "
+		 "%016llx)", ctl->ca.dir, ctl->ca.plugged ? "plugged-in" : "self-signed",
+		 (unsigned long long)nb->b.version);
+	if (identity_issue(ctl) < 0)
+		ctl->rotation_errors++;	// the old SVID serves until the retry timer
+	if (ctl->ca_tls)
+		ca_server_refresh_cert(ctl);
+}
+
 static void start_drain(struct control *ctl)
 {
 	if (ctl->draining)
@@ -273,6 +327,7 @@ static void on_signal(struct ring *r, int res, struct ring_event *ev)
 		case SIGHUP:
 			log_emit(LOG_INFO, NULL, "SIGHUP: reloading %s", ctl->boot->config_dir);
 			ctl->reloads++;
+			ca_reload(ctl);
 			control_load(ctl);
 			break;
 		case SIGTERM:

@@ -51,6 +51,7 @@ struct control {
 	struct tls_bundle *bundle;	// mesh trust bundle
 	struct ring_timer rotate;
 	uint64_t rotations, rotation_errors;
+	uint64_t ca_reloads, ca_reload_errors;	// authority files changed on SIGHUP
 	// the signing service on [ca] port
 	struct ca_service ca_svc;
 	struct sock_listener ca_listener;
