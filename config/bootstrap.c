@@ -132,7 +132,18 @@ void bootstrap_default(struct bootstrap *b)
 	l->role = ROLE_OUTBOUND;
 	l->tls_sessions = true;
 	bootstrap_parse_addr(l->address, l->port, &l->addr, &l->addr_len);
-	b->num_listeners = 1;
+	// Istio's outbound capture port: connections that redirect rules
+	// (scripts/capture) send here go on by Host, SNI or address
+	l = &b->listeners[1];
+	strcpy(l->name, "outbound_capture");
+	strcpy(l->address, "127.0.0.1");
+	l->port = 15001;
+	l->protocol = LISTENER_HTTP;
+	l->role = ROLE_OUTBOUND;
+	l->original_dst = true;
+	l->tls_sessions = true;
+	bootstrap_parse_addr(l->address, l->port, &l->addr, &l->addr_len);
+	b->num_listeners = 2;
 }
 
 int bootstrap_parse_addr(const char *address, uint16_t port,
@@ -1183,9 +1194,9 @@ static void finish(struct parse_state *ps)
 		}
 		if (!(s->mask & (1u << LK_ADDRESS)))
 			strcpy(l->address, "127.0.0.1");
-		if (l->original_dst && l->role != ROLE_INBOUND) {
-			bad(ps, l->line, "listener \"%s\": original_dst is for role = inbound "
-			    "(captured inbound traffic, Istio's 15006)", l->name);
+		if (l->original_dst && l->role == ROLE_GATEWAY) {
+			bad(ps, l->line, "listener \"%s\": original_dst is for role = inbound or "
+			    "outbound (captured traffic, Istio's 15006 and 15001)", l->name);
 			return;
 		}
 		if (l->original_dst && l->destination[0]) {

@@ -76,7 +76,10 @@ struct listener_cfg {
 	// nftables/iptables REDIRECT, like Istio's 15006) and forwards each to
 	// the destination it was addressed to (SO_ORIGINAL_DST), the local
 	// workload: TCP as bytes, HTTP request by request without Host
-	// routing. role = inbound only.
+	// routing. role = outbound (Istio's 15001): HTTP is routed by Host,
+	// TLS by SNI, other bytes by ServiceEntry address, and what is not
+	// registered goes to the original destination (ALLOW_ANY) or is
+	// closed (REGISTRY_ONLY). Not for gateways.
 	bool original_dst;
 	int line;		// line of the [listener NAME] header, for messages
 };

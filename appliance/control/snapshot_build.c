@@ -38,6 +38,8 @@ struct builder {
 	uint32_t num_services, cap_services;
 	struct snap_vhost *vhosts;
 	uint32_t num_vhosts, cap_vhosts;
+	struct snap_addr *addrs;
+	uint32_t num_addrs, cap_addrs;
 };
 
 static char *lower_dup(struct arena *a, const char *s)
@@ -443,8 +445,123 @@ static bool endpoint_mtls_ready(const struct se_endpoint *ep)
 	return false;
 }
 
+// parse_addr reads a ServiceEntry address, "10.0.0.1" or "10.0.0.0/24" (or
+// IPv6), into a v4-mapped key and prefix length.
+static int parse_addr(const char *s, uint8_t ip[16], uint8_t *prefix)
+{
+	char buf[64];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long bits;
+	bool v4;
+	char *end;
+
+	if (n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	memset(ip, 0, 16);
+	if (inet_pton(AF_INET, buf, ip + 12) == 1) {
+		ip[10] = ip[11] = 0xff;
+		v4 = true;
+	} else if (inet_pton(AF_INET6, buf, ip) == 1) {
+		v4 = false;
+	} else {
+		return -EINVAL;
+	}
+	bits = v4 ? 32 : 128;
+	if (slash) {
+		bits = strtoul(slash + 1, &end, 10);
+		if (end == slash + 1 || *end || bits > (v4 ? 32u : 128u))
+			return -EINVAL;
+	}
+	*prefix = (uint8_t)(v4 ? bits + 96 : bits);
+	return 0;
+}
+
+// add_addresses registers a ServiceEntry's addresses on each port of svc.
+static int add_addresses(struct builder *bd, const struct service_entry *se,
+			 const struct snap_service *svc)
+{
+	for (int i = 0; i < se->num_addresses; i++) {
+		uint8_t ip[16], prefix;
+
+		if (parse_addr(se->addresses[i], ip, &prefix) < 0) {
+			log_emit(LOG_WARN, NULL, "%s:%d: ServiceEntry %s/%s: address %s is not "
+				 "an IP or CIDR, skipped", se->meta.file, se->meta.line,
+				 se->meta.namespace_, se->meta.name, se->addresses[i]);
+			continue;
+		}
+		for (uint32_t p = 0; p < svc->num_ports; p++) {
+			struct snap_addr *a;
+
+			if (grow((void **)&bd->addrs, &bd->cap_addrs, bd->num_addrs,
+				 sizeof(*bd->addrs)))
+				return -ENOMEM;
+			a = &bd->addrs[bd->num_addrs++];
+			memcpy(a->ip, ip, 16);
+			a->prefix = prefix;
+			a->port = (uint16_t)svc->ports[p];
+			a->cluster = svc->port_clusters[p];
+		}
+	}
+	return 0;
+}
+
+static int cmp_cidr(const void *x, const void *y)
+{
+	const struct snap_addr *a = x, *b = y;
+
+	return (int)b->prefix - (int)a->prefix;
+}
+
+// index_addrs copies the addresses into the snapshot: single addresses
+// into the hash index (the first registration of an address and port
+// wins), CIDRs after them, longest prefix first.
+static int index_addrs(struct builder *bd)
+{
+	struct snapshot *s = bd->s;
+	uint32_t size = 16, n = 0;
+
+	s->addrs = arena_alloc(bd->a, sizeof(*s->addrs) * (bd->num_addrs + 1));
+	if (!s->addrs)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < bd->num_addrs; i++)
+		if (bd->addrs[i].prefix == 128)
+			s->addrs[n++] = bd->addrs[i];
+	s->num_exact_addrs = n;
+	for (uint32_t i = 0; i < bd->num_addrs; i++)
+		if (bd->addrs[i].prefix != 128)
+			s->addrs[n++] = bd->addrs[i];
+	s->num_addrs = n;
+	qsort(s->addrs + s->num_exact_addrs, n - s->num_exact_addrs, sizeof(*s->addrs), cmp_cidr);
+	while (size < s->num_exact_addrs * 2)
+		size *= 2;
+	s->addr_index = arena_alloc(bd->a, size * sizeof(uint32_t));
+	if (!s->addr_index)
+		return -ENOMEM;
+	s->addr_index_mask = size - 1;
+	for (uint32_t v = 0; v < s->num_exact_addrs; v++) {
+		const struct snap_addr *a = &s->addrs[v];
+		uint32_t i = snap_addr_hash(a->ip, a->port) & s->addr_index_mask;
+		bool dup = false;
+
+		for (; s->addr_index[i]; i = (i + 1) & s->addr_index_mask) {
+			const struct snap_addr *o = &s->addrs[s->addr_index[i] - 1];
+
+			if (o->port == a->port && !memcmp(o->ip, a->ip, 16))
+				dup = true;
+		}
+		if (!dup)
+			s->addr_index[i] = v + 1;
+	}
+	return 0;
+}
+
 static int add_service_entry(struct builder *bd, const struct service_entry *se)
 {
+	bool addressed = false;
+
 	for (int h = 0; h < se->num_hosts; h++) {
 		const char *host = lower_dup(bd->a, se->hosts[h]);
 		struct snap_service *svc;
@@ -518,6 +635,13 @@ static int add_service_entry(struct builder *bd, const struct service_entry *se)
 				if (rc < 0)
 					return rc;
 			}
+		}
+		// the addresses belong to the entry: its first registered host
+		// carries them
+		if (!addressed && se->num_addresses) {
+			addressed = true;
+			if (add_addresses(bd, se, svc) < 0)
+				return -ENOMEM;
 		}
 	}
 	return 0;
@@ -1184,6 +1308,21 @@ static void dump_body(const struct snapshot *s, struct buf *o)
 			buf_appends(o, ",");
 		dump_cluster(o, s->clusters[c]);
 	}
+	buf_appends(o, "],\"addresses\":[");
+	for (uint32_t i = 0; i < s->num_addrs; i++) {
+		const struct snap_addr *a = &s->addrs[i];
+		char ip[INET6_ADDRSTRLEN];
+		bool v4 = a->prefix >= 96 && !memcmp(a->ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+
+		if (v4)
+			inet_ntop(AF_INET, a->ip + 12, ip, sizeof(ip));
+		else
+			inet_ntop(AF_INET6, a->ip, ip, sizeof(ip));
+		buf_appendf(o, "%s{\"address\":\"%s/%u\",\"port\":%u,\"cluster\":", i ? "," : "",
+			    ip, v4 ? a->prefix - 96u : a->prefix, a->port);
+		json_append_cstr(o, a->cluster->name);
+		buf_appends(o, "}");
+	}
 	buf_appends(o, "]");
 }
 
@@ -1287,7 +1426,7 @@ struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_co
 	s->blackhole.name = "BlackHoleCluster";
 	s->blackhole.service_name = "BlackHoleCluster";
 	s->blackhole.kind = CLUSTER_BLACKHOLE;
-	if (index_vhosts(&bd) < 0)
+	if (index_vhosts(&bd) < 0 || index_addrs(&bd) < 0)
 		goto out;
 	buf_init(&dump);
 	dump_body(s, &dump);
@@ -1296,12 +1435,14 @@ struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_co
 	free(bd.clusters);
 	free(bd.services);
 	free(bd.vhosts);
+	free(bd.addrs);
 	err[0] = '\0';
 	return s;
 out:
 	free(bd.clusters);
 	free(bd.services);
 	free(bd.vhosts);
+	free(bd.addrs);
 	if (s)
 		snapshot_unref(s);	// runs the cleanups registered so far
 	else

@@ -3,6 +3,7 @@
 // safe from any thread since nothing here writes a snapshot.
 #include "snapshot.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 #include "arena.h"
@@ -49,5 +50,70 @@ const struct snap_vhost *snapshot_find_vhost(const struct snapshot *s,
 		if (len > sl && !memcmp(host + len - sl, vh->name + 1, sl))
 			return vh;
 	}
+	return NULL;
+}
+
+uint16_t snap_addr_key(const struct sockaddr_storage *sa, uint8_t ip[16])
+{
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		memset(ip, 0, 10);
+		ip[10] = ip[11] = 0xff;
+		memcpy(ip + 12, &in->sin_addr, 4);
+		return ntohs(in->sin_port);
+	}
+	if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		memcpy(ip, &in6->sin6_addr, 16);
+		return ntohs(in6->sin6_port);
+	}
+	memset(ip, 0, 16);
+	return 0;
+}
+
+uint32_t snap_addr_hash(const uint8_t ip[16], uint16_t port)
+{
+	uint8_t k[18];
+
+	memcpy(k, ip, 16);
+	k[16] = (uint8_t)(port >> 8);
+	k[17] = (uint8_t)port;
+	return (uint32_t)hash64(k, sizeof(k));
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *net, unsigned bits)
+{
+	unsigned whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, net, whole))
+		return false;
+	return !rest || ((a[whole] ^ net[whole]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+const struct snap_cluster *snapshot_find_addr(const struct snapshot *s,
+					      const struct sockaddr_storage *sa)
+{
+	uint8_t ip[16];
+	uint16_t port = snap_addr_key(sa, ip);
+
+	if (!port)
+		return NULL;
+	if (s->addr_index_mask) {
+		uint32_t i = snap_addr_hash(ip, port) & s->addr_index_mask;
+
+		for (;; i = (i + 1) & s->addr_index_mask) {
+			uint32_t v = s->addr_index[i];
+
+			if (!v)
+				break;
+			if (s->addrs[v - 1].port == port && !memcmp(s->addrs[v - 1].ip, ip, 16))
+				return s->addrs[v - 1].cluster;
+		}
+	}
+	for (uint32_t i = s->num_exact_addrs; i < s->num_addrs; i++)
+		if (s->addrs[i].port == port && prefix_match(ip, s->addrs[i].ip, s->addrs[i].prefix))
+			return s->addrs[i].cluster;
 	return NULL;
 }

@@ -153,6 +153,16 @@ static inline int snap_peer_auth_for(const struct snap_listener *l, uint16_t por
 	return l->peer_auth;
 }
 
+// snap_addr is a ServiceEntry address (a VIP, or a CIDR) on one service
+// port: where a captured outbound connection that is neither HTTP nor TLS
+// with a known SNI goes, by its original destination.
+struct snap_addr {
+	uint8_t ip[16];		// IPv6, or IPv4 as v4-mapped IPv6
+	uint8_t prefix;		// 128 for one address (an IPv4 /24 is 120)
+	uint16_t port;
+	const struct snap_cluster *cluster;
+};
+
 // snap_cleanup releases something a snapshot holds outside its arena (TLS
 // contexts, certificates); they run when the snapshot is freed.
 struct snap_cleanup {
@@ -184,6 +194,13 @@ struct snapshot {
 	struct snap_cluster inbound_passthrough;
 	struct snap_listener *listeners;
 	uint32_t num_listeners;
+	// ServiceEntry addresses: single addresses in an open-addressing
+	// index (slot -> addrs[] index + 1), CIDRs after them, longest prefix
+	// first
+	struct snap_addr *addrs;
+	uint32_t num_addrs, num_exact_addrs;
+	uint32_t *addr_index;
+	uint32_t addr_index_mask;
 	// config knobs copied from the bootstrap
 	uint32_t header_timeout_ms, idle_timeout_ms, max_body_buffer;
 	uint32_t max_pending_tls_handshakes, tls_handshake_rate;	// per worker; 0: none
@@ -197,6 +214,16 @@ struct snapshot {
 // snapshot with the last.
 void snapshot_ref(struct snapshot *s);
 void snapshot_unref(struct snapshot *s);
+
+// snapshot_find_addr returns the cluster registered for a destination
+// address and port (a ServiceEntry address), or NULL.
+const struct snap_cluster *snapshot_find_addr(const struct snapshot *s,
+					      const struct sockaddr_storage *sa);
+// snap_addr_key makes sa's address v4-mapped IPv6 in ip and returns its
+// port (0 for another family).
+uint16_t snap_addr_key(const struct sockaddr_storage *sa, uint8_t ip[16]);
+// snap_addr_hash is the index's hash of (ip, port).
+uint32_t snap_addr_hash(const uint8_t ip[16], uint16_t port);
 
 // snapshot_find_vhost returns the virtual host for a lowercase host name
 // without port: exact names first, then the most specific wildcard.

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/bootstrap.h"
 #include "core/bug.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -22,6 +23,7 @@
 enum {
 	FLOW_HIGH = 64 * 1024,		// pause a reader when its peer has this much queued
 	LINGER_MS = 2000,		// how long we read after answering an error
+	DETECT_TIMEOUT_MS = 100,	// captured outbound: a silent client goes by address (Istio's old default)
 	MAX_1XX = 10,			// interim responses tolerated per request
 	MAX_REUSE_RETRIES = 3,		// replays after dead pooled connections
 	RETRY_BASE_MS = 25,		// Envoy's default retry back-off base
@@ -628,6 +630,24 @@ static bool passthrough_target(struct hconn *c, const char *host, long port)
 	return true;
 }
 
+static uint16_t od_port(const struct hconn *c)
+{
+	uint8_t ip[16];
+
+	return snap_addr_key(&c->od_ep.addr, ip);
+}
+
+// od_target is cl, or, for a cluster without endpoints of its own
+// (PassthroughCluster, a ServiceEntry with resolution NONE), a copy of it
+// whose one endpoint is the connection's original destination.
+static const struct snap_cluster *od_target(struct hconn *c, const struct snap_cluster *cl)
+{
+	if (cl->num_eps || cl->kind != CLUSTER_PASSTHROUGH)
+		return cl;
+	original_dst_cluster(cl, &c->od_ep, &c->pt_cluster);
+	return &c->pt_cluster;
+}
+
 static void start_upstream(struct hconn *c)
 {
 	c->state = DS_UPSTREAM;
@@ -678,9 +698,9 @@ static void start_request(struct hconn *c, const struct h1_msg *m)
 		local_reply(c, 400, "-", "invalid_authority", "Bad Request", true);
 		return;
 	}
-	if (c->od) {
+	if (c->inbound) {
 		// captured inbound: the workload the client addressed, Host as is
-		original_dst_cluster(s, &c->od_ep, &c->pt_cluster);
+		original_dst_cluster(&s->inbound_passthrough, &c->od_ep, &c->pt_cluster);
 		c->cluster = &c->pt_cluster;
 		c->route_name = "default";
 		start_upstream(c);
@@ -688,8 +708,10 @@ static void start_request(struct hconn *c, const struct h1_msg *m)
 	}
 	q = memchr(m->path.p, '?', m->path.len);
 	path_len = q ? (size_t)(q - m->path.p) : m->path.len;
+	// a captured connection's port is the one the client dialled
 	route_request(s, host, host_len, (uint32_t)port,
-		      c->l->idx < s->num_listeners ? s->listeners[c->l->idx].port : 0,
+		      c->od ? od_port(c) : c->l->idx < s->num_listeners ?
+		      s->listeners[c->l->idx].port : 0,
 		      m->path.p, path_len, worker_rand(w), &rr);
 	c->route = rr.route;
 	c->route_name = rr.route_name;
@@ -716,12 +738,18 @@ static void start_request(struct hconn *c, const struct h1_msg *m)
 			    false);
 		return;
 	case ROUTE_PASSTHROUGH:
+		if (c->od) {
+			c->cluster = od_target(c, &s->passthrough);
+			break;
+		}
 		if (!passthrough_target(c, host, port)) {
 			local_reply(c, 502, "-", "passthrough_needs_ip_authority", "", false);
 			return;
 		}
 		break;
 	case ROUTE_CLUSTER:
+		if (c->od)	// resolution NONE: where the client was going
+			c->cluster = od_target(c, c->cluster);
 		break;
 	}
 	if (!c->cluster->num_eps) {
@@ -1380,12 +1408,17 @@ int permissive_sniff(const char *p, size_t len)
 	return istio ? 1 : 2;
 }
 
-// start_raw turns a captured connection whose first bytes are TLS without
-// an Istio ALPN into a byte tunnel to its original destination, as
-// Istio's inbound passthrough does: the application terminates that TLS.
-static void start_raw(struct hconn *c)
+// start_raw turns a captured connection into a byte tunnel to cluster cl
+// (accounted as TCP): on inbound, TLS without an Istio ALPN goes to the
+// application untouched, as Istio's inbound passthrough does; on outbound,
+// TLS by its SNI and other bytes by their original destination. NULL cl is
+// the policy's answer for an unknown destination: PassthroughCluster under
+// ALLOW_ANY, else BlackHoleCluster: closed with no data. what says what was
+// seen, for the log.
+static void start_raw(struct hconn *c, const struct snap_cluster *cl, const char *what)
 {
 	struct worker *w = c->w;
+	const struct snapshot *s;
 
 	ring_timer_cancel(&w->ring, &c->timer);
 	c->raw = true;
@@ -1395,14 +1428,118 @@ static void start_raw(struct hconn *c)
 	c->rs_head_sent = true;		// and no HTTP answer to give
 	c->keepalive = false;
 	worker_snap_acquire(w, &c->hold);
-	original_dst_cluster(c->hold->snap, &c->od_ep, &c->pt_cluster);
-	c->cluster = &c->pt_cluster;
+	s = c->hold->snap;
+	if (!cl)
+		cl = s->outbound_policy == SNAP_ALLOW_ANY ? &s->passthrough : &s->blackhole;
+	c->cluster = od_target(c, cl);
+	if (c->cluster->kind == CLUSTER_BLACKHOLE || !c->cluster->num_eps) {
+		const char *labels[IL_COUNT];
+
+		metrics_inc(w->metrics, c->cluster->kind == CLUSTER_BLACKHOLE ? MC_BLACKHOLE :
+			    MC_NO_HEALTHY, 1);
+		log_ratelimited(LOG_INFO, NULL, "egress: %s to %s is %s, closing", what,
+				c->od_ep.addr_str, c->cluster->kind == CLUSTER_BLACKHOLE ?
+				"not in the registry (REGISTRY_ONLY, BlackHoleCluster)" :
+				"a service without endpoints");
+		c->flags = "UH";
+		raw_labels(c, labels);
+		metrics_tcp_opened(w->metrics, labels);
+		c->state = DS_TUNNEL;	// so the close counts it closed too
+		conn_close(c);
+		return;
+	}
 	// the sniffed bytes go first; more wait until the tunnel stands
 	buf_append(&c->rq_head, buf_head(&c->sniff), buf_avail(&c->sniff));
 	c->sniff.off = c->sniff.len = 0;
 	c->paused = true;
 	sock_recv_stop(&c->s);
 	start_upstream(c);
+}
+
+// looks_http says whether p[0..len) starts an HTTP/1.x request (a method
+// token, a space): 1 yes, 0 no, -EAGAIN too short to say.
+static int looks_http(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len && i < 24; i++) {
+		if (p[i] == ' ')
+			return i ? 1 : 0;
+		if (p[i] < 'A' || p[i] > 'Z')
+			return 0;
+	}
+	return len < 24 ? -EAGAIN : 0;
+}
+
+// detect classifies a captured outbound connection by its first bytes, as
+// Envoy's http_inspector and tls_inspector do: HTTP is routed by Host
+// request by request; TLS by its SNI (peeked, not terminated) to that
+// service's port; anything else by the original destination's address
+// (ServiceEntry addresses).
+static void detect(struct hconn *c, const char *data, size_t len)
+{
+	const struct snapshot *s = c->w->cur->snap;
+	char sni[256], what[300];
+	bool istio;
+	int r;
+
+	if (len && buf_append(&c->sniff, data, len) < 0) {
+		conn_close(c);
+		return;
+	}
+	data = buf_head(&c->sniff);
+	len = buf_avail(&c->sniff);
+	r = tls_sniff(data, len);
+	if (r == 1) {
+		r = tls_sniff_hello(data, len, sni, sizeof(sni), &istio);
+		if (r == -EAGAIN && len < SNIFF_MAX && c->detect)
+			return;
+		c->detect = false;
+		if (r < 0 || !sni[0]) {
+			start_raw(c, snapshot_find_addr(s, &c->od_ep.addr), "TLS without SNI");
+			return;
+		}
+		for (char *q = sni; *q; q++)
+			*q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+		{
+			const struct snap_vhost *vh = snapshot_find_vhost(s, sni, strlen(sni));
+			const struct snap_cluster *cl = NULL;
+
+			for (uint32_t i = 0; vh && vh->service && i < vh->service->num_ports; i++)
+				if (vh->service->ports[i] == od_port(c))
+					cl = vh->service->port_clusters[i];
+			snprintf(what, sizeof(what), "TLS for SNI %s", sni);
+			start_raw(c, cl, what);
+		}
+		return;
+	}
+	r = r == 0 ? looks_http(data, len) : r;
+	if (r == -EAGAIN && c->detect)
+		return;		// the detection timer bounds the wait
+	c->detect = false;
+	if (r == 1) {
+		struct buf first = c->sniff;
+		const struct snapshot *cur = c->w->cur ? c->w->cur->snap : NULL;
+
+		buf_init(&c->sniff);
+		ring_timer_set(&c->w->ring, &c->timer, cur ? cur->header_timeout_ms : 10000,
+			       header_timeout);
+		feed(c, buf_head(&first), buf_avail(&first));
+		buf_cleanup(&first);
+		return;
+	}
+	start_raw(c, snapshot_find_addr(s, &c->od_ep.addr),
+		  len ? "a connection that is neither HTTP nor TLS" : "a connection that sent nothing");
+}
+
+// detect_timeout: a client that says nothing (a server-first protocol)
+// goes by its original destination.
+static void detect_timeout(struct ring_timer *t)
+{
+	struct hconn *c = container_of(t, struct hconn, timer);
+
+	if (!c->detect)
+		return;
+	c->detect = false;
+	detect(c, NULL, 0);
 }
 
 // sniff runs on a PERMISSIVE inbound listener until the first bytes tell
@@ -1436,8 +1573,8 @@ static void sniff(struct hconn *c, const char *data, size_t len)
 		buf_init(&c->sniff);
 		feed(c, buf_head(&first), buf_avail(&first));
 		buf_cleanup(&first);
-	} else if (r == 2 && c->od) {
-		start_raw(c);
+	} else if (r == 2 && c->inbound) {
+		start_raw(c, &c->w->cur->snap->inbound_passthrough, "TLS without an Istio ALPN");
 	} else {
 		log_ratelimited(LOG_INFO, NULL, "inbound: %s on a PERMISSIVE HTTP listener, closing",
 				r == 2 ? "TLS without an Istio ALPN" : "a malformed TLS hello");
@@ -1453,6 +1590,10 @@ static void hc_recv(struct sock *s, const char *data, size_t len)
 
 	if (c->sniff_srv) {
 		sniff(c, data, len);
+		return;
+	}
+	if (c->detect) {
+		detect(c, data, len);
 		return;
 	}
 	if (c->raw && c->state == DS_UPSTREAM) {
@@ -1481,6 +1622,12 @@ static void hc_eof(struct sock *s, int err)
 	struct hconn *c = hc_of(s);
 
 	c->peer_eof = true;
+	if (c->detect && !err && buf_avail(&c->sniff)) {
+		// the client said all it will: decide on what it sent
+		c->detect = false;
+		detect(c, NULL, 0);
+		return;
+	}
 	switch (c->state) {
 	case DS_HEAD:
 		conn_close(c);
@@ -1606,6 +1753,8 @@ void http_accept(struct wlistener *l, int fd)
 				return;
 			}
 			c->od = true;
+			c->inbound = sl->role == ROLE_INBOUND;
+			c->detect = !c->inbound;
 		}
 		int pa = sl ? listener_peer_auth(sl, c->od ? &c->od_ep : NULL) : SNAP_PA_NONE;
 
@@ -1635,8 +1784,11 @@ void http_accept(struct wlistener *l, int fd)
 	{
 		const struct snapshot *s = w->cur ? w->cur->snap : NULL;
 
-		ring_timer_set(&w->ring, &c->timer, s ? s->header_timeout_ms : 10000,
-			       header_timeout);
+		if (c->detect)
+			ring_timer_set(&w->ring, &c->timer, DETECT_TIMEOUT_MS, detect_timeout);
+		else
+			ring_timer_set(&w->ring, &c->timer, s ? s->header_timeout_ms : 10000,
+				       header_timeout);
 	}
 	sock_recv_start(&c->s);
 }

@@ -117,10 +117,10 @@ int listener_peer_auth(const struct snap_listener *l, const struct snap_endpoint
 	return snap_peer_auth_for(l, port);
 }
 
-void original_dst_cluster(const struct snapshot *s, const struct snap_endpoint *ep,
+void original_dst_cluster(const struct snap_cluster *tmpl, const struct snap_endpoint *ep,
 			  struct snap_cluster *out)
 {
-	*out = s->inbound_passthrough;
+	*out = *tmpl;
 	out->eps = (struct snap_endpoint *)ep;
 	out->num_eps = 1;
 }

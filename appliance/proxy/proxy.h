@@ -171,6 +171,8 @@ struct hconn {
 	// tunnel to it (PERMISSIVE and TLS that is not Istio's)
 	struct snap_endpoint od_ep;
 	bool od;
+	bool inbound;		// od on an inbound listener: no Host routing
+	bool detect;		// captured outbound: HTTP, TLS or opaque, not known yet
 	bool raw;
 	int minor;
 	bool head_request;
@@ -222,10 +224,12 @@ void worker_labels(const struct snapshot *s, uint32_t idx, const struct snap_clu
 // connection on fd was going to; local is the socket's own address. It
 // returns 0, -ELOOP when the connection was not redirected (its original
 // destination is the listener itself), or -errno from getsockopt (ENOENT:
-// no conntrack entry). original_dst_cluster makes out the snapshot's
-// InboundPassthroughCluster with ep as its one endpoint; ep must outlive it.
+// no conntrack entry). original_dst_cluster makes out a copy of tmpl (the
+// snapshot's InboundPassthroughCluster or PassthroughCluster, or a
+// ServiceEntry cluster with resolution NONE) with ep as its one endpoint;
+// ep must outlive it.
 int original_dst(int fd, const struct sockaddr_storage *local, struct snap_endpoint *ep);
-void original_dst_cluster(const struct snapshot *s, const struct snap_endpoint *ep,
+void original_dst_cluster(const struct snap_cluster *tmpl, const struct snap_endpoint *ep,
 			  struct snap_cluster *out);
 // listener_peer_auth is the PeerAuthentication mode a new connection on l
 // follows: per original destination port when od is not NULL.

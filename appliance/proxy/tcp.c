@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/bootstrap.h"
 #include "core/bug.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -466,13 +467,29 @@ void tcp_accept(struct wlistener *l, int fd)
 			tcp_close(t);
 			return;
 		}
-		original_dst_cluster(s, &t->od_ep, &t->od_cluster);
-		t->cluster = &t->od_cluster;
+		if (sl->role == ROLE_INBOUND) {
+			t->cluster = &s->inbound_passthrough;
+		} else {
+			// captured outbound: a registered address, else the policy
+			t->cluster = snapshot_find_addr(s, &t->od_ep.addr);
+			if (!t->cluster)
+				t->cluster = s->outbound_policy == SNAP_ALLOW_ANY ? &s->passthrough
+										  : &s->blackhole;
+		}
+		if (t->cluster->kind == CLUSTER_PASSTHROUGH && !t->cluster->num_eps) {
+			original_dst_cluster(t->cluster, &t->od_ep, &t->od_cluster);
+			t->cluster = &t->od_cluster;
+		}
 	}
 	if (!t->cluster || t->cluster->kind == CLUSTER_BLACKHOLE || !t->cluster->num_eps) {
 		// BlackHoleCluster: the connect succeeded, we close with no data
-		metrics_inc(w->metrics, t->cluster ? MC_NO_HEALTHY : MC_BLACKHOLE, 1);
-		log_ratelimited(LOG_INFO, NULL, "tcp: no endpoint for listener %u, closing", l->idx);
+		metrics_inc(w->metrics, t->cluster && t->cluster->kind != CLUSTER_BLACKHOLE ?
+			    MC_NO_HEALTHY : MC_BLACKHOLE, 1);
+		log_ratelimited(LOG_INFO, NULL, "tcp: %s for listener %s%s%s, closing",
+				t->cluster && t->cluster->kind == CLUSTER_BLACKHOLE ?
+				"not in the registry (REGISTRY_ONLY, BlackHoleCluster)" : "no endpoint",
+				sl ? sl->name : "?", t->od_ep.addr_len ? ", original destination " : "",
+				t->od_ep.addr_len ? t->od_ep.addr_str : "");
 		tcp_close(t);
 		return;
 	}

@@ -140,9 +140,9 @@ def check_ipv6():
     mg.check(r.status == 200 and r2.status == 200 and r.json()["name"] == "v6",
              "IPv6 listener to an IPv6 endpoint, keep-alive", (r.status, r2.status))
     mg.check(xff == ["::1"], "x-forwarded-for carries the IPv6 client", xff)
-    log = m.access_log()
-    mg.check(f'"[::1]:{up.port}" outbound|80||v6.example' in log,
-             "access log: the IPv6 upstream host", log[-300:])
+    want = f'"[::1]:{up.port}" outbound|80||v6.example'
+    mg.check(mg.wait_for(lambda: want in m.access_log(), 5),
+             "access log: the IPv6 upstream host", m.access_log()[-300:])
     m.stop()
 
 

@@ -16,7 +16,6 @@
 # Needs root (network namespaces, nftables); the test creates one namespace
 # and a veth pair into it, and removes both.
 
-import atexit
 import json
 import os
 import socket
@@ -28,60 +27,6 @@ import mg
 APP_HTTP, APP_TLS, APP_TCP = 9080, 9443, 9090
 CAP_HTTP, CAP_TCP = 15006, 15007
 CAP_HTTP6 = CAP_HTTP  # "::" is v6-only: both families on one port
-
-
-def sh(*argv, check=True):
-    r = subprocess.run(list(argv), capture_output=True, text=True)
-    if check and r.returncode:
-        raise RuntimeError(f"{' '.join(argv)}: {r.stderr.strip()}")
-    return r
-
-
-def netns_setup():
-    n = os.getpid() % 200 + 20
-    ns, host_if, ns_if = f"mgcap{os.getpid()}", f"mgh{os.getpid()}", f"mgn{os.getpid()}"
-    v4 = (f"10.203.{n}.1", f"10.203.{n}.2")
-    v6 = (f"fd00:203:{n}::1", f"fd00:203:{n}::2")
-    sh("ip", "netns", "add", ns)
-    atexit.register(lambda: sh("ip", "netns", "del", ns, check=False))
-    sh("ip", "link", "add", host_if, "type", "veth", "peer", "name", ns_if)
-    atexit.register(lambda: sh("ip", "link", "del", host_if, check=False))
-    sh("ip", "link", "set", ns_if, "netns", ns)
-    sh("ip", "addr", "add", f"{v4[0]}/24", "dev", host_if)
-    sh("ip", "-6", "addr", "add", f"{v6[0]}/64", "dev", host_if, "nodad")
-    sh("ip", "link", "set", host_if, "up")
-    ex = ["ip", "netns", "exec", ns]
-    sh(*ex, "ip", "link", "set", "lo", "up")
-    sh(*ex, "ip", "addr", "add", f"{v4[1]}/24", "dev", ns_if)
-    sh(*ex, "ip", "-6", "addr", "add", f"{v6[1]}/64", "dev", ns_if, "nodad")
-    sh(*ex, "ip", "link", "set", ns_if, "up")
-    rules = f"""
-table ip mgcap {{
-  chain prerouting {{
-    type nat hook prerouting priority dstnat; policy accept;
-    tcp dport {{ {APP_HTTP}, {APP_TLS} }} redirect to :{CAP_HTTP}
-    tcp dport {APP_TCP} redirect to :{CAP_TCP}
-  }}
-}}
-table ip6 mgcap6 {{
-  chain prerouting {{
-    type nat hook prerouting priority dstnat; policy accept;
-    tcp dport {APP_HTTP} redirect to :{CAP_HTTP6}
-  }}
-}}
-"""
-    r = subprocess.run(ex + ["nft", "-f", "-"], input=rules, capture_output=True, text=True)
-    if r.returncode:
-        raise RuntimeError(f"nft: {r.stderr.strip()}")
-    return ns, ex, v4[1], v6[1]
-
-
-def start_in(ex, name, argv):
-    """A fixture inside the namespace; returns its port once READY."""
-    p = mg.Proc(name, ex + argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    line = p.popen.stdout.readline()
-    mg.check(line.startswith(b"READY"), f"{name} started", line)
-    return p
 
 
 def read_all(s):
@@ -120,19 +65,36 @@ def test():
         mg.skip("needs root for network namespaces and nftables")
     for tool in ("ip", "nft", "openssl"):
         mg.check(bool(mg.shutil.which(tool)), f"{tool} is installed (scripts/setup)")
-    ns, ex, addr4, addr6 = netns_setup()
+    net = mg.Netns("cap")
+    ns, addr4, addr6 = net.name, net.addr4, net.addr6
+    rules = f"""
+table ip mgcap {{
+  chain prerouting {{
+    type nat hook prerouting priority dstnat; policy accept;
+    tcp dport {{ {APP_HTTP}, {APP_TLS} }} redirect to :{CAP_HTTP}
+    tcp dport {APP_TCP} redirect to :{CAP_TCP}
+  }}
+}}
+table ip6 mgcap6 {{
+  chain prerouting {{
+    type nat hook prerouting priority dstnat; policy accept;
+    tcp dport {APP_HTTP} redirect to :{CAP_HTTP6}
+  }}
+}}
+"""
+    net.run("nft", "-f", "-", input=rules)
     work = mg.tmpdir("capture")
 
     # the workload: HTTP on 9080 (both families), its own TLS on 9443, TCP echo on 9090
-    start_in(ex, "app-http", [mg.PYTHON, str(mg.FIXTURES / "upstream.py"), "--host", "::",
+    net.start("app-http", [mg.PYTHON, str(mg.FIXTURES / "upstream.py"), "--host", "::",
                               "--port", str(APP_HTTP), "--name", "app"])
-    sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+    mg.sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
        "-nodes", "-subj", "/CN=app.example", "-days", "1", "-keyout", str(work / "app.key"),
        "-out", str(work / "app.crt"))
-    start_in(ex, "app-tls", [mg.PYTHON, str(mg.FIXTURES / "echo_server.py"), "--host", "0.0.0.0",
+    net.start("app-tls", [mg.PYTHON, str(mg.FIXTURES / "echo_server.py"), "--host", "0.0.0.0",
                              "--port", str(APP_TLS), "--banner", "app-tls",
                              "--tls", str(work / "app.crt"), str(work / "app.key")])
-    start_in(ex, "app-tcp", [mg.PYTHON, str(mg.FIXTURES / "echo_server.py"), "--host", "::",
+    net.start("app-tcp", [mg.PYTHON, str(mg.FIXTURES / "echo_server.py"), "--host", "::",
                              "--port", str(APP_TCP), "--banner", "app-tcp"])
 
     listeners = {
@@ -177,10 +139,11 @@ def test():
     got = request(addr6, APP_HTTP)
     mg.check(got.startswith(b"HTTP/1.1 200") and body_json(got).get("name") == "app",
              "IPv6: redirected HTTP reaches the application", got[:120])
-    log = m.access_log()
-    mg.check(f'"{addr4}:{APP_HTTP}" InboundPassthroughCluster' in log and
-             f'"[{addr6}]:{APP_HTTP}" InboundPassthroughCluster' in log,
-             "access log: upstream host is the original destination (v4 and v6)", log[-600:])
+    want = (f'"{addr4}:{APP_HTTP}" InboundPassthroughCluster',
+            f'"[{addr6}]:{APP_HTTP}" InboundPassthroughCluster')
+    mg.check(mg.wait_for(lambda: all(w in m.access_log() for w in want), 5),
+             "access log: upstream host is the original destination (v4 and v6)",
+             m.access_log()[-600:])
 
     # mesh mTLS on the same port: terminated, identity attached
     got = request(addr4, APP_HTTP, istio_tls(["istio-http/1.1"]))

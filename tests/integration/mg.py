@@ -375,6 +375,57 @@ def ini_text(sections):
     return "\n".join(out)
 
 
+class Netns:
+    """A network namespace for one test, joined to this one by a veth pair
+    (so the harness reaches its admin ports), removed at exit. host4/host6
+    are this side's addresses, addr4/addr6 the namespace's. Needs root."""
+
+    def __init__(self, tag):
+        pid = os.getpid()
+        n = pid % 200 + 20
+        self.name = f"mg{tag}{pid}"
+        self.host_if, ns_if = f"mgh{tag}{pid}"[:15], f"mgn{tag}{pid}"[:15]
+        self.host4, self.addr4 = f"10.{tag_octet(tag)}.{n}.1", f"10.{tag_octet(tag)}.{n}.2"
+        self.host6, self.addr6 = f"fd00:{tag_octet(tag)}:{n}::1", f"fd00:{tag_octet(tag)}:{n}::2"
+        self.n = n
+        self.ex = ["ip", "netns", "exec", self.name]
+        sh("ip", "netns", "add", self.name)
+        atexit.register(lambda: sh("ip", "netns", "del", self.name, check=False))
+        sh("ip", "link", "add", self.host_if, "type", "veth", "peer", "name", ns_if)
+        atexit.register(lambda: sh("ip", "link", "del", self.host_if, check=False))
+        sh("ip", "link", "set", ns_if, "netns", self.name)
+        sh("ip", "addr", "add", f"{self.host4}/24", "dev", self.host_if)
+        sh("ip", "-6", "addr", "add", f"{self.host6}/64", "dev", self.host_if, "nodad")
+        sh("ip", "link", "set", self.host_if, "up")
+        self.run("ip", "link", "set", "lo", "up")
+        self.run("ip", "addr", "add", f"{self.addr4}/24", "dev", ns_if)
+        self.run("ip", "-6", "addr", "add", f"{self.addr6}/64", "dev", ns_if, "nodad")
+        self.run("ip", "link", "set", ns_if, "up")
+
+    def run(self, *argv, check=True, input=None):
+        return sh(*(self.ex + list(argv)), check=check, input=input)
+
+    def start(self, name, argv):
+        """A fixture inside the namespace that prints READY; returns its Proc."""
+        p = Proc(name, self.ex + list(argv), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        line = p.popen.stdout.readline()
+        if not line.startswith(b"READY"):
+            raise RuntimeError(f"{name} did not start: {line!r}")
+        return p
+
+
+def tag_octet(tag):
+    return {"cap": 203, "out": 205}.get(tag, 207)
+
+
+def sh(*argv, check=True, input=None):
+    """Run a command; raise with its stderr if it fails and check is set."""
+    r = subprocess.run(list(argv), capture_output=True, text=True, input=input)
+    if check and r.returncode:
+        raise RuntimeError(f"{' '.join(argv)}: {r.stderr.strip()}")
+    return r
+
+
 def listen_host(address):
     """Where to connect to reach a listener bound to address."""
     return {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(address, address)
@@ -391,9 +442,10 @@ class Mesh:
     """
 
     def __init__(self, yaml=(), listeners=None, ini=None, workers=2, name="mg",
-                 netns=None, host="127.0.0.1"):
+                 netns=None, host="127.0.0.1", run_as=None):
         self.dir = tmpdir(name)
         self.netns = netns
+        self.run_as = run_as
         self.host = host
         admin_addr = "0.0.0.0" if netns else "127.0.0.1"
         (self.dir / "mesh.d").mkdir()
@@ -459,6 +511,13 @@ class Mesh:
     def start(self, ready_timeout=30):
         self.write_ini()
         argv = [binary(), "run", "-c", str(self.ini_path())]
+        if self.run_as is not None:
+            # as that user (capture rules exclude it); its files become its own
+            subprocess.run(["chown", "-R", f"{self.run_as}:{self.run_as}", str(self.dir)],
+                           check=True)
+            os.chmod(self.dir, 0o755)
+            argv = ["setpriv", f"--reuid={self.run_as}", f"--regid={self.run_as}",
+                    "--clear-groups"] + argv
         if self.netns:
             argv = ["ip", "netns", "exec", self.netns] + argv
         self.proc = Proc("meshgate", argv, cwd=self.dir, stdout=open(self.stdout_path, "wb"),

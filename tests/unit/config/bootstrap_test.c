@@ -124,10 +124,8 @@ static const struct bad_case bad_cases[] = {
 	  "protocol tcp needs destination" },
 	{ "http with destination", "[listener a]\nport = 1\n\ndestination = x:1\n", 4,
 	  "destination is only for protocol tcp" },
-	{ "original_dst outbound", "[listener a]\nport = 1\noriginal_dst = on\n", 1,
-	  "original_dst is for role = inbound" },
 	{ "original_dst gateway", "[listener a]\nport = 1\nrole = gateway\noriginal_dst = on\n", 1,
-	  "original_dst is for role = inbound" },
+	  "original_dst is for role = inbound or outbound" },
 	{ "original_dst with destination", "[listener a]\nport = 1\nrole = inbound\nprotocol = tcp\n"
 	  "original_dst = on\ndestination = x:1\n", 6, "original_dst and destination exclude" },
 	{ "original_dst not bool", "[listener a]\nport = 1\nrole = inbound\noriginal_dst = maybe\n", 4,
@@ -218,9 +216,13 @@ static void test_defaults(void)
 	      "mesh defaults");
 	CHECK(b.max_request_body_buffer == 1048576 && b.header_timeout_ms == 10000 &&
 	      b.idle_timeout_ms == 3600000 && b.drain_timeout_ms == 15000, "limits defaults");
-	CHECK(b.num_listeners == 1 && !strcmp(b.listeners[0].name, "outbound_http") &&
+	CHECK(b.num_listeners == 2 && !strcmp(b.listeners[0].name, "outbound_http") &&
 	      b.listeners[0].port == 8080 && b.listeners[0].protocol == LISTENER_HTTP &&
-	      b.listeners[0].role == ROLE_OUTBOUND, "default listener");
+	      b.listeners[0].role == ROLE_OUTBOUND && !b.listeners[0].original_dst,
+	      "default listener");
+	CHECK(!strcmp(b.listeners[1].name, "outbound_capture") && b.listeners[1].port == 15001 &&
+	      b.listeners[1].role == ROLE_OUTBOUND && b.listeners[1].original_dst &&
+	      b.listeners[1].addr_len == sizeof(struct sockaddr_in), "default capture listener");
 	sin = (const struct sockaddr_in *)&b.listeners[0].addr;
 	CHECK(sin->sin_family == AF_INET && ntohs(sin->sin_port) == 8080 &&
 	      sin->sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
@@ -228,10 +230,10 @@ static void test_defaults(void)
 
 	// an empty file and a comment-only file are the defaults
 	r = bootstrap_load(&b, write_ini("empty.ini", ""), err, sizeof(err));
-	CHECK(r == 0 && b.num_listeners == 1 && b.admin_port == 15000, "empty file: %d %s", r, err);
+	CHECK(r == 0 && b.num_listeners == 2 && b.admin_port == 15000, "empty file: %d %s", r, err);
 	CHECK(!strcmp(b.path, write_ini("empty.ini", "")), "path recorded: %s", b.path);
 	r = bootstrap_load(&b, write_ini("c.ini", "; nothing\n# here\n\n"), err, sizeof(err));
-	CHECK(r == 0 && b.num_listeners == 1, "comment-only file: %d %s", r, err);
+	CHECK(r == 0 && b.num_listeners == 2, "comment-only file: %d %s", r, err);
 }
 
 static void test_full(void)

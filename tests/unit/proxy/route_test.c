@@ -3,6 +3,7 @@
 // Istio YAML: exact and wildcard hosts (most specific wins), service ports,
 // uri matches, weights, REGISTRY_ONLY vs ALLOW_ANY, unknown destinations,
 // matches and routes that use features not enforced yet.
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,24 @@ static const char yaml[] =
 	"spec:\n  hosts: [empty.example]\n"
 	"  ports: [{number: 80, name: http, protocol: HTTP}]\n"
 	"  resolution: STATIC\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: vip, namespace: default}\n"
+	"spec:\n  hosts: [db.example]\n  addresses: [10.9.0.1, 10.9.1.0/24, 2001:db8::5, '2001:db8:1::/48']\n"
+	"  ports: [{number: 5432, name: tcp, protocol: TCP}, {number: 80, name: http, protocol: HTTP}]\n"
+	"  resolution: STATIC\n  endpoints: [{address: 127.0.0.4}]\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: wide, namespace: default}\n"
+	"spec:\n  hosts: [wide.example]\n  addresses: [10.9.0.0/16]\n"
+	"  ports: [{number: 5432, name: tcp, protocol: TCP}]\n"
+	"  resolution: NONE\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: dup, namespace: default}\n"
+	"spec:\n  hosts: [dup.example]\n  addresses: [10.9.0.1]\n"
+	"  ports: [{number: 5432, name: tcp, protocol: TCP}]\n"
+	"  resolution: STATIC\n  endpoints: [{address: 127.0.0.5}]\n"
 	"---\n"
 	"apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
 	"metadata: {name: reviews, namespace: default}\n"
@@ -129,6 +148,57 @@ static const struct rcase cases[] = {
 	{ "", 0, "/", 0, ROUTE_BLOCK_ALL, NULL },
 };
 
+// Original destinations of captured outbound connections -> cluster by
+// ServiceEntry address: exact first, then the longest CIDR; the first entry
+// to register an address and port keeps it; the port must be one of the
+// entry's.
+static const struct acase {
+	const char *ip;
+	uint16_t port;
+	const char *cluster;	// NULL: not registered
+} addr_cases[] = {
+	{ "10.9.0.1", 5432, "outbound|5432||db.example" },	// exact beats /24 and /16; dup loses
+	{ "10.9.0.1", 80, "outbound|80||db.example" },
+	{ "10.9.0.1", 81, NULL },				// not a port of the entry
+	{ "10.9.1.77", 5432, "outbound|5432||db.example" },	// /24 beats /16
+	{ "10.9.2.1", 5432, "outbound|5432||wide.example" },	// only the /16
+	{ "10.9.2.1", 80, NULL },
+	{ "10.10.0.1", 5432, NULL },
+	{ "2001:db8::5", 80, "outbound|80||db.example" },
+	{ "2001:db8::6", 80, NULL },
+	{ "2001:db8:1:ffff::1", 5432, "outbound|5432||db.example" },
+	{ "2001:db8:2::1", 5432, NULL },
+	{ "::ffff:10.9.0.1", 5432, "outbound|5432||db.example" },	// v4-mapped is v4
+};
+
+static void test_addrs(const struct snapshot *s)
+{
+	for (size_t i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]); i++) {
+		const struct acase *c = &addr_cases[i];
+		struct sockaddr_storage ss;
+		const struct snap_cluster *cl;
+
+		memset(&ss, 0, sizeof(ss));
+		if (strchr(c->ip, ':')) {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+			a->sin6_family = AF_INET6;
+			a->sin6_port = htons(c->port);
+			inet_pton(AF_INET6, c->ip, &a->sin6_addr);
+		} else {
+			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+			a->sin_family = AF_INET;
+			a->sin_port = htons(c->port);
+			inet_pton(AF_INET, c->ip, &a->sin_addr);
+		}
+		cl = snapshot_find_addr(s, &ss);
+		CHECK(c->cluster ? cl && !strcmp(cl->name, c->cluster) : !cl,
+		      "addr case %zu %s:%u: %s, want %s", i, c->ip, c->port, cl ? cl->name : "(none)",
+		      c->cluster ? c->cluster : "(none)");
+	}
+}
+
 static struct snapshot *build(int policy)
 {
 	static struct bootstrap b;
@@ -172,6 +242,7 @@ int main(void)
 			      "case %zu %s%s: cluster %s, want %s", i, c->host, c->path,
 			      rr.cluster ? rr.cluster->name : "(none)", c->cluster);
 	}
+	test_addrs(s);
 	// two ports, no port given, a listener on neither: ambiguous, 404
 	route_request(s, "multi.example", 13, 0, 15001, "/", 1, 0, &rr);
 	CHECK(rr.kind == ROUTE_NOT_FOUND, "multi-port service from another listener: %d", rr.kind);
