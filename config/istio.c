@@ -4914,7 +4914,7 @@ int istio_load_file(const char *path, struct istio_config *cfg,
 	return err;
 }
 
-static bool wanted_name(const char *n)
+bool istio_wanted_file(const char *n)
 {
 	size_t len = strlen(n);
 
@@ -4956,7 +4956,7 @@ int istio_load_dir(const char *dir, struct istio_config *out,
 	while ((errno = 0, de = readdir(d))) {
 		char **nn;
 
-		if (!wanted_name(de->d_name))
+		if (!istio_wanted_file(de->d_name))
 			continue;
 		if (num == cap) {
 			cap = cap ? cap * 2 : 32;

@@ -7,6 +7,7 @@
 #define MG_CONFIG_ISTIO_H
 
 #include <stdint.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct istio_meta {
@@ -443,6 +444,10 @@ struct istio_error {
 // following symlinks, as in ConfigMap volumes) are skipped. *out is
 // overwritten, not freed; errs may be NULL with max_errs 0. The same
 // namespace/name twice for a kind is an error ("already defined at").
+// istio_wanted_file says whether istio_load_dir reads a directory entry of
+// that name (*.yaml, *.yml, *.json, not hidden).
+bool istio_wanted_file(const char *name);
+
 int istio_load_dir(const char *dir, struct istio_config *out,
 		   struct istio_error *errs, int max_errs, int *out_num_errs);
 

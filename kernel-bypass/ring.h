@@ -46,7 +46,7 @@ struct ring_event {
 	int fd;
 	bool armed;
 	ring_event_fn *fn;
-	char data[128];
+	char data[512];		// fits an inotify event with the longest name
 };
 
 typedef void ring_timer_fn(struct ring_timer *t);
@@ -135,7 +135,7 @@ void ring_writer_cleanup(struct ring_writer *w);
 void ring_writer_put(struct ring_writer *w, const char *p, size_t len);
 void ring_writer_flush(struct ring *r, struct ring_writer *w);
 
-// ring_event_read arms ev to read len (<= 128) bytes from ev->fd.
+// ring_event_read arms ev to read len (<= sizeof(ev->data)) bytes from ev->fd.
 void ring_event_read(struct ring *r, struct ring_event *ev, size_t len);
 
 // ring_cancel_fd cancels every operation on fd (completions follow).

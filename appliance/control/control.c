@@ -307,6 +307,7 @@ static void start_drain(struct control *ctl)
 		return;
 	ctl->draining = true;
 	ca_server_stop(ctl);
+	watch_stop(ctl);
 	ring_timer_cancel(&ctl->ring, &ctl->rotate);
 	ctl->drain_deadline_ms = ctl->ring.now_ms + ctl->boot->drain_timeout_ms;
 	log_emit(LOG_INFO, NULL, "drain: stop accepting, finishing in-flight requests "
@@ -407,6 +408,7 @@ int control_run(const struct bootstrap *b)
 	ctl->sig.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	ctl->sig.fn = on_signal;
 	ring_event_read(&ctl->ring, &ctl->sig, sizeof(struct signalfd_siginfo));
+	watch_start(ctl);
 	log_emit(LOG_INFO, NULL, "meshgate running: %d workers, admin %s:%u", n,
 		 b->admin_address, b->admin_port);
 	ring_timer_set(&ctl->ring, &g_tick, 100, housekeeping);

@@ -58,7 +58,16 @@ struct control {
 	struct tls_server *ca_tls;
 	struct tls_identity *ca_serving;	// istiod.istio-system.svc certificate
 	uint32_t ca_conns;
+	// the config directory's inotify watch (watch.c)
+	struct ring_event watch;
+	int watch_wd;
+	struct ring_timer watch_settle, watch_retry;
 };
+
+// watch_start follows config_dir with inotify: changes reload it (as SIGHUP
+// does, without the authority) once they settle. watch_stop ends that.
+int watch_start(struct control *ctl);
+void watch_stop(struct control *ctl);
 
 // control_rebuild builds a snapshot from the last good configuration and
 // the current certificates, and publishes it if anything changed.

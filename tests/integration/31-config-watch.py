@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# 31-config-watch: the config directory is watched (inotify): adding,
+# editing (in place and by rename), renaming away and deleting files take
+# effect without SIGHUP; a broken file keeps the last good snapshot serving
+# and is reported (config.errors, config.last_error); files the loader does
+# not read (editor backups) change nothing; a Kubernetes-style ConfigMap
+# volume (a ..data symlink swapped atomically) is followed; a config
+# directory created after start is picked up. Deadlines are generous: how
+# fast it converges is for the benchmark.
+
+import os
+import time
+
+import mg
+
+
+def se(name, host, up):
+    return mg.service_entry(name, [host], endpoints=[up.endpoint])
+
+
+def status(m, host):
+    return mg.get(m.port, "/echo", host).status
+
+
+def stat(m, name):
+    st, body = m.admin("/stats")
+    for line in body.decode().splitlines():
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def test():
+    a, b = mg.Upstream("watch-a"), mg.Upstream("watch-b")
+    m = mg.Mesh(name="watch")
+    m.start()
+    d = m.dir / "mesh.d"
+    mg.check(status(m, "a.example") == 502, "nothing registered: 502 block_all")
+
+    m.write_yaml("a.yaml", [se("a", "a.example", a)])     # atomic: temp file + rename
+    mg.check(mg.wait_for(lambda: status(m, "a.example") == 200, 10), "a new file is applied "
+             "without SIGHUP")
+    (d / "b.yaml").write_text(mg.yaml_docs(se("b", "b.example", b)))   # written in place
+    mg.check(mg.wait_for(lambda: status(m, "b.example") == 200, 10),
+             "a file written in place is applied")
+
+    v = m.config_version()
+    (d / "a.yaml~").write_text("this is not yaml: [")
+    (d / ".a.yaml.swp").write_text("garbage")
+    time.sleep(1)
+    mg.check(m.config_version() == v and stat(m, "config.errors") == "0",
+             "editor backups and hidden files change nothing", (v, m.config_version()))
+
+    os.rename(d / "b.yaml", d / "b.yaml.disabled")
+    mg.check(mg.wait_for(lambda: status(m, "b.example") == 502, 10),
+             "a file renamed away is unloaded")
+
+    errs = int(stat(m, "config.errors"))
+    (d / "bad.yaml").write_text("apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+                                "metadata: {name: bad}\nspec: {hosts: []}\n")
+    mg.check(mg.wait_for(lambda: int(stat(m, "config.errors")) > errs, 10),
+             "a broken file is counted", stat(m, "config.errors"))
+    mg.check("bad.yaml" in (stat(m, "config.last_error") or ""),
+             "... and its error shown", stat(m, "config.last_error"))
+    mg.check(status(m, "a.example") == 200, "the last good snapshot keeps serving")
+    (d / "bad.yaml").unlink()
+    m.write_yaml("a.yaml", [se("a", "a2.example", a)])
+    mg.check(mg.wait_for(lambda: status(m, "a2.example") == 200 and
+                         status(m, "a.example") == 502, 10),
+             "fixed and edited: applied again")
+    (d / "a.yaml").unlink()
+    mg.check(mg.wait_for(lambda: status(m, "a2.example") == 502, 10), "a deleted file is unloaded")
+    mg.check(m.stop() == 0, "meshgate exits 0")
+
+    # a ConfigMap volume: files are links into ..data, which is swapped by rename
+    m2 = mg.Mesh(name="watch-cm")
+    cm = m2.dir / "mesh.d"
+    cm.rmdir()                  # created after start
+    m2.start()
+    mg.check(status(m2, "a.example") == 502, "no config directory: an empty mesh")
+    cm.mkdir()
+
+    def publish(gen, docs):
+        ts = cm / f"..{gen}"
+        ts.mkdir()
+        (ts / "mesh.yaml").write_text(mg.yaml_docs(*docs))
+        os.symlink(ts.name, cm / "..data_tmp")
+        os.rename(cm / "..data_tmp", cm / "..data")
+        if not (cm / "mesh.yaml").is_symlink():
+            os.symlink("..data/mesh.yaml", cm / "mesh.yaml")
+
+    publish("2026_1", [se("a", "a.example", a)])
+    mg.check(mg.wait_for(lambda: status(m2, "a.example") == 200, 10),
+             "a directory created after start is watched; the ConfigMap's files load")
+    publish("2026_2", [se("b", "b.example", b)])
+    mg.check(mg.wait_for(lambda: status(m2, "b.example") == 200 and
+                         status(m2, "a.example") == 502, 10),
+             "a ConfigMap update (..data swapped) is followed")
+    mg.check(m2.stop() == 0, "meshgate exits 0")
+
+
+if __name__ == "__main__":
+    mg.run(test)
