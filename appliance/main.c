@@ -16,6 +16,7 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  run       run the appliance (control plane + data plane)\n"
 		"  ca        the certificate authority: init, issue, token, bundle, inspect\n"
+		"  validate  check Istio resources (files, directories, -) as istioctl validate\n"
 		"  version   print the version\n"
 		"  help      this text\n");
 }
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
 		return cli_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ca"))
 		return cli_ca(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "validate"))
+		return cli_validate(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("meshgate %s\n", MESHGATE_VERSION);
 		return 0;

@@ -46,6 +46,7 @@ struct ctx {
 	int doc_line;
 	const char *kind, *ns, *name;	// printable, for messages; NULL = unknown
 	int errors;		// in this resource
+	bool allow_dups;	// istio_config.validate_only
 	bool oom;
 	char path[512];		// "spec.http[0].route[1].destination.host"
 	size_t plen;
@@ -4468,7 +4469,7 @@ static int grow(struct arena *ar, void **arr, int *cap, int num, size_t size)
 static void add_resource(struct ctx *c, const struct ynode *root, const struct istio_meta *meta,
 			 void *obj, size_t size, size_t meta_off, void **arr, int *num, int *cap)
 {
-	if (c->errors || duplicate(c, root, meta, *arr, size, meta_off, *num))
+	if (c->errors || (!c->allow_dups && duplicate(c, root, meta, *arr, size, meta_off, *num)))
 		return;
 	if (grow(c->ar, arr, cap, *num, size) < 0) {
 		oom(c);
@@ -4527,6 +4528,7 @@ static void load_object(struct loader *ld, const struct ynode *root, int depth)
 	c->es = ld->es;
 	c->file = ld->file;
 	c->doc_line = root ? root->line : 0;
+	c->allow_dups = cfg->validate_only;
 	if (yaml_tree_is_null(root))
 		return;		// an empty document ("---" at the end)
 	if (root->type != YN_MAP) {

@@ -429,12 +429,20 @@ struct istio_config {
 	struct peer_authentication *peer_authentications;
 	int num_peer_authentications;
 	int num_ignored;	// documents of kinds this build does not act on yet
+	// validate_only: each document is checked on its own, as istioctl
+	// validate does; a namespace/name seen before is not an error (the
+	// caller set it before loading; the config is for checking only)
+	bool validate_only;
 	void *arena;		// private: owns every string and array above
 };
 
 struct istio_error {
 	char msg[512];		// "file:line: Kind ns/name: field: what is wrong"
 };
+
+// istio_wanted_file says whether istio_load_dir reads a directory entry of
+// that name (*.yaml, *.yml, *.json, not hidden).
+bool istio_wanted_file(const char *name);
 
 // istio_load_dir reads every *.yaml, *.yml and *.json file in dir (sorted by
 // name, not recursive; a missing dir is an empty config) into *out. On
@@ -444,10 +452,6 @@ struct istio_error {
 // following symlinks, as in ConfigMap volumes) are skipped. *out is
 // overwritten, not freed; errs may be NULL with max_errs 0. The same
 // namespace/name twice for a kind is an error ("already defined at").
-// istio_wanted_file says whether istio_load_dir reads a directory entry of
-// that name (*.yaml, *.yml, *.json, not hidden).
-bool istio_wanted_file(const char *name);
-
 int istio_load_dir(const char *dir, struct istio_config *out,
 		   struct istio_error *errs, int max_errs, int *out_num_errs);
 

@@ -11,4 +11,8 @@ int cli_run(int argc, char **argv);
 // "ca"). It returns the process exit status: 0, 1 on error, 2 on misuse.
 int cli_ca(int argc, char **argv);
 
+// cli_validate is `meshgate validate PATH...` (argv[0] is "validate"): 0
+// when every resource is valid, 2 when any is not.
+int cli_validate(int argc, char **argv);
+
 #endif
