@@ -77,8 +77,10 @@ struct h2_callbacks {
 	// body (on_end_stream follows anyway).
 	int (*on_headers)(void *arg, struct h2_stream *s, const struct h2_header *h,
 			  size_t num, bool end_stream);
-	// on_data delivers a chunk of the request body. Flow control is
-	// automatic: the chunk counts as consumed when the call returns.
+	// on_data delivers a chunk of the request body (at most one DATA
+	// frame's payload). Flow control is automatic: the chunk counts as
+	// consumed when the call returns; with manual_consume it counts only
+	// once passed to h2_stream_consume.
 	int (*on_data)(void *arg, struct h2_stream *s, const char *p, size_t len);
 	// on_trailers delivers request trailers (on_end_stream follows).
 	// NULL: trailers are dropped.
@@ -97,6 +99,15 @@ struct h2_callbacks {
 
 // h2_config holds the per-connection limits; h2_config_default fills in
 // the H2_* values above. Zero out_highwat means no output bound.
+//
+// manual_consume (default false) turns on manual flow control, for a proxy
+// that must not read faster than it writes: received body bytes count
+// against the stream and connection windows until the owner calls
+// h2_stream_consume, so the peer can have at most initial_window bytes per
+// stream and conn_window per connection in flight; more is a
+// FLOW_CONTROL_ERROR. Bytes a stream still holds unconsumed when it closes
+// or is reset are credited back to the connection window, and bytes the
+// owner never sees (a rejected stream's) count as consumed at once.
 struct h2_config {
 	uint32_t max_concurrent_streams;
 	uint32_t initial_window;
@@ -109,6 +120,7 @@ struct h2_config {
 	uint32_t out_highwat;
 	uint32_t max_empty_frames;
 	uint32_t max_continuations;
+	bool manual_consume;
 };
 
 // h2_stats counts one connection's events.
@@ -128,7 +140,12 @@ struct h2_stats {
 	uint64_t data_frames_sent;
 	uint64_t goaway_sent, goaway_recv;
 	uint64_t protocol_errors;	// connection errors caused by the peer
-	bool bad_preface;		// the client connection preface was wrong
+	// unprocessed counts streams the client codec saw closed with
+	// REFUSED_STREAM: refused, above the peer's GOAWAY, or never sent.
+	uint64_t unprocessed;
+	// bad_preface: the peer's connection preface was wrong (the client
+	// magic, or a first frame that is not SETTINGS).
+	bool bad_preface;
 };
 
 // h2_config_default fills cfg with the H2_* defaults.
@@ -214,6 +231,14 @@ int h2_stream_end(struct h2_stream *s, const struct h2_header *trailers, size_t 
 // h2_stream_reset sends RST_STREAM with error_code; no further request
 // callbacks but on_stream_close follow. It returns 0 or -errno.
 int h2_stream_reset(struct h2_stream *s, uint32_t error_code);
+
+// h2_stream_consume says n more request body bytes delivered by on_data
+// were passed on (with manual_consume; otherwise it does nothing). Once
+// half a window is consumed a WINDOW_UPDATE is queued: call h2_conn_flush
+// when calling this outside a callback. n beyond what on_data delivered
+// and was not yet consumed is ignored. It may be called from any callback,
+// on_stream_close included; s is gone after that.
+void h2_stream_consume(struct h2_stream *s, size_t n);
 
 // h2_header_find returns the first field named name (lowercase) in h, or
 // NULL.

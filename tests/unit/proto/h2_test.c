@@ -503,6 +503,7 @@ struct scan {
 	uint32_t goaway_code, goaway_last;
 	uint32_t last_rst_code, last_rst_sid;
 	int rst_by_code[16];
+	uint64_t wu_conn, wu_streams;	// WINDOW_UPDATE increments on 0 / on streams
 };
 
 static void scan(const struct buf *b, struct scan *s)
@@ -539,6 +540,12 @@ static void scan(const struct buf *b, struct scan *s)
 			break;
 		case F_DATA:
 			s->data++;
+			break;
+		case F_WU:
+			if (sid)
+				s->wu_streams += get32(pl) & 0x7fffffff;
+			else
+				s->wu_conn += get32(pl) & 0x7fffffff;
 			break;
 		}
 		off += 9 + flen;
@@ -1222,6 +1229,312 @@ static void test_trailer_overflow(void)
 	srv_free(&sv);
 }
 
+// ---------------------------------------------------------------------------
+// Manual flow control (h2_config.manual_consume)
+
+// data_frames appends len body bytes on sid in frames of at most 16 KiB.
+static void data_frames(struct buf *b, uint32_t sid, size_t len, bool end)
+{
+	static const char chunk[16384];
+
+	do {
+		size_t n = MIN(len, sizeof(chunk));
+
+		len -= n;
+		frame(b, F_DATA, end && !len ? FL_END_STREAM : 0, sid, chunk, n);
+	} while (len);
+}
+
+// manual_srv starts a server holding its answers, with manual_consume as
+// told, past the raw client preface; its output is then empty.
+static void manual_srv(struct srv *sv, bool manual)
+{
+	struct h2_config cfg;
+	struct buf in;
+
+	h2_config_default(&cfg);
+	cfg.manual_consume = manual;
+	srv_init(sv, &cfg);
+	sv->mode = SRV_HOLD;
+	buf_init(&in);
+	raw_preface(&in);
+	srv_input(sv, in.data, in.len);
+	buf_consume(&sv->out, buf_avail(&sv->out));
+	buf_cleanup(&in);
+}
+
+// srv_send feeds raw frames and scans what the server answered.
+static void srv_send(struct srv *sv, struct buf *in, struct scan *sc)
+{
+	buf_consume(&sv->out, buf_avail(&sv->out));
+	srv_input(sv, in->data, in->len);
+	in->off = in->len = 0;
+	if (!sv->err) {
+		int err = h2_conn_flush(sv->c, &sv->out);
+
+		if (err)
+			sv->err = err;
+	}
+	scan(&sv->out, sc);
+}
+
+// test_manual_stream_window: one POST stream and the stream window. Bytes
+// on_data delivered hold the window until consumed; the peer cannot send
+// past it; consuming half a window or more sends a WINDOW_UPDATE.
+static void test_manual_stream_window(void)
+{
+	static const struct {
+		const char *id;
+		bool manual;
+		size_t first;		// bytes sent
+		size_t consume;		// then consumed by the owner
+		size_t second;		// then sent
+		uint64_t want_wu;	// stream WINDOW_UPDATE increments, in all
+		uint32_t want_rst;	// RST_STREAM code on stream 1, or 0
+		size_t want_recv;	// bytes on_data delivered
+	} rows[] = {
+		{ "auto: window refills itself", false, 65536, 0, 65536, 1, 0, 131072 },
+		{ "manual: full window, no WINDOW_UPDATE", true, 65536, 0, 0, 0, 0, 65536 },
+		{ "manual: window + 1 byte", true, 65537, 0, 0, 0, H2_FLOW_CONTROL_ERROR, 65536 },
+		{ "manual: less than half consumed", true, 65536, 16384, 0, 0, 0, 65536 },
+		{ "manual: consumed window reopens", true, 65536, 65536, 65536, 65536, 0, 131072 },
+		{ "manual: only what was consumed", true, 65536, 40000, 40001, 40000,
+		  H2_FLOW_CONTROL_ERROR, 65536 },
+		{ "manual: consume more than delivered", true, 1000, 1 << 20, 65536, 0,
+		  H2_FLOW_CONTROL_ERROR, 1000 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct srv sv;
+		struct scan sc1, sc2;
+		struct buf in;
+		struct sst *t;
+		uint64_t wu;
+
+		manual_srv(&sv, rows[i].manual);
+		buf_init(&in);
+		frame(&in, F_HEADERS, FL_END_HEADERS, 1, post_block, sizeof(post_block));
+		data_frames(&in, 1, rows[i].first, false);
+		srv_send(&sv, &in, &sc1);
+		t = live_slot(&sv, 1);
+		if (t && rows[i].consume) {
+			h2_stream_consume(t->s, rows[i].consume);
+			CHECK(h2_conn_flush(sv.c, &sv.out) == 0, "%s: flush", rows[i].id);
+			scan(&sv.out, &sc1);
+		}
+		wu = sc1.wu_streams;
+		if (rows[i].second) {
+			data_frames(&in, 1, rows[i].second, false);
+			srv_send(&sv, &in, &sc2);
+			if (rows[i].manual)
+				wu += sc2.wu_streams;
+			sc1.rsts += sc2.rsts;
+			if (sc2.rsts)
+				sc1.last_rst_code = sc2.last_rst_code;
+		}
+		t = live_slot(&sv, 1);
+		CHECK(sv.err == 0, "%s: err %d", rows[i].id, sv.err);
+		if (rows[i].want_wu == 1)
+			CHECK(wu > 0, "%s: no WINDOW_UPDATE", rows[i].id);
+		else
+			CHECK(wu == rows[i].want_wu, "%s: WINDOW_UPDATE %llu, want %llu", rows[i].id,
+			      (unsigned long long)wu, (unsigned long long)rows[i].want_wu);
+		if (rows[i].want_rst) {
+			CHECK(sc1.rsts == 1 && sc1.last_rst_code == rows[i].want_rst,
+			      "%s: %d RST code %u", rows[i].id, sc1.rsts, sc1.last_rst_code);
+			CHECK(!t && sv.closes_by_code[rows[i].want_rst] == 1, "%s: owner saw close",
+			      rows[i].id);
+			CHECK(sv.num_data_calls > 0 && sv.num_close_calls == 1, "%s: closes %d",
+			      rows[i].id, sv.num_close_calls);
+		} else {
+			CHECK(sc1.rsts == 0 && t, "%s: %d RST code %u", rows[i].id, sc1.rsts,
+			      sc1.last_rst_code);
+		}
+		CHECK(sc1.wu_conn == 0, "%s: connection WINDOW_UPDATE %llu", rows[i].id,
+		      (unsigned long long)sc1.wu_conn);
+		if (t)
+			CHECK(t->body.len == rows[i].want_recv, "%s: received %zu", rows[i].id,
+			      t->body.len);
+		buf_cleanup(&in);
+		srv_free(&sv);
+	}
+}
+
+// fill_conn_window opens 16 POST streams (1, 3, ... 31) and sends 64 KiB on
+// each: 1 MiB, the whole connection window.
+static void fill_conn_window(struct srv *sv, struct scan *sc)
+{
+	struct buf in;
+
+	buf_init(&in);
+	for (uint32_t i = 0; i < 16; i++) {
+		frame(&in, F_HEADERS, FL_END_HEADERS, 2 * i + 1, post_block, sizeof(post_block));
+		data_frames(&in, 2 * i + 1, 65536, false);
+	}
+	srv_send(sv, &in, sc);
+	buf_cleanup(&in);
+}
+
+// test_manual_conn_window: unconsumed bytes hold the connection window;
+// resets and closes give them back, so the window never leaks.
+static void test_manual_conn_window(void)
+{
+	struct srv sv;
+	struct scan sc;
+	struct buf in;
+	size_t held = 0;
+
+	buf_init(&in);
+	// 1 MiB unconsumed: one more byte on a new stream breaks the window.
+	manual_srv(&sv, true);
+	fill_conn_window(&sv, &sc);
+	CHECK(sv.err == 0 && sc.wu_conn == 0 && sc.wu_streams == 0 && sc.rsts == 0,
+	      "1 MiB held: err %d WINDOW_UPDATE %llu/%llu", sv.err,
+	      (unsigned long long)sc.wu_conn, (unsigned long long)sc.wu_streams);
+	for (int32_t id = 1; id <= 31; id += 2)
+		held += live_slot(&sv, id) ? live_slot(&sv, id)->body.len : 0;
+	CHECK(held == 1 << 20, "owner holds %zu", held);
+	frame(&in, F_HEADERS, FL_END_HEADERS, 33, post_block, sizeof(post_block));
+	data_frames(&in, 33, 1, false);
+	srv_send(&sv, &in, &sc);
+	CHECK(sv.err == -EPROTO && sc.goaways == 1 && sc.goaway_code == H2_FLOW_CONTROL_ERROR,
+	      "past the connection window: err %d GOAWAY %d code %u", sv.err, sc.goaways,
+	      sc.goaway_code);
+	srv_free(&sv);
+
+	// The default mode refills the connection window by itself.
+	manual_srv(&sv, false);
+	fill_conn_window(&sv, &sc);
+	CHECK(sc.wu_conn >= 1 << 19, "auto: connection WINDOW_UPDATE %llu",
+	      (unsigned long long)sc.wu_conn);
+	srv_free(&sv);
+
+	// Peer resets of 8 streams and owner resets of 8 more give back 512
+	// KiB each: enough for nghttp2 to send a connection WINDOW_UPDATE.
+	manual_srv(&sv, true);
+	fill_conn_window(&sv, &sc);
+	for (uint32_t id = 1; id <= 15; id += 2)
+		rst(&in, id, H2_CANCEL);
+	srv_send(&sv, &in, &sc);
+	CHECK(sc.wu_conn == 1 << 19 && sv.closes_by_code[H2_CANCEL] == 8,
+	      "peer resets: connection WINDOW_UPDATE %llu, %d closed",
+	      (unsigned long long)sc.wu_conn, sv.closes_by_code[H2_CANCEL]);
+	for (int32_t id = 17; id <= 31; id += 2) {
+		struct sst *t = live_slot(&sv, id);
+
+		// Half consumed before the reset, half left to the close.
+		if (t) {
+			h2_stream_consume(t->s, 32768);
+			CHECK(h2_stream_reset(t->s, H2_INTERNAL_ERROR) == 0, "owner reset");
+		}
+	}
+	srv_send(&sv, &in, &sc);
+	CHECK(sc.wu_conn == 1 << 19 && sv.closes_by_code[H2_INTERNAL_ERROR] == 8,
+	      "owner resets: connection WINDOW_UPDATE %llu, %d closed",
+	      (unsigned long long)sc.wu_conn, sv.closes_by_code[H2_INTERNAL_ERROR]);
+	// The whole window is back: another 1 MiB goes through.
+	for (uint32_t i = 0; i < 16; i++) {
+		frame(&in, F_HEADERS, FL_END_HEADERS, 33 + 2 * i, post_block, sizeof(post_block));
+		data_frames(&in, 33 + 2 * i, 65536, false);
+	}
+	srv_send(&sv, &in, &sc);
+	CHECK(sv.err == 0 && sc.goaways == 0 && sc.rsts == 0, "second MiB: err %d GOAWAY %d",
+	      sv.err, sc.goaways);
+	srv_free(&sv);
+
+	// Bytes of streams the owner never sees (431) count as consumed: 24
+	// such streams of 64 KiB each are 1.5 MiB, past a leaking window.
+	{
+		static char v[9000];
+		struct buf blk;
+
+		manual_srv(&sv, true);
+		buf_init(&blk);
+		memset(v, 'v', sizeof(v));
+		buf_append(&blk, post_block, sizeof(post_block));
+		for (int i = 0; i < 8; i++) {
+			uint8_t h[6] = { 0x00, 0x03, 'x', '-', (uint8_t)('a' + i), 0x7f };
+
+			buf_append(&blk, h, sizeof(h));
+			buf_append(&blk, "\xa9\x45", 2);	// 127 + 8873 = 9000
+			buf_append(&blk, v, sizeof(v));
+		}
+		for (uint32_t id = 1; id < 48 && !sv.err; id += 2) {
+			size_t off = 0;
+
+			while (off < blk.len) {
+				size_t n = MIN((size_t)16384, blk.len - off);
+				uint8_t fl = off + n == blk.len ? FL_END_HEADERS : 0;
+
+				frame(&in, off ? F_CONT : F_HEADERS, fl, id, blk.data + off, n);
+				off += n;
+			}
+			data_frames(&in, id, 65536, false);
+			srv_send(&sv, &in, &sc);
+		}
+		CHECK(sv.err == 0 && sv.num_headers_calls == 0 && sv.num_data_calls == 0,
+		      "431 streams: err %d, owner saw %d", sv.err, sv.num_headers_calls);
+		CHECK(h2_conn_stats(sv.c)->header_overflows == 24, "overflows %llu",
+		      (unsigned long long)h2_conn_stats(sv.c)->header_overflows);
+		buf_cleanup(&blk);
+		srv_free(&sv);
+	}
+	buf_cleanup(&in);
+}
+
+// test_manual_post: a 200 KiB request body from nghttp2's client reaches a
+// manual_consume owner one window at a time: nothing moves until consumed.
+static void test_manual_post(void)
+{
+	static char body[200 * 1024];
+	struct h2_config cfg;
+	struct client cl;
+	struct srv sv;
+	struct sst *t;
+	size_t consumed = 0;
+	int32_t id;
+	int rounds = 0;
+	bool pattern = true;
+
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (char)(i % 253);
+	h2_config_default(&cfg);
+	cfg.manual_consume = true;
+	srv_init(&sv, &cfg);
+	sv.mode = SRV_HOLD;
+	client_init(&cl, false);
+	cl.req_body = body;
+	cl.req_len = sizeof(body);
+	id = request(&cl, "POST", "/up", NULL, 0, true);
+	pump(&cl, &sv);
+	t = live_slot(&sv, id);
+	CHECK(t && t->body.len == 65536 && !t->ended, "first window: %zu", t ? t->body.len : 0);
+	pump(&cl, &sv);
+	CHECK(t && t->body.len == 65536, "nothing more unconsumed: %zu", t ? t->body.len : 0);
+	while (t && !t->ended && rounds++ < 100) {
+		size_t before = t->body.len;
+
+		h2_stream_consume(t->s, t->body.len - consumed);
+		consumed = t->body.len;
+		pump(&cl, &sv);
+		CHECK(t->body.len > before && t->body.len - consumed <= 65536,
+		      "round %d: %zu new bytes", rounds, t->body.len - before);
+	}
+	CHECK(t && t->ended && t->body.len == sizeof(body), "complete: %zu in %d rounds",
+	      t ? t->body.len : 0, rounds);
+	for (size_t i = 0; t && i < t->body.len && pattern; i++)
+		pattern = t->body.data[i] == body[i];
+	CHECK(pattern, "body intact");
+	CHECK(rounds >= 3, "rounds %d", rounds);
+	if (t)
+		respond(t);
+	pump(&cl, &sv);
+	CHECK(cst_of(&cl, id)->status == 200 && cst_of(&cl, id)->closed, "answered");
+	CHECK(sv.err == 0, "err %d", sv.err);
+	client_free(&cl);
+	srv_free(&sv);
+}
+
 int main(void)
 {
 	test_unary(0);
@@ -1241,6 +1554,9 @@ int main(void)
 	test_trailer_overflow();
 	test_settings();
 	test_continuation_other_stream();
+	test_manual_stream_window();
+	test_manual_conn_window();
+	test_manual_post();
 	printf("h2_test: %d checks, %d failures\n", checks, failures);
 	return failures ? 1 : 0;
 }
