@@ -73,14 +73,6 @@ def server_cert_serial(port, root, cert, key):
             return s.getpeercert().get("serialNumber")
 
 
-def stat(m, key):
-    st, body = m.admin("/stats")
-    for line in body.decode(errors="replace").splitlines():
-        if line.startswith(key + ": "):
-            return line.split(": ", 1)[1]
-    return None
-
-
 def test():
     mg.need("wrk")
     up = mg.Upstream("rot-app")
@@ -142,7 +134,7 @@ def test():
              (bad.group(0) if bad else "", sockerr.group(0) if sockerr else ""))
     mg.check(results["fail"] == 0 and results["ok"] > 100,
              "a new connection per request: none failed", results)
-    ra, rb = stat(a, "identity.rotations"), stat(b, "identity.rotations")
+    ra, rb = a.stat("identity.rotations"), b.stat("identity.rotations")
     mg.check(ra and rb and int(ra) >= 2 and int(rb) >= 2, "both instances rotated at least twice",
              (ra, rb))
     early.sendall(b"GET /echo HTTP/1.1\r\nHost: reviews.example\r\n\r\n")

@@ -30,24 +30,11 @@ def pa(name, ns, mode=None, selector=None, port_level=None):
             "metadata": {"name": name, "namespace": ns}, "spec": spec}
 
 
-def read_all(s):
-    data = b""
-    try:
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            data += d
-    except (OSError, ssl.SSLError):
-        pass
-    return data
-
-
 def plain(port):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
             s.sendall(b"GET /echo HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n")
-            return read_all(s)
+            return mg.read_all(s)
     except OSError:
         return b""
 
@@ -63,7 +50,7 @@ def mtls(port, root, cert, key, alpn=("istio-http/1.1",)):
         with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
             with ctx.wrap_socket(raw) as s:
                 s.sendall(b"GET /echo HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n")
-                return read_all(s)
+                return mg.read_all(s)
     except (OSError, ssl.SSLError):
         return b""
 

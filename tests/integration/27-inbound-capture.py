@@ -29,26 +29,13 @@ CAP_HTTP, CAP_TCP = 15006, 15007
 CAP_HTTP6 = CAP_HTTP  # "::" is v6-only: both families on one port
 
 
-def read_all(s):
-    data = b""
-    try:
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            data += d
-    except (OSError, ssl.SSLError):
-        pass
-    return data
-
-
 def request(addr, port, wrap=None):
     """GET /echo with Host app.test; the raw answer (b"" on failure)."""
     try:
         with socket.create_connection((addr, port), timeout=10) as raw:
             s = wrap(raw) if wrap else raw
             s.sendall(b"GET /echo HTTP/1.1\r\nHost: app.test:9080\r\nConnection: close\r\n\r\n")
-            return read_all(s)
+            return mg.read_all(s)
     except (OSError, ssl.SSLError):
         return b""
 
@@ -184,7 +171,7 @@ table ip6 mgcap6 {{
     with socket.create_connection((addr4, APP_TCP), timeout=10) as s:
         s.sendall(b"hello tcp")
         s.shutdown(socket.SHUT_WR)
-        got = read_all(s)
+        got = mg.read_all(s)
     mg.check(got == b"app-tcp\nhello tcp", "TCP capture: bytes to the original destination "
              "and back, FIN carried", got)
     got = b""
@@ -204,11 +191,7 @@ table ip6 mgcap6 {{
 
     # a connection straight to the capture port is not looped back to itself
     def no_od():
-        st, body = m.admin("/stats")
-        for line in body.decode().splitlines():
-            if line.startswith("downstream_cx_no_original_dst:"):
-                return int(line.split(":")[1])
-        return -1
+        return m.stat("downstream_cx_no_original_dst", -1)
     before = no_od()
     got = request(addr4, CAP_HTTP)
     mg.check(got == b"", "a direct connection to the capture port is closed without data", got)
@@ -235,7 +218,7 @@ table ip6 mgcap6 {{
     with socket.create_connection((addr4, APP_TCP), timeout=10) as s:
         s.sendall(b"still plain")
         s.shutdown(socket.SHUT_WR)
-        got = read_all(s)
+        got = mg.read_all(s)
     mg.check(got == b"app-tcp\nstill plain", "other ports keep PERMISSIVE: plaintext TCP passes", got)
     rc = m.stop()
     mg.check(rc == 0, "meshgate exits 0 on SIGTERM", rc)

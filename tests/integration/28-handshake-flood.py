@@ -25,14 +25,6 @@ def make_cert(work):
     return work / "c.pem", work / "k.pem"
 
 
-def stat(m, name):
-    st, body = m.admin("/stats")
-    for line in body.decode().splitlines():
-        if line.startswith(name + ":"):
-            return int(line.split(":")[1])
-    return -1
-
-
 def tls_get(port, ctx, timeout=5):
     """A full handshake and GET /echo; True on a 200."""
     try:
@@ -73,14 +65,14 @@ def test():
     keep = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
                            server_hostname="flood.test")
     idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(4)]
-    base = stat(m, "downstream_cx_total")
-    mg.check(mg.wait_for(lambda: stat(m, "downstream_cx_total") >= base, 5) and
-             mg.wait_for(lambda: stat(m, "downstream_cx_active") >= 5, 5),
-             "four connections wait in their handshake", stat(m, "downstream_cx_active"))
-    shed0 = stat(m, "downstream_cx_tls_handshake_shed")
+    base = m.stat("downstream_cx_total")
+    mg.check(mg.wait_for(lambda: m.stat("downstream_cx_total") >= base, 5) and
+             mg.wait_for(lambda: m.stat("downstream_cx_active") >= 5, 5),
+             "four connections wait in their handshake", m.stat("downstream_cx_active"))
+    shed0 = m.stat("downstream_cx_tls_handshake_shed")
     mg.check(closed_at_once(port), "over the cap a new TLS connection is closed at once")
-    mg.check(stat(m, "downstream_cx_tls_handshake_shed") == shed0 + 1, "... and counted",
-             stat(m, "downstream_cx_tls_handshake_shed"))
+    mg.check(m.stat("downstream_cx_tls_handshake_shed") == shed0 + 1, "... and counted",
+             m.stat("downstream_cx_tls_handshake_shed"))
     keep.sendall(b"GET /echo HTTP/1.1\r\nHost: app.test\r\n\r\n")
     mg.check(keep.recv(100).startswith(b"HTTP/1.1 200"),
              "an established TLS connection keeps working during the flood")
@@ -89,8 +81,8 @@ def test():
         s.sendall(b"\x16\x03\x01\x00\x40\x01")
     for s in idle:
         s.close()
-    mg.check(mg.wait_for(lambda: stat(m, "downstream_cx_active") <= 1, 5),
-             "the abandoned connections are gone", stat(m, "downstream_cx_active"))
+    mg.check(mg.wait_for(lambda: m.stat("downstream_cx_active") <= 1, 5),
+             "the abandoned connections are gone", m.stat("downstream_cx_active"))
     ok = sum(tls_get(port, ctx) for _ in range(6))
     mg.check(ok == 6, "with their places free, new handshakes are admitted again", ok)
     keep.close()
@@ -101,12 +93,12 @@ def test():
                 ini={"limits": {"max_pending_tls_handshakes": 0, "tls_handshake_rate": 3}})
     m.start()
     port = m.listeners["tls"]["port"]
-    shed0 = stat(m, "downstream_cx_tls_handshake_shed")
+    shed0 = m.stat("downstream_cx_tls_handshake_shed")
     time.sleep(1.2)     # the readiness probe's connection took a token: let it refill
     t0 = time.monotonic()
     ok = sum(tls_get(port, ctx) for _ in range(12))
     took = time.monotonic() - t0
-    shed = stat(m, "downstream_cx_tls_handshake_shed") - shed0
+    shed = m.stat("downstream_cx_tls_handshake_shed") - shed0
     mg.check(3 <= ok <= 3 + int(took * 3) + 1 and shed == 12 - ok,
              "a burst over the rate: the excess is shed",
              f"{ok} admitted, {shed} shed in {took:.2f}s")

@@ -67,14 +67,6 @@ def call(port, ctx):
         return repr(e).encode()[:60], None
 
 
-def stat(m, name):
-    st, body = m.admin("/stats")
-    for line in body.decode().splitlines():
-        if line.startswith(name + ":"):
-            return int(line.split(":")[1])
-    return -1
-
-
 def test():
     up = mg.Upstream("rot-app")
     work = mg.tmpdir("rot")
@@ -99,7 +91,7 @@ def test():
     plug(cadir, b, [b[0], a[0]])
     m.hup()
     mg.check(mg.wait_for(lambda: m.config_version() != v0, 10), "SIGHUP rebuilt the snapshot")
-    mg.check(stat(m, "ca.reloads") == 1, "ca.reloads counted", stat(m, "ca.reloads"))
+    mg.check(m.stat("ca.reloads") == 1, "ca.reloads counted", m.stat("ca.reloads"))
     client_b = issue(m, work, "client-b")
     got = call(port, ctx_for(client_a, [a[0], b[0]]))
     mg.check(got == (b"HTTP/1.1 200", "root-b"), "A and B trusted: the SVID is reissued by B, "
@@ -125,8 +117,8 @@ def test():
     # a broken change: A's key under B's certificate
     shutil.copy(a[1], cadir / "ca-key.pem")
     m.hup()
-    mg.check(mg.wait_for(lambda: stat(m, "ca.reload_errors") == 1, 10),
-             "a key that does not match is refused and counted", stat(m, "ca.reload_errors"))
+    mg.check(mg.wait_for(lambda: m.stat("ca.reload_errors") == 1, 10),
+             "a key that does not match is refused and counted", m.stat("ca.reload_errors"))
     mg.check("ca: reload refused" in m.stderr(), "... and logged")
     got = call(port, ctx_for(client_b, [b[0]]))
     mg.check(got == (b"HTTP/1.1 200", "root-b"), "the current authority stays", got)

@@ -23,14 +23,6 @@ def status(m, host):
     return mg.get(m.port, "/echo", host).status
 
 
-def stat(m, name):
-    st, body = m.admin("/stats")
-    for line in body.decode().splitlines():
-        if line.startswith(name + ":"):
-            return line.split(":", 1)[1].strip()
-    return None
-
-
 def test():
     a, b = mg.Upstream("watch-a"), mg.Upstream("watch-b")
     m = mg.Mesh(name="watch")
@@ -49,20 +41,20 @@ def test():
     (d / "a.yaml~").write_text("this is not yaml: [")
     (d / ".a.yaml.swp").write_text("garbage")
     time.sleep(1)
-    mg.check(m.config_version() == v and stat(m, "config.errors") == "0",
+    mg.check(m.config_version() == v and m.stat("config.errors") == 0,
              "editor backups and hidden files change nothing", (v, m.config_version()))
 
     os.rename(d / "b.yaml", d / "b.yaml.disabled")
     mg.check(mg.wait_for(lambda: status(m, "b.example") == 502, 10),
              "a file renamed away is unloaded")
 
-    errs = int(stat(m, "config.errors"))
+    errs = int(m.stat("config.errors"))
     (d / "bad.yaml").write_text("apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
                                 "metadata: {name: bad}\nspec: {hosts: []}\n")
-    mg.check(mg.wait_for(lambda: int(stat(m, "config.errors")) > errs, 10),
-             "a broken file is counted", stat(m, "config.errors"))
-    mg.check("bad.yaml" in (stat(m, "config.last_error") or ""),
-             "... and its error shown", stat(m, "config.last_error"))
+    mg.check(mg.wait_for(lambda: int(m.stat("config.errors")) > errs, 10),
+             "a broken file is counted", m.stat("config.errors"))
+    mg.check("bad.yaml" in (m.stat("config.last_error") or ""),
+             "... and its error shown", m.stat("config.last_error"))
     mg.check(status(m, "a.example") == 200, "the last good snapshot keeps serving")
     (d / "bad.yaml").unlink()
     m.write_yaml("a.yaml", [se("a", "a2.example", a)])

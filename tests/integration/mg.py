@@ -426,6 +426,20 @@ def sh(*argv, check=True, input=None):
     return r
 
 
+def read_all(sock):
+    """Every byte until the peer closes (or an error or timeout ends it)."""
+    data = b""
+    try:
+        while True:
+            d = sock.recv(65536)
+            if not d:
+                break
+            data += d
+    except OSError:     # ssl.SSLError is an OSError
+        pass
+    return data
+
+
 def listen_host(address):
     """Where to connect to reach a listener bound to address."""
     return {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(address, address)
@@ -563,6 +577,16 @@ class Mesh:
 
     def admin(self, path, port=None):
         return simple_get(port or self.admin_port, path, host=self.host)
+
+    def stat(self, name, default=None):
+        """One value of the admin /stats page ("name: value"): an int when it
+        is one, else the string; default when absent."""
+        st, body = self.admin("/stats")
+        for line in body.decode(errors="replace").splitlines():
+            if line.startswith(name + ": "):
+                v = line.split(": ", 1)[1]
+                return int(v) if re.fullmatch(r"-?\d+", v) else v
+        return default
 
     def config_version(self):
         st, body = self.admin("/config_dump")
