@@ -23,11 +23,15 @@
 #include "config/arena.h"
 #include "config/yaml.h"
 #include "core/bug.h"
+#include "core/strmap.h"
 
 // istio_priv is what istio_config.arena points to.
 struct istio_priv {
 	struct arena ar;
 	int cap_se, cap_vs, cap_dr, cap_pa;	// capacity of the arrays in the config
+	// kind + namespace/name -> index in the kind's array, for duplicates
+	// in O(1); an index past the array's count is stale (a rolled-back file)
+	struct strmap names;
 };
 
 struct errsink {
@@ -153,17 +157,34 @@ static void path_pop(struct ctx *c, size_t mark)
 	c->path[mark] = '\0';
 }
 
+// path_append adds "." (unless first) and s[0..len) without formatting:
+// the loader pushes a path element for every field it reads.
+static size_t path_append(struct ctx *c, const char *s, size_t len)
+{
+	size_t mark = c->plen, room = sizeof(c->path) - 1 - c->plen;
+
+	if (c->plen && room) {
+		c->path[c->plen++] = '.';
+		room--;
+	}
+	len = MIN(len, room);
+	memcpy(c->path + c->plen, s, len);
+	c->plen += len;
+	c->path[c->plen] = '\0';
+	return mark;
+}
+
 static size_t path_key(struct ctx *c, const struct ynode *key)
 {
 	char k[96];
 
 	clean(k, sizeof(k), key->str, key->len);
-	return path_push(c, c->plen ? ".%s" : "%s", k);
+	return path_append(c, k, strlen(k));
 }
 
 static size_t path_field(struct ctx *c, const char *name)
 {
-	return path_push(c, c->plen ? ".%s" : "%s", name);
+	return path_append(c, name, strlen(name));
 }
 
 static size_t path_idx(struct ctx *c, size_t i)
@@ -4427,19 +4448,32 @@ struct loader {
 };
 
 // duplicate reports a resource whose namespace/name an earlier one of the
-// same kind already took: applying both would make one silently win.
+// same kind already took: applying both would make one silently win. It
+// records a resource it lets through at index num of its kind's array (the
+// kind is told apart by the address of its count, num_field).
 static bool duplicate(struct ctx *c, const struct ynode *root, const struct istio_meta *a,
-		      const void *arr, size_t stride, size_t meta_off, int num)
+		      const void *arr, size_t stride, size_t meta_off, int num,
+		      const int *num_field, struct strmap *names)
 {
-	for (int i = 0; i < num; i++) {
-		const struct istio_meta *b =
-			(const struct istio_meta *)((const char *)arr + (size_t)i * stride + meta_off);
+	char key[sizeof(void *) + 2 * 256 + 2];
+	size_t nl = strlen(a->namespace_), ml = strlen(a->name), len;
+	uint32_t idx;
 
-		if (!strcmp(a->name, b->name) && !strcmp(a->namespace_, b->namespace_)) {
-			fail(c, root, "already defined at %s:%d", b->file, b->line);
-			return true;
-		}
+	if (nl > 256 || ml > 256)
+		return false;	// validation already failed such a name
+	memcpy(key, &num_field, sizeof(num_field));
+	memcpy(key + sizeof(num_field), a->namespace_, nl + 1);
+	memcpy(key + sizeof(num_field) + nl + 1, a->name, ml);
+	len = sizeof(num_field) + nl + 1 + ml;
+	if (strmap_get(names, key, len, &idx) && (int)idx < num) {
+		const struct istio_meta *b =
+			(const struct istio_meta *)((const char *)arr + (size_t)idx * stride + meta_off);
+
+		fail(c, root, "already defined at %s:%d", b->file, b->line);
+		return true;
 	}
+	if (strmap_set(names, key, len, (uint32_t)num) < 0)
+		oom(c);
 	return false;
 }
 
@@ -4467,9 +4501,13 @@ static int grow(struct arena *ar, void **arr, int *cap, int num, size_t size)
 // meta_off) to its kind's array, unless parsing failed or the kind already
 // has that namespace/name.
 static void add_resource(struct ctx *c, const struct ynode *root, const struct istio_meta *meta,
-			 void *obj, size_t size, size_t meta_off, void **arr, int *num, int *cap)
+			 void *obj, size_t size, size_t meta_off, void **arr, int *num, int *cap,
+			 struct strmap *names)
 {
-	if (c->errors || (!c->allow_dups && duplicate(c, root, meta, *arr, size, meta_off, *num)))
+	if (c->errors || (!c->allow_dups &&
+			  duplicate(c, root, meta, *arr, size, meta_off, *num, num, names)))
+		return;
+	if (c->oom)
 		return;
 	if (grow(c->ar, arr, cap, *num, size) < 0) {
 		oom(c);
@@ -4482,7 +4520,7 @@ static void add_resource(struct ctx *c, const struct ynode *root, const struct i
 
 #define ADD_RESOURCE(field, num_field, cap_field, obj)					\
 	add_resource(c, root, &meta, &(obj), sizeof(obj), offsetof(typeof(obj), meta),	\
-		     (void **)&cfg->field, &cfg->num_field, &ld->priv->cap_field)
+		     (void **)&cfg->field, &cfg->num_field, &ld->priv->cap_field, &ld->priv->names)
 
 static void load_object(struct loader *ld, const struct ynode *root, int depth);
 
@@ -5032,6 +5070,7 @@ void istio_config_free(struct istio_config *cfg)
 
 	if (pv) {
 		arena_cleanup(&pv->ar);
+		strmap_free(&pv->names);
 		free(pv);
 	}
 	memset(cfg, 0, sizeof(*cfg));

@@ -599,6 +599,8 @@ static int is_one_of(const char *s, const char *const *set)
 	return 0;
 }
 
+enum { WORD_MAX = 5 };	// the longest word below ("false", "+.inf")
+
 static const char *const null_words[] = { "~", "null", "Null", "NULL", NULL };
 static const char *const true_words[] = {
 	"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", NULL
@@ -724,9 +726,12 @@ enum yscalar_kind yaml_tree_scalar_kind(const struct ynode *n)
 		return YK_STR;
 	if (n->style != YS_PLAIN || n->tag == YTAG_STR)
 		return YK_STR;
-	if (n->len == 0 || is_one_of(n->str, null_words))
+	// every null, bool, inf and nan word is at most WORD_MAX bytes: longer
+	// scalars (host names, addresses) skip the lists
+	if (n->len == 0 || (n->len <= WORD_MAX && is_one_of(n->str, null_words)))
 		return YK_NULL;
-	if (is_one_of(n->str, true_words) || is_one_of(n->str, false_words))
+	if (n->len <= WORD_MAX &&
+	    (is_one_of(n->str, true_words) || is_one_of(n->str, false_words)))
 		return YK_BOOL;
 	if (n->len >= sizeof(buf) || strlen(n->str) != n->len)
 		return YK_STR;
@@ -734,7 +739,7 @@ enum yscalar_kind yaml_tree_scalar_kind(const struct ynode *n)
 		return YK_STR;
 	if (int_syntax(buf, &digits, &neg))
 		return YK_INT;
-	if (float_syntax(buf) || is_one_of(n->str, inf_nan_words))
+	if (float_syntax(buf) || (n->len <= WORD_MAX && is_one_of(n->str, inf_nan_words)))
 		return YK_FLOAT;
 	return YK_STR;
 }

@@ -128,6 +128,20 @@ static void security_prometheus(const struct control *ctl, struct buf *o)
 		    (long long)(ctl->identity ? ctl->identity->not_after : 0));
 }
 
+// applied_generation is the snapshot generation every worker has switched
+// to (the oldest any worker runs on): publish-to-data-plane convergence.
+static uint64_t applied_generation(const struct control *ctl)
+{
+	uint64_t min = UINT64_MAX;
+
+	for (int i = 0; i < ctl->num_workers; i++) {
+		uint64_t g = __atomic_load_n(&ctl->workers[i].seen_gen, __ATOMIC_ACQUIRE);
+
+		min = g < min ? g : min;
+	}
+	return min == UINT64_MAX ? 0 : min;
+}
+
 static void security_stats(const struct control *ctl, struct buf *o)
 {
 	const struct ca_service_stats *cs = &ctl->ca_svc.stats;
@@ -208,10 +222,15 @@ static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 		metrics_render_stats(&body, stores, n);
 		buf_appendf(&body, "config.reloads: %llu\nconfig.errors: %llu\n"
 			    "config.version: %016llx\nconfig.generation: %llu\n"
+			    "config.applied_generation: %llu\n"
+			    "config.last_load_us: %llu\nconfig.last_build_us: %llu\n"
 			    "server.workers: %d\nserver.uptime_s: %llu\n",
 			    (unsigned long long)ctl->reloads, (unsigned long long)ctl->reload_errors,
 			    (unsigned long long)ctl->global->version,
-			    (unsigned long long)ctl->global->gen, ctl->num_workers,
+			    (unsigned long long)ctl->global->gen,
+			    (unsigned long long)applied_generation(ctl),
+			    (unsigned long long)ctl->last_load_us, (unsigned long long)ctl->last_build_us,
+			    ctl->num_workers,
 			    (unsigned long long)((ctl->ring.now_ms - ctl->started_ms) / 1000));
 		if (ctl->last_error[0])
 			buf_appendf(&body, "config.last_error: %s\n", ctl->last_error);

@@ -86,8 +86,10 @@ static int build_publish(struct control *ctl, const struct istio_config *cfg)
 	struct snap_secrets sec = { ctl->identity, ctl->bundle };
 	struct snapshot *s;
 	char why[1024];
+	uint64_t t0 = clock_mono_ns();
 
 	s = snapshot_build(ctl->boot, cfg, &sec, why, sizeof(why));
+	ctl->last_build_us = (clock_mono_ns() - t0) / 1000;
 	if (!s) {
 		log_emit(LOG_ERR, NULL, "config: %s", why);
 		snprintf(ctl->last_error, sizeof(ctl->last_error), "%s", why);
@@ -100,8 +102,10 @@ static int build_publish(struct control *ctl, const struct istio_config *cfg)
 	} else {
 		publish(ctl, s);
 		log_emit(LOG_INFO, NULL, "config: snapshot %016llx published (generation %llu, "
-			 "%u virtual hosts, %u clusters)", (unsigned long long)s->version,
-			 (unsigned long long)s->gen, s->num_vhosts, s->num_clusters);
+			 "%u virtual hosts, %u clusters; load %.1f ms, build %.1f ms)",
+			 (unsigned long long)s->version, (unsigned long long)s->gen, s->num_vhosts,
+			 s->num_clusters, (double)ctl->last_load_us / 1000,
+			 (double)ctl->last_build_us / 1000);
 	}
 	return 0;
 }
@@ -118,11 +122,14 @@ int control_load(struct control *ctl)
 	struct istio_error *errs = calloc(MAX_CONFIG_ERRORS, sizeof(*errs));
 	struct istio_config cfg;
 	int nerr = 0, err;
+	uint64_t t0;
 
 	if (!errs)
 		return -ENOMEM;
 	memset(&cfg, 0, sizeof(cfg));
+	t0 = clock_mono_ns();
 	err = istio_load_dir(ctl->boot->config_dir, &cfg, errs, MAX_CONFIG_ERRORS, &nerr);
+	ctl->last_load_us = (clock_mono_ns() - t0) / 1000;
 	if (err < 0) {
 		for (int i = 0; i < nerr; i++)
 			log_emit(LOG_ERR, NULL, "config: %s", errs[i].msg);

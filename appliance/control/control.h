@@ -38,6 +38,7 @@ struct control {
 	bool stop;
 	uint64_t drain_deadline_ms;
 	uint64_t reloads, reload_errors;
+	uint64_t last_load_us, last_build_us;	// the last reload's parse and build times
 	char last_error[1024];
 	uint64_t started_ms;
 	// the last configuration that built: certificate rotation rebuilds

@@ -18,6 +18,7 @@
 #include "core/hash.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/strmap.h"
 #include "proto/tls.h"
 
 enum { CONNECT_TIMEOUT_MS = 10000 };
@@ -40,6 +41,8 @@ struct builder {
 	uint32_t num_vhosts, cap_vhosts;
 	struct snap_addr *addrs;
 	uint32_t num_addrs, cap_addrs;
+	// name -> index in services / vhosts: lookups stay O(1) at scale
+	struct strmap svc_index, vhost_index;
 };
 
 static char *lower_dup(struct arena *a, const char *s)
@@ -126,10 +129,9 @@ static struct snap_cluster *new_cluster(struct builder *bd, const char *host, ui
 
 static struct snap_service *find_service(struct builder *bd, const char *host)
 {
-	for (uint32_t i = 0; i < bd->num_services; i++)
-		if (!strcmp(bd->services[i].host, host))
-			return &bd->services[i];
-	return NULL;
+	uint32_t i;
+
+	return strmap_get(&bd->svc_index, host, strlen(host), &i) ? &bd->services[i] : NULL;
 }
 
 static const char *endpoint_port_for(const struct se_endpoint *ep, const struct se_port *p,
@@ -583,6 +585,8 @@ static int add_service_entry(struct builder *bd, const struct service_entry *se)
 		if (grow((void **)&bd->services, &bd->cap_services, bd->num_services,
 			 sizeof(*bd->services)))
 			return -ENOMEM;
+		if (strmap_put(&bd->svc_index, host, strlen(host), bd->num_services, NULL) < 0)
+			return -ENOMEM;
 		svc = &bd->services[bd->num_services++];
 		memset(svc, 0, sizeof(*svc));
 		svc->host = host;
@@ -649,17 +653,17 @@ static int add_service_entry(struct builder *bd, const struct service_entry *se)
 
 static struct snap_vhost *find_vhost(struct builder *bd, const char *name)
 {
-	for (uint32_t i = 0; i < bd->num_vhosts; i++)
-		if (!strcmp(bd->vhosts[i].name, name))
-			return &bd->vhosts[i];
-	return NULL;
+	uint32_t i;
+
+	return strmap_get(&bd->vhost_index, name, strlen(name), &i) ? &bd->vhosts[i] : NULL;
 }
 
 static struct snap_vhost *add_vhost(struct builder *bd, const char *name)
 {
 	struct snap_vhost *vh;
 
-	if (grow((void **)&bd->vhosts, &bd->cap_vhosts, bd->num_vhosts, sizeof(*bd->vhosts)))
+	if (grow((void **)&bd->vhosts, &bd->cap_vhosts, bd->num_vhosts, sizeof(*bd->vhosts)) ||
+	    strmap_put(&bd->vhost_index, name, strlen(name), bd->num_vhosts, NULL) < 0)
 		return NULL;
 	vh = &bd->vhosts[bd->num_vhosts++];
 	memset(vh, 0, sizeof(*vh));
@@ -1401,10 +1405,12 @@ struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_co
 	if (bd.num_vhosts)
 		memcpy(s->vhosts, bd.vhosts, sizeof(*s->vhosts) * bd.num_vhosts);
 	s->num_vhosts = bd.num_vhosts;
-	for (uint32_t v = 0; v < s->num_vhosts; v++)
-		for (uint32_t i = 0; i < s->num_services; i++)
-			if (!strcmp(s->services[i].host, s->vhosts[v].name))
-				s->vhosts[v].service = &s->services[i];
+	for (uint32_t v = 0; v < s->num_vhosts; v++) {
+		uint32_t i;
+
+		if (strmap_get(&bd.svc_index, s->vhosts[v].name, strlen(s->vhosts[v].name), &i))
+			s->vhosts[v].service = &s->services[i];
+	}
 	if ((rc = build_listeners(&bd)) < 0)
 		goto out;
 	rc = -ENOMEM;
@@ -1436,6 +1442,8 @@ struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_co
 	free(bd.services);
 	free(bd.vhosts);
 	free(bd.addrs);
+	strmap_free(&bd.svc_index);
+	strmap_free(&bd.vhost_index);
 	err[0] = '\0';
 	return s;
 out:
@@ -1443,6 +1451,8 @@ out:
 	free(bd.services);
 	free(bd.vhosts);
 	free(bd.addrs);
+	strmap_free(&bd.svc_index);
+	strmap_free(&bd.vhost_index);
 	if (s)
 		snapshot_unref(s);	// runs the cleanups registered so far
 	else
