@@ -35,6 +35,7 @@ enum section {
 	SEC_LIMITS,
 	SEC_LISTENER,
 	SEC_CA,
+	SEC_DNS,
 	SEC_BAD,		// a header already reported as wrong
 	SEC_COUNT,
 };
@@ -47,6 +48,7 @@ static const char *const section_names[SEC_COUNT] = {
 	[SEC_LIMITS] = "limits",
 	[SEC_LISTENER] = "listener",
 	[SEC_CA] = "ca",
+	[SEC_DNS] = "dns",
 };
 
 struct seen_keys {
@@ -939,6 +941,76 @@ static const struct key_desc ca_keys[] = {
 	{ NULL, NULL },
 };
 
+// [dns] servers: "ip", "ip:port" or "[ipv6]:port", comma-separated; kept
+// in c-ares' servers-csv form.
+static int k_dns_servers(struct parse_state *ps, const char *key, const char *v)
+{
+	char out[sizeof(ps->b->dns_servers)], item[80];
+	size_t o = 0;
+
+	for (const char *p = v; *p;) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		char host[64];
+		unsigned long port = 53;
+		const char *colon;
+
+		while (l && (*p == ' ' || *p == '\t'))
+			p++, l--;
+		while (l && (p[l - 1] == ' ' || p[l - 1] == '\t'))
+			l--;
+		if (!l || l >= sizeof(item))
+			goto bad;
+		memcpy(item, p, l);
+		item[l] = '\0';
+		if (item[0] == '[') {
+			char *rb = strchr(item, ']');
+
+			if (!rb || (size_t)(rb - item - 1) >= sizeof(host))
+				goto bad;
+			memcpy(host, item + 1, (size_t)(rb - item - 1));
+			host[rb - item - 1] = '\0';
+			colon = rb[1] == ':' ? rb + 1 : NULL;
+			if (rb[1] && !colon)
+				goto bad;
+		} else {
+			colon = strchr(item, ':');
+			if (colon && strchr(colon + 1, ':'))
+				goto bad;	// a bare IPv6 address needs [brackets]
+			snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - item) : (int)l, item);
+		}
+		if (colon) {
+			char *end;
+
+			port = strtoul(colon + 1, &end, 10);
+			if (end == colon + 1 || *end || port < 1 || port > 65535)
+				goto bad;
+		}
+		if (bootstrap_parse_addr(host, (uint16_t)port, &ss, &sl) < 0)
+			goto bad;
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s%s%s:%lu", o ? "," : "",
+				      ss.ss_family == AF_INET6 ? "[" : "", host,
+				      ss.ss_family == AF_INET6 ? "]" : "", port);
+		if (o >= sizeof(out)) {
+			bad(ps, ps->line, "%s: too long", key);
+			return -1;
+		}
+		p = e ? e + 1 : p + strlen(p);
+	}
+	memcpy(ps->b->dns_servers, out, o + 1);
+	return 0;
+bad:
+	bad(ps, ps->line, "%s: \"%.64s\" is not a list of ip[:port] (IPv6 as [addr]:port)", key, v);
+	return -1;
+}
+
+static const struct key_desc dns_keys[] = {
+	{ "servers", k_dns_servers },
+	{ NULL, NULL },
+};
+
 static const struct key_desc *const section_keys[SEC_COUNT] = {
 	[SEC_APPLIANCE] = appliance_keys,
 	[SEC_ADMIN] = admin_keys,
@@ -947,6 +1019,7 @@ static const struct key_desc *const section_keys[SEC_COUNT] = {
 	[SEC_LIMITS] = limits_keys,
 	[SEC_LISTENER] = listener_keys,
 	[SEC_CA] = ca_keys,
+	[SEC_DNS] = dns_keys,
 };
 
 static void start_listener(struct parse_state *ps, const char *name, size_t len)

@@ -107,6 +107,9 @@ struct bootstrap {
 	// [ca]
 	char ca_address[64];		// default 0.0.0.0
 	uint16_t ca_port;		// default 15012; 0 = the signing service is off
+	// [dns] servers: where ServiceEntry host names are resolved, as
+	// c-ares' "ip:port,[ip6]:port" list; "" = the system's resolv.conf
+	char dns_servers[512];
 	int64_t workload_cert_ttl_s;	// the appliance's own SVID, default 24h
 	// [telemetry]
 	char access_log[4096];		// "" (off), "stdout", or a path

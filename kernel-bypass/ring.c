@@ -45,6 +45,29 @@ void ring_event_read(struct ring *r, struct ring_event *ev, size_t len)
 	ev->armed = true;
 }
 
+void ring_event_poll(struct ring *r, struct ring_event *ev, unsigned events)
+{
+	struct io_uring_sqe *sqe;
+
+	if (ev->armed)
+		return;
+	sqe = ring_sqe(r);
+	io_uring_prep_poll_add(sqe, ev->fd, events);
+	io_uring_sqe_set_data64(sqe, ring_ud(ev, RING_OP_EVENT));
+	ev->armed = true;
+}
+
+void ring_event_cancel(struct ring *r, struct ring_event *ev)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!ev->armed)
+		return;
+	sqe = ring_sqe(r);
+	io_uring_prep_cancel64(sqe, ring_ud(ev, RING_OP_EVENT), 0);
+	io_uring_sqe_set_data64(sqe, RING_OP_NONE);
+}
+
 static void writer_submit(struct ring *r, struct ring_writer *w)
 {
 	struct io_uring_sqe *sqe = ring_sqe(r);

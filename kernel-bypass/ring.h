@@ -138,6 +138,16 @@ void ring_writer_flush(struct ring *r, struct ring_writer *w);
 // ring_event_read arms ev to read len (<= sizeof(ev->data)) bytes from ev->fd.
 void ring_event_read(struct ring *r, struct ring_event *ev, size_t len);
 
+// ring_event_poll arms ev as a one-shot poll for events (POLLIN, POLLOUT)
+// on ev->fd: fn gets the ready mask, or -errno (-ECANCELED after
+// ring_event_cancel). For sockets a library drives itself (c-ares).
+void ring_event_poll(struct ring *r, struct ring_event *ev, unsigned events);
+
+// ring_event_cancel cancels ev's read or poll if armed; fn still runs once
+// for it (with -ECANCELED unless it completed first), so ev must live
+// until then.
+void ring_event_cancel(struct ring *r, struct ring_event *ev);
+
 // ring_cancel_fd cancels every operation on fd (completions follow).
 void ring_cancel_fd(struct ring *r, int fd);
 

@@ -234,6 +234,11 @@ static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 			    (unsigned long long)((ctl->ring.now_ms - ctl->started_ms) / 1000));
 		if (ctl->last_error[0])
 			buf_appendf(&body, "config.last_error: %s\n", ctl->last_error);
+		buf_appendf(&body, "dns.names: %u\ndns.queries: %llu\ndns.failures: %llu\n"
+			    "dns.changes: %llu\n", ctl->dns.num,
+			    (unsigned long long)ctl->dns.queries,
+			    (unsigned long long)ctl->dns.failures,
+			    (unsigned long long)ctl->dns.changes);
 		security_stats(ctl, &body);
 		respond(a, 200, "text/plain", body.data, body.len, keep);
 	} else if (IS("/")) {

@@ -83,7 +83,8 @@ static uint32_t rand_u32(void)
 // and publishes it unless it is identical to the one serving.
 static int build_publish(struct control *ctl, const struct istio_config *cfg)
 {
-	struct snap_secrets sec = { ctl->identity, ctl->bundle };
+	struct snap_secrets sec = { ctl->identity, ctl->bundle,
+				    ctl->dns.started ? dns_resolve : NULL, &ctl->dns };
 	struct snapshot *s;
 	char why[1024];
 	uint64_t t0 = clock_mono_ns();
@@ -110,6 +111,15 @@ static int build_publish(struct control *ctl, const struct istio_config *cfg)
 	return 0;
 }
 
+// dns_changed: a ServiceEntry host name resolved to other addresses.
+static void dns_changed(void *arg)
+{
+	struct control *ctl = arg;
+
+	if (!ctl->draining)
+		control_rebuild(ctl);
+}
+
 int control_rebuild(struct control *ctl)
 {
 	if (!ctl->have_cfg)
@@ -130,6 +140,8 @@ int control_load(struct control *ctl)
 	t0 = clock_mono_ns();
 	err = istio_load_dir(ctl->boot->config_dir, &cfg, errs, MAX_CONFIG_ERRORS, &nerr);
 	ctl->last_load_us = (clock_mono_ns() - t0) / 1000;
+	if (err == 0)
+		dns_want_config(&ctl->dns, &cfg);	// answers come later: rebuilds
 	if (err < 0) {
 		for (int i = 0; i < nerr; i++)
 			log_emit(LOG_ERR, NULL, "config: %s", errs[i].msg);
@@ -315,6 +327,7 @@ static void start_drain(struct control *ctl)
 	ctl->draining = true;
 	ca_server_stop(ctl);
 	watch_stop(ctl);
+	dns_stop(&ctl->dns);
 	ring_timer_cancel(&ctl->ring, &ctl->rotate);
 	ctl->drain_deadline_ms = ctl->ring.now_ms + ctl->boot->drain_timeout_ms;
 	log_emit(LOG_INFO, NULL, "drain: stop accepting, finishing in-flight requests "
@@ -389,6 +402,9 @@ int control_run(const struct bootstrap *b)
 	}
 	sock_attach(&ctl->ring);
 	ctl->started_ms = ctl->ring.now_ms;
+	if (dns_start(&ctl->dns, &ctl->ring, b->dns_servers, dns_changed, ctl) < 0)
+		log_emit(LOG_WARN, NULL, "dns: no resolver; ServiceEntries with resolution DNS "
+			 "get no endpoints from host names");
 	// without a CA the appliance still proxies plaintext; TLS listeners
 	// that need the SVID fail to build and say why
 	if (identity_start(ctl) < 0)

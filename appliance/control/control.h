@@ -13,6 +13,7 @@
 #include "config/bootstrap.h"
 #include "config/istio.h"
 #include "control/ca_service.h"
+#include "control/dns.h"
 #include "core/snapshot.h"
 #include "kernel-bypass/ring.h"
 #include "kernel-bypass/sock.h"
@@ -59,6 +60,8 @@ struct control {
 	struct tls_server *ca_tls;
 	struct tls_identity *ca_serving;	// istiod.istio-system.svc certificate
 	uint32_t ca_conns;
+	// ServiceEntry host names (dns.c)
+	struct dns dns;
 	// the config directory's inotify watch (watch.c)
 	struct ring_event watch;
 	int watch_wd;

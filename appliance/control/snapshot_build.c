@@ -560,6 +560,42 @@ static int index_addrs(struct builder *bd)
 	return 0;
 }
 
+// dns_endpoints fills out with the addresses known for a DNS name and
+// returns how many: all of them for resolution DNS (Envoy's STRICT_DNS),
+// the first for DNS_ROUND_ROBIN (LOGICAL_DNS). None until it resolved.
+static uint32_t dns_endpoints(struct builder *bd, const struct service_entry *se,
+			      const char *name, uint32_t port, struct snap_endpoint *out)
+{
+	struct sockaddr_storage addrs[SNAP_DNS_MAX_ADDRS];
+	char ip[INET6_ADDRSTRLEN];
+	int n = bd->sec && bd->sec->resolve ?
+		bd->sec->resolve(bd->sec->resolve_arg, name, addrs, SNAP_DNS_MAX_ADDRS) : 0;
+
+	if (n > 0 && se->resolution == SE_RES_DNS_ROUND_ROBIN)
+		n = 1;
+	for (int i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		if (addrs[i].ss_family == AF_INET) {
+			struct sockaddr_in *a = (struct sockaddr_in *)&out[i].addr;
+
+			*a = *(const struct sockaddr_in *)&addrs[i];
+			a->sin_port = htons((uint16_t)port);
+			out[i].addr_len = sizeof(*a);
+			inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+			snprintf(out[i].addr_str, sizeof(out[i].addr_str), "%s:%u", ip, port);
+		} else {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&out[i].addr;
+
+			*a = *(const struct sockaddr_in6 *)&addrs[i];
+			a->sin6_port = htons((uint16_t)port);
+			out[i].addr_len = sizeof(*a);
+			inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+			snprintf(out[i].addr_str, sizeof(out[i].addr_str), "[%s]:%u", ip, port);
+		}
+	}
+	return n > 0 ? (uint32_t)n : 0;
+}
+
 static int add_service_entry(struct builder *bd, const struct service_entry *se)
 {
 	bool addressed = false;
@@ -610,25 +646,40 @@ static int add_service_entry(struct builder *bd, const struct service_entry *se)
 				c->kind = CLUSTER_PASSTHROUGH;
 				continue;
 			}
-			c->eps = arena_alloc(bd->a, sizeof(*c->eps) * (se->num_endpoints + 1));
+			c->eps = arena_alloc(bd->a, sizeof(*c->eps) *
+					     ((size_t)se->num_endpoints + 1) * SNAP_DNS_MAX_ADDRS);
 			if (!c->eps)
 				return -ENOMEM;
 			for (int e = 0; e < se->num_endpoints; e++) {
 				const struct se_endpoint *ep = &se->endpoints[e];
-				uint32_t port;
+				uint32_t port, k, got;
 
 				endpoint_port_for(ep, sp, &port);
-				if (parse_ip(ep->address, port, &c->eps[n]) < 0) {
+				if (parse_ip(ep->address, port, &c->eps[n]) == 0) {
+					got = 1;
+				} else if (se->resolution == SE_RES_DNS ||
+					   se->resolution == SE_RES_DNS_ROUND_ROBIN) {
+					got = dns_endpoints(bd, se, ep->address, port, &c->eps[n]);
+				} else {
 					log_emit(LOG_WARN, NULL, "%s:%d: ServiceEntry %s/%s: endpoint "
-						 "%s is not an IP address; DNS resolution is not "
-						 "implemented yet, endpoint skipped",
-						 se->meta.file, se->meta.line, se->meta.namespace_,
-						 se->meta.name, ep->address);
+						 "%s is not an IP address and resolution is not DNS, "
+						 "endpoint skipped", se->meta.file, se->meta.line,
+						 se->meta.namespace_, se->meta.name, ep->address);
 					continue;
 				}
-				c->eps[n].weight = ep->weight ? ep->weight : 1;
-				c->eps[n].mtls_ready = endpoint_mtls_ready(ep);
-				n++;
+				for (k = n; k < n + got; k++) {
+					c->eps[k].weight = ep->weight ? ep->weight : 1;
+					c->eps[k].mtls_ready = endpoint_mtls_ready(ep);
+				}
+				n += got;
+			}
+			// resolution DNS without endpoints: the host itself is resolved
+			if (!se->num_endpoints && (se->resolution == SE_RES_DNS ||
+						   se->resolution == SE_RES_DNS_ROUND_ROBIN)) {
+				n = dns_endpoints(bd, se, host, sp->target_port ? sp->target_port :
+						  sp->number, c->eps);
+				for (uint32_t k = 0; k < n; k++)
+					c->eps[k].weight = 1;
 			}
 			c->num_eps = n;
 			{

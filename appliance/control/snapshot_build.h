@@ -26,7 +26,14 @@ struct tls_bundle;
 struct snap_secrets {
 	struct tls_identity *identity;
 	struct tls_bundle *bundle;
+	// resolve (may be NULL) gives the addresses known for a DNS name of a
+	// ServiceEntry with resolution DNS or DNS_ROUND_ROBIN: up to max into
+	// out (ports unset); it returns how many (0: none known yet).
+	int (*resolve)(void *arg, const char *name, struct sockaddr_storage *out, int max);
+	void *resolve_arg;
 };
+
+enum { SNAP_DNS_MAX_ADDRS = 16 };	// addresses taken from one DNS answer
 
 struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_config *cfg,
 				const struct snap_secrets *sec, char *err, size_t err_len);

@@ -109,7 +109,8 @@ def test():
     mg.check(ok, "20 more requests through pooled mTLS connections")
 
     st, head, body = get(a_port, "wrong.example")
-    mg.check(st == 503 and "UF" in a.access_log().splitlines()[-1],
+    mg.check(st == 503 and mg.wait_for(lambda: '"wrong.example"' in a.access_log() and
+                                       "UF" in a.access_log().splitlines()[-1], 5),
              "A refuses B when B is not the identity the endpoint should run as (503 UF)",
              (st, a.access_log().splitlines()[-1:]))
     mg.check("not one the destination may have" in a.stderr(),

@@ -620,11 +620,11 @@ class Mesh:
 class Upstream:
     """tests/fixtures/upstream.py on a free loopback port."""
 
-    def __init__(self, name, idle_timeout_ms=0, host="127.0.0.1"):
+    def __init__(self, name, idle_timeout_ms=0, host="127.0.0.1", port=0):
         self.name = name
         self.host = host
         self.dir = tmpdir(f"up-{name}")
-        argv = [PYTHON, str(FIXTURES / "upstream.py"), "--port", "0", "--name", name,
+        argv = [PYTHON, str(FIXTURES / "upstream.py"), "--port", str(port), "--name", name,
                 "--host", host]
         if idle_timeout_ms:
             argv += ["--idle-timeout-ms", str(idle_timeout_ms)]

@@ -109,6 +109,11 @@ static const struct bad_case bad_cases[] = {
 	  "max_pending_tls_handshakes: \"many\" is not a decimal number" },
 	{ "handshake rate negative", "[limits]\ntls_handshake_rate = -1\n", 2,
 	  "tls_handshake_rate: \"-1\" is not a decimal number" },
+	{ "dns bare v6", "[dns]\nservers = ::1:53\n", 2, "is not a list of ip[:port]" },
+	{ "dns host name", "[dns]\nservers = dns.example\n", 2, "is not a list of ip[:port]" },
+	{ "dns port 0", "[dns]\nservers = 127.0.0.1:0\n", 2, "is not a list of ip[:port]" },
+	{ "dns empty item", "[dns]\nservers = 127.0.0.1,,::1\n", 2, "is not a list of ip[:port]" },
+	{ "dns unknown key", "[dns]\nsearch = x\n", 2, "unknown key \"search\" in [dns]" },
 	{ "listener no name", "[listener]\nport = 1\n", 1, "needs a name" },
 	{ "listener bad name", "[listener a/b]\nport = 1\n", 1, "may only hold" },
 	{ "listener twice", "[listener a]\nport = 1\n[listener a]\nport = 2\n", 3,
@@ -336,6 +341,20 @@ static void test_dual_family(void)
 	CHECK(r == 0 && b.num_listeners == 2, "v6 and v4 wildcard on one port: %d %s", r, err);
 }
 
+static void test_dns(void)
+{
+	struct bootstrap b;
+	char err[256];
+	int r;
+
+	bootstrap_default(&b);
+	CHECK(b.dns_servers[0] == '\0', "dns default: the system's");
+	r = bootstrap_load(&b, write_ini("dns.ini", "[dns]\nservers = 127.0.0.1:5353, [::1]:53 ,10.0.0.2\n"),
+			   err, sizeof(err));
+	CHECK(r == 0 && !strcmp(b.dns_servers, "127.0.0.1:5353,[::1]:53,10.0.0.2:53"),
+	      "dns servers: %d %s %s", r, err, b.dns_servers);
+}
+
 static void test_examples_and_io(void)
 {
 	struct bootstrap b;
@@ -405,6 +424,7 @@ int main(void)
 	test_defaults();
 	test_full();
 	test_dual_family();
+	test_dns();
 	test_examples_and_io();
 	{
 		char cmd[PATH_MAX + 16];
