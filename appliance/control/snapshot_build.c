@@ -596,6 +596,135 @@ static uint32_t dns_endpoints(struct builder *bd, const struct service_entry *se
 	return n > 0 ? (uint32_t)n : 0;
 }
 
+// labels_cover says whether an endpoint's labels include every label of a
+// subset's selector.
+static bool labels_cover(const struct kv *have, int num_have, const struct kv *want, int num_want)
+{
+	for (int i = 0; i < num_want; i++) {
+		bool hit = false;
+
+		for (int k = 0; k < num_have && !hit; k++)
+			hit = !strcmp(have[k].key, want[i].key) && !strcmp(have[k].value, want[i].value);
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
+// fill_endpoints gives cluster c (host's port sp of se) its endpoints: the
+// entry's endpoints (IP literals, or host names resolved for resolution
+// DNS), only those whose labels match sub when sub is a subset, or the
+// host itself resolved for resolution DNS without endpoints.
+static int fill_endpoints(struct builder *bd, const struct service_entry *se,
+			  const struct se_port *sp, const char *host, const struct dr_subset *sub,
+			  struct snap_cluster *c)
+{
+	uint32_t n = 0;
+
+	c->eps = arena_alloc(bd->a, sizeof(*c->eps) *
+			     ((size_t)se->num_endpoints + 1) * SNAP_DNS_MAX_ADDRS);
+	if (!c->eps)
+		return -ENOMEM;
+	for (int e = 0; e < se->num_endpoints; e++) {
+		const struct se_endpoint *ep = &se->endpoints[e];
+		uint32_t port, k, got;
+
+		if (sub && !labels_cover(ep->labels, ep->num_labels, sub->labels, sub->num_labels))
+			continue;
+		endpoint_port_for(ep, sp, &port);
+		if (parse_ip(ep->address, port, &c->eps[n]) == 0) {
+			got = 1;
+		} else if (se->resolution == SE_RES_DNS || se->resolution == SE_RES_DNS_ROUND_ROBIN) {
+			got = dns_endpoints(bd, se, ep->address, port, &c->eps[n]);
+		} else {
+			if (!sub)
+				log_emit(LOG_WARN, NULL, "%s:%d: ServiceEntry %s/%s: endpoint %s is "
+					 "not an IP address and resolution is not DNS, endpoint "
+					 "skipped", se->meta.file, se->meta.line, se->meta.namespace_,
+					 se->meta.name, ep->address);
+			continue;
+		}
+		for (k = n; k < n + got; k++) {
+			c->eps[k].weight = ep->weight ? ep->weight : 1;
+			c->eps[k].mtls_ready = endpoint_mtls_ready(ep);
+		}
+		n += got;
+	}
+	// resolution DNS without endpoints: the host itself is resolved (a
+	// subset of such an entry selects by labels it cannot have: none, as
+	// in Istio, unless it has no labels)
+	if (!se->num_endpoints && (se->resolution == SE_RES_DNS ||
+				   se->resolution == SE_RES_DNS_ROUND_ROBIN) &&
+	    (!sub || !sub->num_labels)) {
+		n = dns_endpoints(bd, se, host, sp->target_port ? sp->target_port : sp->number,
+				  c->eps);
+		for (uint32_t k = 0; k < n; k++)
+			c->eps[k].weight = 1;
+	}
+	c->num_eps = n;
+	return 0;
+}
+
+// subset_tls is the client TLS a subset's cluster on port uses: the
+// subset's own traffic policy (port level first) over the rule's.
+static const struct dr_tls *subset_tls(const struct destination_rule *dr,
+				       const struct dr_subset *sub, uint32_t port)
+{
+	const struct dr_traffic_policy *tp = sub ? sub->traffic_policy : NULL;
+
+	for (int i = 0; tp && i < tp->num_port_level_settings; i++)
+		if (tp->port_level_settings[i].port == port && tp->port_level_settings[i].tls)
+			return tp->port_level_settings[i].tls;
+	if (tp && tp->tls)
+		return tp->tls;
+	return dr_tls_for(dr, port);
+}
+
+// add_subsets gives svc the subsets of the DestinationRule for its host.
+static int add_subsets(struct builder *bd, const struct service_entry *se,
+		       struct snap_service *svc)
+{
+	const struct destination_rule *dr = find_dr(bd, svc->host);
+
+	if (!dr || !dr->num_subsets)
+		return 0;
+	svc->subsets = arena_alloc(bd->a, sizeof(*svc->subsets) * (size_t)dr->num_subsets);
+	if (!svc->subsets)
+		return -ENOMEM;
+	for (int s = 0; s < dr->num_subsets; s++) {
+		const struct dr_subset *sub = &dr->subsets[s];
+		struct snap_subset *ss = &svc->subsets[svc->num_subsets++];
+
+		ss->name = arena_strdup(bd->a, sub->name);
+		ss->port_clusters = arena_alloc(bd->a, sizeof(void *) * (se->num_ports + 1));
+		if (!ss->name || !ss->port_clusters)
+			return -ENOMEM;
+		for (int p = 0; p < se->num_ports; p++) {
+			const struct se_port *sp = &se->ports[p];
+			struct snap_cluster *c = new_cluster(bd, svc->host, sp->number, svc->namespace_);
+			const struct dr_tls *t;
+			int rc;
+
+			if (!c)
+				return -ENOMEM;
+			c->name = arena_sprintf(bd->a, "outbound|%u|%s|%s", sp->number, sub->name,
+						svc->host);
+			ss->port_clusters[p] = c;
+			if (se->resolution == SE_RES_NONE && !se->num_endpoints) {
+				c->kind = CLUSTER_PASSTHROUGH;
+				continue;
+			}
+			if ((rc = fill_endpoints(bd, se, sp, svc->host, sub, c)) < 0)
+				return rc;
+			t = subset_tls(dr, sub, sp->number);
+			rc = t ? dr_origination(bd, dr, t, sp, c) : auto_mtls(bd, se, sp, c);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 static int add_service_entry(struct builder *bd, const struct service_entry *se)
 {
 	bool addressed = false;
@@ -636,7 +765,7 @@ static int add_service_entry(struct builder *bd, const struct service_entry *se)
 		for (int p = 0; p < se->num_ports; p++) {
 			const struct se_port *sp = &se->ports[p];
 			struct snap_cluster *c = new_cluster(bd, host, sp->number, svc->namespace_);
-			uint32_t n = 0;
+			int rc;
 
 			if (!c)
 				return -ENOMEM;
@@ -646,50 +775,22 @@ static int add_service_entry(struct builder *bd, const struct service_entry *se)
 				c->kind = CLUSTER_PASSTHROUGH;
 				continue;
 			}
-			c->eps = arena_alloc(bd->a, sizeof(*c->eps) *
-					     ((size_t)se->num_endpoints + 1) * SNAP_DNS_MAX_ADDRS);
-			if (!c->eps)
-				return -ENOMEM;
-			for (int e = 0; e < se->num_endpoints; e++) {
-				const struct se_endpoint *ep = &se->endpoints[e];
-				uint32_t port, k, got;
-
-				endpoint_port_for(ep, sp, &port);
-				if (parse_ip(ep->address, port, &c->eps[n]) == 0) {
-					got = 1;
-				} else if (se->resolution == SE_RES_DNS ||
-					   se->resolution == SE_RES_DNS_ROUND_ROBIN) {
-					got = dns_endpoints(bd, se, ep->address, port, &c->eps[n]);
-				} else {
-					log_emit(LOG_WARN, NULL, "%s:%d: ServiceEntry %s/%s: endpoint "
-						 "%s is not an IP address and resolution is not DNS, "
-						 "endpoint skipped", se->meta.file, se->meta.line,
-						 se->meta.namespace_, se->meta.name, ep->address);
-					continue;
-				}
-				for (k = n; k < n + got; k++) {
-					c->eps[k].weight = ep->weight ? ep->weight : 1;
-					c->eps[k].mtls_ready = endpoint_mtls_ready(ep);
-				}
-				n += got;
-			}
-			// resolution DNS without endpoints: the host itself is resolved
-			if (!se->num_endpoints && (se->resolution == SE_RES_DNS ||
-						   se->resolution == SE_RES_DNS_ROUND_ROBIN)) {
-				n = dns_endpoints(bd, se, host, sp->target_port ? sp->target_port :
-						  sp->number, c->eps);
-				for (uint32_t k = 0; k < n; k++)
-					c->eps[k].weight = 1;
-			}
-			c->num_eps = n;
+			if ((rc = fill_endpoints(bd, se, sp, host, NULL, c)) < 0)
+				return rc;
 			{
 				const struct destination_rule *dr = find_dr(bd, host);
 				const struct dr_tls *t = dr_tls_for(dr, sp->number);
-				int rc = t ? dr_origination(bd, dr, t, sp, c) : auto_mtls(bd, se, sp, c);
 
+				rc = t ? dr_origination(bd, dr, t, sp, c) : auto_mtls(bd, se, sp, c);
 				if (rc < 0)
 					return rc;
 			}
+		}
+		{
+			int rc = add_subsets(bd, se, svc);
+
+			if (rc < 0)
+				return rc;
 		}
 		// the addresses belong to the entry: its first registered host
 		// carries them
@@ -732,6 +833,23 @@ static struct snap_cluster *service_port_cluster(const struct snap_service *svc,
 	for (uint32_t i = 0; i < svc->num_ports; i++)
 		if (svc->ports[i] == port)
 			return svc->port_clusters[i];
+	return NULL;
+}
+
+static struct snap_cluster *subset_port_cluster(const struct snap_service *svc,
+						const char *subset, uint32_t port)
+{
+	for (uint32_t s = 0; svc && s < svc->num_subsets; s++) {
+		const struct snap_subset *ss = &svc->subsets[s];
+
+		if (strcmp(ss->name, subset))
+			continue;
+		if (!port)
+			return svc->num_ports == 1 ? ss->port_clusters[0] : NULL;
+		for (uint32_t i = 0; i < svc->num_ports; i++)
+			if (svc->ports[i] == port)
+				return ss->port_clusters[i];
+	}
 	return NULL;
 }
 
@@ -820,11 +938,15 @@ static int build_route(struct builder *bd, const struct virtual_service *vs,
 		svc = find_service(bd, sd->host);
 		sd->cluster = service_port_cluster(svc, rd->destination.port);
 		if (rd->destination.subset) {
-			log_emit(LOG_WARN, NULL, "%s:%d: VirtualService %s/%s: destination subset "
-				 "%s needs DestinationRule support (not yet), routes to it get 503 NC",
-				 vs->meta.file, vs->meta.line, ns, vs->meta.name,
-				 rd->destination.subset);
-			sd->cluster = NULL;
+			// a subset no DestinationRule defines: 503 NC, as Envoy
+			// answers for a route to a cluster that does not exist
+			sd->cluster = subset_port_cluster(svc, rd->destination.subset,
+							  rd->destination.port);
+			if (!sd->cluster)
+				log_emit(LOG_WARN, NULL, "%s:%d: VirtualService %s/%s: destination "
+					 "%s subset %s is not defined by a DestinationRule for that "
+					 "host: routes to it get 503 NC", vs->meta.file, vs->meta.line,
+					 ns, vs->meta.name, sd->host, rd->destination.subset);
 		}
 		sd->weight = hr->num_route == 1 ? 100 : (uint32_t)(rd->weight > 0 ? rd->weight : 0);
 		r->total_weight += sd->weight;

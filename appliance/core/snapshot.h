@@ -101,6 +101,13 @@ struct snap_service {
 	struct snap_cluster **port_clusters;	// one per service port
 	uint32_t *ports;
 	uint32_t num_ports;
+	// DestinationRule subsets: the endpoints whose labels match, one
+	// cluster per service port ("outbound|80|v1|reviews...")
+	struct snap_subset {
+		const char *name;
+		struct snap_cluster **port_clusters;
+	} *subsets;
+	uint32_t num_subsets;
 };
 
 struct snap_listener {

@@ -43,6 +43,34 @@ static const char yaml[] =
 	"  resolution: STATIC\n"
 	"---\n"
 	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: sub, namespace: default}\n"
+	"spec:\n  hosts: [sub.example]\n"
+	"  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: STATIC\n"
+	"  endpoints:\n"
+	"  - {address: 127.0.0.10, labels: {version: v1}}\n"
+	"  - {address: 127.0.0.11, labels: {version: v2}}\n"
+	"  - {address: 127.0.0.12, labels: {version: v2, track: canary}}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+	"metadata: {name: sub, namespace: default}\n"
+	"spec:\n  host: sub.example\n  subsets:\n"
+	"  - {name: v1, labels: {version: v1}}\n"
+	"  - {name: v2, labels: {version: v2}}\n"
+	"  - {name: canary, labels: {version: v2, track: canary}}\n"
+	"  - {name: none, labels: {version: v9}}\n"
+	"  - {name: all}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	"metadata: {name: sub, namespace: default}\n"
+	"spec:\n  hosts: [sub.example]\n  http:\n"
+	"  - match: [{uri: {prefix: /v1}}]\n    route: [{destination: {host: sub.example, subset: v1}}]\n"
+	"  - match: [{uri: {prefix: /canary}}]\n    route: [{destination: {host: sub.example, subset: canary}}]\n"
+	"  - match: [{uri: {prefix: /none}}]\n    route: [{destination: {host: sub.example, subset: none}}]\n"
+	"  - match: [{uri: {prefix: /all}}]\n    route: [{destination: {host: sub.example, subset: all}}]\n"
+	"  - match: [{uri: {prefix: /missing}}]\n    route: [{destination: {host: sub.example, subset: missing}}]\n"
+	"  - route: [{destination: {host: sub.example, subset: v2}}]\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
 	"metadata: {name: vip, namespace: default}\n"
 	"spec:\n  hosts: [db.example]\n  addresses: [10.9.0.1, 10.9.1.0/24, 2001:db8::5, '2001:db8:1::/48']\n"
 	"  ports: [{number: 5432, name: tcp, protocol: TCP}, {number: 80, name: http, protocol: HTTP}]\n"
@@ -199,6 +227,43 @@ static void test_addrs(const struct snapshot *s)
 	}
 }
 
+// DestinationRule subsets: the cluster a route to a subset gets and how
+// many endpoints its labels select; a subset no rule defines is 503 NC.
+static const struct scase {
+	const char *path;
+	enum route_kind kind;
+	const char *cluster;
+	uint32_t num_eps;
+} subset_cases[] = {
+	{ "/v1", ROUTE_CLUSTER, "outbound|80|v1|sub.example", 1 },
+	{ "/canary", ROUTE_CLUSTER, "outbound|80|canary|sub.example", 1 },
+	{ "/none", ROUTE_CLUSTER, "outbound|80|none|sub.example", 0 },	// the proxy answers UH
+	{ "/all", ROUTE_CLUSTER, "outbound|80|all|sub.example", 3 },
+	{ "/missing", ROUTE_NO_CLUSTER, NULL, 0 },
+	{ "/", ROUTE_CLUSTER, "outbound|80|v2|sub.example", 2 },
+};
+
+static void test_subsets(const struct snapshot *s)
+{
+	struct route_result rr;
+
+	for (size_t i = 0; i < sizeof(subset_cases) / sizeof(subset_cases[0]); i++) {
+		const struct scase *c = &subset_cases[i];
+
+		route_request(s, "sub.example", 11, 0, 80, c->path, strlen(c->path), 0, &rr);
+		CHECK(rr.kind == c->kind, "subset %s: kind %d, want %d", c->path, rr.kind, c->kind);
+		if (c->cluster)
+			CHECK(rr.cluster && !strcmp(rr.cluster->name, c->cluster) &&
+			      rr.cluster->num_eps == c->num_eps, "subset %s: %s with %u endpoints",
+			      c->path, rr.cluster ? rr.cluster->name : "(none)",
+			      rr.cluster ? rr.cluster->num_eps : 0);
+	}
+	// the canary subset's one endpoint is the one with both labels
+	route_request(s, "sub.example", 11, 0, 80, "/canary", 7, 0, &rr);
+	CHECK(rr.cluster && rr.cluster->num_eps == 1 &&
+	      !strncmp(rr.cluster->eps[0].addr_str, "127.0.0.12:", 11), "canary endpoint");
+}
+
 static struct snapshot *build(int policy)
 {
 	static struct bootstrap b;
@@ -243,6 +308,7 @@ int main(void)
 			      rr.cluster ? rr.cluster->name : "(none)", c->cluster);
 	}
 	test_addrs(s);
+	test_subsets(s);
 	// two ports, no port given, a listener on neither: ambiguous, 404
 	route_request(s, "multi.example", 13, 0, 15001, "/", 1, 0, &rr);
 	CHECK(rr.kind == ROUTE_NOT_FOUND, "multi-port service from another listener: %d", rr.kind);
