@@ -35,8 +35,37 @@ static void submit_send(struct sock *s)
 	io_uring_prep_send(sqe, s->fd, buf_head(&s->flight), buf_avail(&s->flight),
 			   MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, ring_ud(s, RING_OP_SEND));
+	s->send_sqe = sqe;
 	s->inflight++;
 	s->flags |= SOCK_SENDING;
+}
+
+// merge_unsubmitted appends q to the send in flight if that SEND is still
+// in the submission queue: what one completion handler queues after its
+// first flush (a response, then the close_notify a shutdown adds) leaves in
+// one send instead of one send and one packet each. The kernel reads the
+// SQE only when it is submitted, so until then its buffer may still grow
+// and move. It returns true if it took q.
+static bool merge_unsubmitted(struct sock *s, struct buf *q)
+{
+	const struct io_uring_sq *sq = &s->ring->uring.sq;
+	struct io_uring_sqe *sqe = s->send_sqe;
+	unsigned shift = s->ring->uring.flags & IORING_SETUP_SQE128 ? 1 : 0;
+	unsigned idx;
+
+	if (!sqe || buf_avail(&s->flight) + buf_avail(q) > (1u << 30))
+		return false;
+	// queued but unsubmitted SQEs are the slots of [sqe_head, sqe_tail)
+	idx = (unsigned)(sqe - sq->sqes) >> shift;
+	if (((idx - sq->sqe_head) & sq->ring_mask) >= sq->sqe_tail - sq->sqe_head ||
+	    sqe->user_data != ring_ud(s, RING_OP_SEND))
+		return false;
+	if (buf_append(&s->flight, buf_head(q), buf_avail(q)) < 0)
+		return false;
+	q->off = q->len = 0;
+	sqe->addr = (uint64_t)(uintptr_t)buf_head(&s->flight);
+	sqe->len = (uint32_t)buf_avail(&s->flight);
+	return true;
 }
 
 static void cancel_op(struct sock *s, enum ring_op op)
@@ -47,19 +76,21 @@ static void cancel_op(struct sock *s, enum ring_op op)
 	io_uring_sqe_set_data64(sqe, 0);
 }
 
-static void submit_shutdown(struct sock *s)
+// send_fin shuts the write side down now, once every queued byte is in the
+// socket. TCP's shutdown never blocks; as a ring op it is always punted to
+// an io-wq thread (a thread wake-up and two context switches per
+// connection), so it is a plain syscall.
+static void send_fin(struct sock *s)
 {
-	struct io_uring_sqe *sqe = ring_sqe(s->ring);
-
-	io_uring_prep_shutdown(sqe, s->fd, SHUT_WR);
-	io_uring_sqe_set_data64(sqe, ring_ud(s, RING_OP_CLOSE));
-	s->inflight++;
+	if (shutdown(s->fd, SHUT_WR) < 0 && errno != ENOTCONN)
+		log_ratelimited(LOG_DEBUG, NULL, "shutdown(SHUT_WR) failed (%s), ignored",
+				strerror(errno));
 }
 
 // maybe_closed moves a closing sock along: the fd is closed only once no
-// operation can still resolve its number. Some ops (shutdown) are forced to
-// io-wq and look the fd up late; closing earlier would let them act on
-// whatever connection the kernel hands that number to next.
+// operation can still resolve its number (a completion naming it could
+// otherwise act on whatever connection the kernel hands that number to
+// next).
 static void maybe_closed(struct sock *s)
 {
 	struct io_uring_sqe *sqe;
@@ -133,8 +164,12 @@ void sock_flush(struct sock *s)
 			return;
 		}
 	}
-	if (s->flags & SOCK_SENDING || !buf_avail(q))
+	if (!buf_avail(q))
 		return;
+	if (s->flags & SOCK_SENDING) {
+		merge_unsubmitted(s, q);
+		return;
+	}
 	// The kernel reads the flight buffer until the send completes; new
 	// bytes go to the other buffer meanwhile, so neither moves under it.
 	t = s->flight;
@@ -208,7 +243,7 @@ void sock_shutdown_wr(struct sock *s)
 	s->flags |= SOCK_SHUT_WR;
 	sock_flush(s);
 	if (!sock_pending(s))
-		submit_shutdown(s);
+		send_fin(s);
 }
 
 void sock_close(struct sock *s, bool flush_first)
@@ -236,8 +271,6 @@ void sock_close(struct sock *s, bool flush_first)
 		cancel_op(s, RING_OP_SEND);
 	if (s->flags & SOCK_CONNECTING)
 		cancel_op(s, RING_OP_CONNECT);
-	// a shutdown in flight is left to finish: it is quick, and the close
-	// waits for it (maybe_closed)
 	maybe_closed(s);
 }
 
@@ -290,6 +323,7 @@ static void handle_send(struct ring *r, struct io_uring_cqe *cqe, void *obj)
 
 	s->inflight--;
 	s->flags &= (uint16_t)~SOCK_SENDING;
+	s->send_sqe = NULL;
 	if (s->flags & SOCK_CLOSING) {
 		maybe_closed(s);
 		return;
@@ -326,7 +360,7 @@ static void handle_send(struct ring *r, struct io_uring_cqe *cqe, void *obj)
 	if (sock_pending(s))
 		return;		// plaintext waits for the filter's handshake
 	if (s->flags & SOCK_SHUT_WR)
-		submit_shutdown(s);
+		send_fin(s);
 	if (s->ops->drained)
 		s->ops->drained(s);
 }

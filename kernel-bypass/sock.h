@@ -75,6 +75,7 @@ struct sock {
 	struct buf out;		// bytes queued, not yet handed to the kernel
 	struct buf flight;	// bytes of the send in flight
 	struct buf wire;	// with a filter: its output, waiting to be sent
+	struct io_uring_sqe *send_sqe;	// the SEND of flight, while it may be unsubmitted
 	const struct sock_filter_ops *filter;
 	void *filter_ctx;
 	struct sockaddr_storage connect_addr;

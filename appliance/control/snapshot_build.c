@@ -1286,6 +1286,7 @@ static int listener_tls(struct builder *bd, const struct listener_cfg *lc,
 		for (int i = 0; i < 2; i++)
 			cfg.alpn[cfg.num_alpn++] = istio_tcp_alpn[i];
 	}
+	cfg.no_sessions = !lc->tls_sessions;
 	if (tls_server_new(&srv, &cfg, why, sizeof(why)) < 0) {
 		snprintf(bd->err, bd->err_len, "%s:%d: [listener %s]: tls: %s", where, lc->line,
 			 lc->name, why);

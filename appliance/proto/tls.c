@@ -89,7 +89,6 @@ struct tls_conn {
 
 static struct tls_stats g_stats;
 static BIO_METHOD *g_bio;
-static int g_ex_conn = -1;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static __thread char t_plain[16384];
 
@@ -190,12 +189,16 @@ static void init_once(void)
 	BIO_meth_set_read(g_bio, bio_read);
 	BIO_meth_set_ctrl(g_bio, bio_ctrl);
 	BIO_meth_set_create(g_bio, bio_create);
-	g_ex_conn = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 }
 
+// conn_of finds the connection through the BIO, which carries it anyway:
+// no ex_data index, whose stack BoringSSL would allocate on every SSL and
+// copy on every SSL_free.
 static struct tls_conn *conn_of(const SSL *ssl)
 {
-	return SSL_get_ex_data(ssl, g_ex_conn);
+	BIO *b = SSL_get_rbio(ssl);
+
+	return b ? BIO_get_data(b) : NULL;
 }
 
 // ---- identities and bundles -----------------------------------------------
@@ -708,6 +711,11 @@ int tls_server_new(struct tls_server **out, const struct tls_server_cfg *cfg,
 		}
 		s->names[i] = cert_names(id->cert);
 		SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
+		if (cfg->no_sessions) {
+			SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+			SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+			SSL_CTX_set_num_tickets(ctx, 0);
+		}
 		if (cfg->mode == TLS_MUTUAL || cfg->mode == TLS_ISTIO_MUTUAL)
 			SSL_CTX_set_custom_verify(ctx, SSL_VERIFY_PEER |
 						  (cfg->client_cert_optional ? 0 :
@@ -1001,7 +1009,6 @@ static struct tls_conn *conn_new(struct sock *s, SSL_CTX *ctx, tls_handshake_cb 
 	}
 	BIO_set_data(bio, t);
 	SSL_set_bio(t->ssl, bio, bio);
-	SSL_set_ex_data(t->ssl, g_ex_conn, t);
 	return t;
 }
 

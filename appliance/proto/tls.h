@@ -79,6 +79,10 @@ struct tls_server_cfg {
 	// MUTUAL/ISTIO_MUTUAL: a client without a certificate is let through
 	// (unauthenticated); one that presents a certificate is verified
 	bool client_cert_optional;
+	// no_sessions turns resumption off: no TLS 1.3 session tickets, no
+	// TLS 1.2 tickets or session-ID cache; every handshake is a full one
+	// (and saves the tickets' cost when clients never resume)
+	bool no_sessions;
 	// ALPN the server accepts, in its order of preference. A client
 	// offering none of them gets no ALPN answer (as Envoy does).
 	const char *alpn[TLS_MAX_ALPN];

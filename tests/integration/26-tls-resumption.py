@@ -5,7 +5,8 @@
 # attaches the client's SPIFFE ID (x-forwarded-client-cert equal to the full
 # handshake's), and after a configuration change (a new snapshot, new TLS
 # contexts and ticket keys) a session from before is not resumed: the next
-# handshake is a full one, verified against what is configured now.
+# handshake is a full one, verified against what is configured now. A
+# listener with tls_sessions = off issues no ticket and resumes nothing.
 
 import socket
 import ssl
@@ -36,7 +37,9 @@ def test():
     up = mg.Upstream("res-up")
     se = mg.service_entry("echo", ["echo.test"], endpoints=[up.endpoint])
     m = mg.Mesh(yaml=[se], listeners={"istio": {"protocol": "http", "tls": "istio_mutual",
-                                                "role": "inbound"}})
+                                                "role": "inbound"},
+                                      "nosess": {"protocol": "http", "tls": "istio_mutual",
+                                                 "role": "inbound", "tls_sessions": "off"}})
     m.start()
     port = m.listeners["istio"]["port"]
     state = m.dir / "state"
@@ -50,9 +53,16 @@ def test():
         ctx.load_verify_locations(state / "ca" / "root-cert.pem")
         ctx.load_cert_chain(work / "c-chain.pem", work / "c-key.pem")
         ctx.minimum_version = ctx.maximum_version = version
+        name = version.name
+        nport = m.listeners["nosess"]["port"]
+        first, nsess, _ = request(nport, ctx)
+        again, _, nreused = request(nport, ctx, session=nsess)
+        mg.check(first.startswith(b"HTTP/1.1 200") and again.startswith(b"HTTP/1.1 200") and
+                 not nreused and not (nsess and nsess.has_ticket),
+                 f"{name}: tls_sessions = off: no ticket, no resumption",
+                 (nreused, nsess and nsess.has_ticket))
         full, sess, reused0 = request(port, ctx)
         res, _, reused = request(port, ctx, session=sess)
-        name = version.name
         mg.check(full.startswith(b"HTTP/1.1 200") and not reused0, f"{name}: full handshake, 200")
         mg.check(reused and res.startswith(b"HTTP/1.1 200"), f"{name}: the session is resumed", reused)
         mg.check(xfcc(full) == xfcc(res) == b"URI=spiffe://cluster.local/ns/foo/sa/bar",
