@@ -619,10 +619,16 @@ static int fill_endpoints(struct builder *bd, const struct service_entry *se,
 			  const struct se_port *sp, const char *host, const struct dr_subset *sub,
 			  struct snap_cluster *c)
 {
+	bool dns = se->resolution == SE_RES_DNS || se->resolution == SE_RES_DNS_ROUND_ROBIN;
+	size_t room = dns && !se->num_endpoints ? SNAP_DNS_MAX_ADDRS : 1;
 	uint32_t n = 0;
+	unsigned char ip[16];
 
-	c->eps = arena_alloc(bd->a, sizeof(*c->eps) *
-			     ((size_t)se->num_endpoints + 1) * SNAP_DNS_MAX_ADDRS);
+	// one slot per IP literal, a DNS answer's worth per host name
+	for (int e = 0; e < se->num_endpoints; e++)
+		room += dns && inet_pton(AF_INET, se->endpoints[e].address, ip) != 1 &&
+			inet_pton(AF_INET6, se->endpoints[e].address, ip) != 1 ? SNAP_DNS_MAX_ADDRS : 1;
+	c->eps = arena_alloc(bd->a, sizeof(*c->eps) * room);
 	if (!c->eps)
 		return -ENOMEM;
 	for (int e = 0; e < se->num_endpoints; e++) {
