@@ -28,7 +28,7 @@
 // istio_priv is what istio_config.arena points to.
 struct istio_priv {
 	struct arena ar;
-	int cap_se, cap_vs, cap_dr, cap_pa;	// capacity of the arrays in the config
+	int cap_se, cap_vs, cap_dr, cap_pa, cap_we;	// capacity of the arrays in the config
 	// kind + namespace/name -> index in the kind's array, for duplicates
 	// in O(1); an index past the array's count is stale (a rolled-back file)
 	struct strmap names;
@@ -1526,6 +1526,41 @@ next:
 		path_pop(c, m);
 	}
 	path_pop(c, m0);
+}
+
+// parse_workload_entry checks a WorkloadEntry as istiod does: the
+// endpoint's fields, an address that is an IP, a fully-qualified name
+// without wildcards (for ServiceEntries with resolution DNS) or a unix
+// socket, ports 1..65535 without UDS, valid labels.
+static void parse_workload_entry(struct ctx *c, const struct ynode *spec, struct workload_entry *we)
+{
+	const struct ynode *ports = NULL, *labels = NULL, *an;
+	const char *a;
+	size_t m;
+
+	if (!spec) {
+		fail(c, NULL, "spec: Required value");
+		return;
+	}
+	m = path_field(c, "spec");
+	parse_endpoint(c, spec, &we->ep, &ports, &labels);
+	if (spec->type == YN_MAP) {
+		an = yaml_tree_map_get(spec, "address");
+		a = we->ep.address;
+		if (a && *a && strncmp(a, "unix://", 7) && !is_ip(a) && validate_fqdn(c, a)) {
+			size_t ma = path_field(c, "address");
+
+			fail(c, an, "address %s is not a valid FQDN or an IP address", qv(c, a));
+			path_pop(c, ma);
+		}
+		if (labels) {
+			size_t ml = path_field(c, "labels");
+
+			validate_labels(c, labels, we->ep.labels, we->ep.num_labels);
+			path_pop(c, ml);
+		}
+	}
+	path_pop(c, m);
 }
 
 static void parse_service_entry(struct ctx *c, const struct ynode *spec, struct service_entry *se)
@@ -4324,6 +4359,7 @@ enum kind_id {
 	K_VIRTUAL_SERVICE,
 	K_DESTINATION_RULE,
 	K_PEER_AUTHENTICATION,
+	K_WORKLOAD_ENTRY,
 	K_IGNORED,
 };
 
@@ -4348,7 +4384,7 @@ static const struct kind_desc kinds[] = {
 	{ "networking.istio.io", "DestinationRule", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_DESTINATION_RULE },
 	{ "networking.istio.io", "Gateway", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
 	{ "networking.istio.io", "Sidecar", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
-	{ "networking.istio.io", "WorkloadEntry", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
+	{ "networking.istio.io", "WorkloadEntry", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_WORKLOAD_ENTRY },
 	{ "networking.istio.io", "WorkloadGroup", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
 	{ "networking.istio.io", "EnvoyFilter", V_V1ALPHA3, K_IGNORED },
 	{ "networking.istio.io", "ProxyConfig", V_V1BETA1, K_IGNORED },
@@ -4655,6 +4691,13 @@ static void load_object(struct loader *ld, const struct ynode *root, int depth)
 		ADD_RESOURCE(peer_authentications, num_peer_authentications, cap_pa, pa);
 		break;
 	}
+	case K_WORKLOAD_ENTRY: {
+		struct workload_entry we = { 0 };
+
+		parse_workload_entry(c, spec, &we);
+		ADD_RESOURCE(workload_entries, num_workload_entries, cap_we, we);
+		break;
+	}
 	case K_IGNORED:
 		if (spec && !yaml_tree_is_null(spec) && spec->type != YN_MAP) {
 			size_t m = path_field(c, "spec");
@@ -4797,6 +4840,7 @@ static int load_buf(const char *name, const char *data, size_t len, struct istio
 	struct loader ld;
 	int nse = cfg->num_service_entries, nvs = cfg->num_virtual_services;
 	int ndr = cfg->num_destination_rules, npa = cfg->num_peer_authentications;
+	int nwe = cfg->num_workload_entries;
 	int nign = cfg->num_ignored, before = es->total;
 	int err;
 
@@ -4831,6 +4875,7 @@ static int load_buf(const char *name, const char *data, size_t len, struct istio
 		cfg->num_virtual_services = nvs;
 		cfg->num_destination_rules = ndr;
 		cfg->num_peer_authentications = npa;
+		cfg->num_workload_entries = nwe;
 		cfg->num_ignored = nign;
 		return -EINVAL;
 	}

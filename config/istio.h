@@ -392,6 +392,17 @@ struct destination_rule {
 	int num_workload_selector;
 };
 
+// ---- WorkloadEntry (networking.istio.io) ----
+
+// workload_entry is a WorkloadEntry: one non-Kubernetes workload (a VM, a
+// bare-metal host), the same fields as a ServiceEntry endpoint. A
+// ServiceEntry whose workloadSelector matches its labels in its namespace
+// lists it among its endpoints.
+struct workload_entry {
+	struct istio_meta meta;
+	struct se_endpoint ep;
+};
+
 // ---- PeerAuthentication (security.istio.io v1, v1beta1) ----
 
 enum pa_mtls_mode {
@@ -428,6 +439,8 @@ struct istio_config {
 	int num_destination_rules;
 	struct peer_authentication *peer_authentications;
 	int num_peer_authentications;
+	struct workload_entry *workload_entries;
+	int num_workload_entries;
 	int num_ignored;	// documents of kinds this build does not act on yet
 	// validate_only: each document is checked on its own, as istioctl
 	// validate does; a namespace/name seen before is not an error (the

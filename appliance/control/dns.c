@@ -319,9 +319,13 @@ void dns_want_config(struct dns *d, const struct istio_config *cfg)
 			continue;
 		for (int e = 0; e < se->num_endpoints; e++)
 			want(d, se->endpoints[e].address);
-		for (int h = 0; !se->num_endpoints && h < se->num_hosts; h++)
+		for (int h = 0; !se->num_endpoints && !se->num_workload_selector &&
+				h < se->num_hosts; h++)
 			want(d, se->hosts[h]);
 	}
+	// WorkloadEntries by host name (selected by a resolution DNS entry)
+	for (int i = 0; i < cfg->num_workload_entries; i++)
+		want(d, cfg->workload_entries[i].ep.address);
 	due_fire(&d->due_timer);
 }
 

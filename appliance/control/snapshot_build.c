@@ -731,9 +731,42 @@ static int add_subsets(struct builder *bd, const struct service_entry *se,
 	return 0;
 }
 
+// selected_entry makes *out a copy of se whose endpoints are the
+// WorkloadEntries its workloadSelector selects in its namespace (Istio's
+// VM onboarding: one WorkloadEntry per VM, a ServiceEntry selecting them).
+static int selected_entry(struct builder *bd, const struct service_entry *se,
+			  struct service_entry *out)
+{
+	const struct istio_config *cfg = bd->cfg;
+	int n = 0;
+
+	*out = *se;
+	out->endpoints = arena_alloc(bd->a, sizeof(*out->endpoints) *
+				     ((size_t)cfg->num_workload_entries + 1));
+	if (!out->endpoints)
+		return -ENOMEM;
+	for (int i = 0; i < cfg->num_workload_entries; i++) {
+		const struct workload_entry *we = &cfg->workload_entries[i];
+
+		if (!strcmp(we->meta.namespace_, se->meta.namespace_) &&
+		    labels_cover(we->ep.labels, we->ep.num_labels, se->workload_selector,
+				 se->num_workload_selector))
+			out->endpoints[n++] = we->ep;
+	}
+	out->num_endpoints = n;
+	return 0;
+}
+
 static int add_service_entry(struct builder *bd, const struct service_entry *se)
 {
 	bool addressed = false;
+	struct service_entry sel;
+
+	if (se->num_workload_selector) {
+		if (selected_entry(bd, se, &sel) < 0)
+			return -ENOMEM;
+		se = &sel;
+	}
 
 	for (int h = 0; h < se->num_hosts; h++) {
 		const char *host = lower_dup(bd->a, se->hosts[h]);

@@ -57,7 +57,7 @@ static void dump_errs(const struct istio_error *e, int n)
 static int num_resources(const struct istio_config *cfg)
 {
 	return cfg->num_service_entries + cfg->num_virtual_services + cfg->num_destination_rules +
-	       cfg->num_peer_authentications + cfg->num_ignored;
+	       cfg->num_peer_authentications + cfg->num_workload_entries + cfg->num_ignored;
 }
 
 static int count_lines_starting(const char *text, const char *prefix)
@@ -414,6 +414,7 @@ static void test_bookinfo(void)
 #define VS_HDR "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
 #define DR_HDR "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
 #define PA_HDR "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
+#define WE_HDR "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
 #define ROUTE "  http:\n  - route:\n    - destination:\n        host: r\n"
 // line numbers: the spec's first field is on line 7
 
@@ -837,6 +838,25 @@ static const struct case_ cases[] = {
 	{ "pa strict", PA_HDR "  mtls: {mode: STRICT}\n", 0, NULL },
 	{ "pa unset", PA_HDR "  mtls: {}\n", 0, NULL },
 	{ "pa port level", PA_HDR "  selector: {matchLabels: {app: a}}\n  mtls: {mode: STRICT}\n  portLevelMtls:\n    8080: {mode: DISABLE}\n    \"9090\": {mode: PERMISSIVE}\n    9091: {}\n", 0, NULL },
+	// WorkloadEntry: must fail
+	{ "we no spec", "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: t}\n", 1, "WorkloadEntry default/t: spec: Required value" },
+	{ "we no address", WE_HDR "  labels: {app: vm}\n", 7, "WorkloadEntry ns1/t: spec: Address is required" },
+	{ "we bad address", WE_HDR "  address: a..b\n", 7, "spec.address: address \"a..b\" is not a valid FQDN or an IP address" },
+	{ "we wildcard address", WE_HDR "  address: \"*.vm.example\"\n", 7, "is not a valid FQDN or an IP address" },
+	{ "we port 0", WE_HDR "  address: 10.0.0.1\n  ports: {http: 0}\n", 8, "spec.ports[http]: port must be between 1-65535 (got 0)" },
+	{ "we port name", WE_HDR "  address: 10.0.0.1\n  ports: {Http_1: 80}\n", 8, "port name must be valid" },
+	{ "we uds ports", WE_HDR "  address: unix:///run/app.sock\n  ports: {http: 80}\n", 8, "UDS may not include ports" },
+	{ "we uds relative", WE_HDR "  address: unix://run/app.sock\n", 7, "UDS must be an absolute path or abstract socket" },
+	{ "we bad label", WE_HDR "  address: 10.0.0.1\n  labels: {\"-bad\": x}\n", 8, "spec.labels" },
+	{ "we unknown field", WE_HDR "  address: 10.0.0.1\n  zone: a\n", 8, "spec.zone: unknown field" },
+	{ "we weight string", WE_HDR "  address: 10.0.0.1\n  weight: heavy\n", 8, "spec.weight" },
+	{ "we twice", WE_HDR "  address: 10.0.0.1\n---\n" WE_HDR "  address: 10.0.0.2\n", 9, "already defined at case.yaml:1" },
+	// WorkloadEntry: must load
+	{ "we ip", WE_HDR "  address: 10.0.0.1\n  ports: {http: 8080}\n  labels: {app: vm, version: v1}\n  serviceAccount: vm-sa\n  network: vpc1\n  locality: us/east/a\n  weight: 3\n", 0, NULL },
+	{ "we ipv6", WE_HDR "  address: \"2001:db8::1\"\n", 0, NULL },
+	{ "we fqdn", WE_HDR "  address: vm1.example.com\n", 0, NULL },
+	{ "we network only", WE_HDR "  network: remote\n", 0, NULL },
+	{ "we v1alpha3", "apiVersion: networking.istio.io/v1alpha3\nkind: WorkloadEntry\nmetadata: {name: x}\nspec: {address: 10.0.0.9}\n", 0, NULL },
 	{ "pa v1beta1", "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {name: t}\nspec: {mtls: {mode: PERMISSIVE}}\n", 0, NULL },
 	{ "pa json", "{\"apiVersion\": \"security.istio.io/v1\", \"kind\": \"PeerAuthentication\", \"metadata\": {\"name\": \"j\"}, \"spec\": {\"selector\": {\"matchLabels\": {\"app\": \"x\"}}, \"portLevelMtls\": {\"443\": {\"mode\": \"DISABLE\"}}}}\n", 0, NULL },
 	{ "pa and dr share a name", PA_HDR "  mtls: {mode: STRICT}\n---\n" DR_HDR "  host: r\n", 0, NULL },

@@ -71,6 +71,38 @@ static const char yaml[] =
 	"  - route: [{destination: {host: sub.example, subset: v2}}]\n"
 	"---\n"
 	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: vms, namespace: default}\n"
+	"spec:\n  hosts: [vms.example]\n  location: MESH_INTERNAL\n  resolution: STATIC\n"
+	"  ports: [{number: 80, name: http, protocol: HTTP}]\n"
+	"  workloadSelector: {labels: {app: vm}}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+	"metadata: {name: vms, namespace: default}\n"
+	"spec:\n  host: vms.example\n  subsets: [{name: v2, labels: {version: v2}}]\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
+	"metadata: {name: vm-1, namespace: default}\n"
+	"spec: {address: 10.1.0.1, labels: {app: vm, version: v1}, ports: {http: 8080}}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
+	"metadata: {name: vm-2, namespace: default}\n"
+	"spec: {address: 10.1.0.2, labels: {app: vm, version: v2}}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
+	"metadata: {name: vm-3, namespace: other}\n"
+	"spec: {address: 10.1.0.3, labels: {app: vm}}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
+	"metadata: {name: db-1, namespace: default}\n"
+	"spec: {address: 10.1.0.4, labels: {app: db}}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	"metadata: {name: vms, namespace: default}\n"
+	"spec:\n  hosts: [vms.example]\n  http:\n"
+	"  - match: [{uri: {prefix: /v2}}]\n    route: [{destination: {host: vms.example, subset: v2}}]\n"
+	"  - route: [{destination: {host: vms.example}}]\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
 	"metadata: {name: vip, namespace: default}\n"
 	"spec:\n  hosts: [db.example]\n  addresses: [10.9.0.1, 10.9.1.0/24, 2001:db8::5, '2001:db8:1::/48']\n"
 	"  ports: [{number: 5432, name: tcp, protocol: TCP}, {number: 80, name: http, protocol: HTTP}]\n"
@@ -264,6 +296,26 @@ static void test_subsets(const struct snapshot *s)
 	      !strncmp(rr.cluster->eps[0].addr_str, "127.0.0.12:", 11), "canary endpoint");
 }
 
+// WorkloadEntries selected by a ServiceEntry's workloadSelector (same
+// namespace, labels), their port maps, and subsets over them.
+static void test_workload_entries(const struct snapshot *s)
+{
+	struct route_result rr;
+	const struct snap_cluster *c;
+
+	route_request(s, "vms.example", 11, 0, 80, "/", 1, 0, &rr);
+	c = rr.cluster;
+	CHECK(rr.kind == ROUTE_CLUSTER && c && c->num_eps == 2, "vms: 2 endpoints, got %u",
+	      c ? c->num_eps : 0);
+	CHECK(c && c->num_eps == 2 && !strcmp(c->eps[0].addr_str, "10.1.0.1:8080") &&
+	      !strcmp(c->eps[1].addr_str, "10.1.0.2:80"), "vms: the port map applies: %s %s",
+	      c && c->num_eps > 0 ? c->eps[0].addr_str : "", c && c->num_eps > 1 ? c->eps[1].addr_str : "");
+	route_request(s, "vms.example", 11, 0, 80, "/v2", 3, 0, &rr);
+	c = rr.cluster;
+	CHECK(c && !strcmp(c->name, "outbound|80|v2|vms.example") && c->num_eps == 1 &&
+	      !strcmp(c->eps[0].addr_str, "10.1.0.2:80"), "vms subset v2");
+}
+
 static struct snapshot *build(int policy)
 {
 	static struct bootstrap b;
@@ -309,6 +361,7 @@ int main(void)
 	}
 	test_addrs(s);
 	test_subsets(s);
+	test_workload_entries(s);
 	// two ports, no port given, a listener on neither: ambiguous, 404
 	route_request(s, "multi.example", 13, 0, 15001, "/", 1, 0, &rr);
 	CHECK(rr.kind == ROUTE_NOT_FOUND, "multi-port service from another listener: %d", rr.kind);
