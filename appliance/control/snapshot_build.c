@@ -276,6 +276,25 @@ static int auto_mtls(struct builder *bd, const struct service_entry *se,
 // find_dr returns the DestinationRule for a service host: an exact host
 // (short names expanded in the rule's namespace) first, else the most
 // specific wildcard.
+// visible says whether a resource of namespace ns exported to export_to is
+// seen by this appliance (its [appliance] namespace), as Istio's exportTo:
+// none listed or "*" is everyone, "." its own namespace, "~" no one,
+// otherwise the namespaces named.
+static bool visible(const struct builder *bd, const char *ns, const char *const *export_to, int n)
+{
+	const char *me = bd->b->namespace_;
+
+	if (!n)
+		return true;
+	for (int i = 0; i < n; i++) {
+		const char *e = export_to[i];
+
+		if (!strcmp(e, "*") || !strcmp(e, me) || (!strcmp(e, ".") && !strcmp(ns, me)))
+			return true;
+	}
+	return false;
+}
+
 static const struct destination_rule *find_dr(struct builder *bd, const char *host)
 {
 	const struct destination_rule *best = NULL;
@@ -283,7 +302,11 @@ static const struct destination_rule *find_dr(struct builder *bd, const char *ho
 
 	for (int i = 0; bd->cfg && i < bd->cfg->num_destination_rules; i++) {
 		const struct destination_rule *dr = &bd->cfg->destination_rules[i];
-		char *h = snapshot_expand_host(bd->a, dr->host, dr->meta.namespace_, "cluster.local");
+		char *h;
+
+		if (!visible(bd, dr->meta.namespace_, dr->export_to, dr->num_export_to))
+			continue;
+		h = snapshot_expand_host(bd->a, dr->host, dr->meta.namespace_, "cluster.local");
 		size_t hl = h ? strlen(h) : 0, l = strlen(host);
 
 		if (!h)
@@ -762,6 +785,9 @@ static int add_service_entry(struct builder *bd, const struct service_entry *se)
 	bool addressed = false;
 	struct service_entry sel;
 
+	if (!visible(bd, se->meta.namespace_, se->export_to, se->num_export_to))
+		return 0;	// not exported to this namespace
+
 	if (se->num_workload_selector) {
 		if (selected_entry(bd, se, &sel) < 0)
 			return -ENOMEM;
@@ -996,6 +1022,8 @@ static int build_route(struct builder *bd, const struct virtual_service *vs,
 
 static int add_virtual_service(struct builder *bd, const struct virtual_service *vs)
 {
+	if (!visible(bd, vs->meta.namespace_, vs->export_to, vs->num_export_to))
+		return 0;	// not exported to this namespace
 	if (!bound_to_mesh(vs))
 		return 0;	// gateway-bound: a later issue
 	for (int h = 0; h < vs->num_hosts; h++) {

@@ -103,6 +103,31 @@ static const char yaml[] =
 	"  - route: [{destination: {host: vms.example}}]\n"
 	"---\n"
 	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: hidden, namespace: other}\n"
+	"spec: {hosts: [hidden.example], exportTo: [other], resolution: STATIC,\n"
+	"  ports: [{number: 80, name: http, protocol: HTTP}], endpoints: [{address: 127.0.0.20}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: dot, namespace: default}\n"
+	"spec: {hosts: [dot.example], exportTo: [.], resolution: STATIC,\n"
+	"  ports: [{number: 80, name: http, protocol: HTTP}], endpoints: [{address: 127.0.0.21}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: dot, namespace: other}\n"
+	"spec: {hosts: [dotother.example], exportTo: [.], resolution: STATIC,\n"
+	"  ports: [{number: 80, name: http, protocol: HTTP}], endpoints: [{address: 127.0.0.22}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: named, namespace: other}\n"
+	"spec: {hosts: [named.example], exportTo: [default], resolution: STATIC,\n"
+	"  ports: [{number: 80, name: http, protocol: HTTP}], endpoints: [{address: 127.0.0.23}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	"metadata: {name: elsewhere, namespace: other}\n"
+	"spec:\n  hosts: [dot.example]\n  exportTo: [other]\n  http:\n"
+	"  - route: [{destination: {host: named.example}}]\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
 	"metadata: {name: vip, namespace: default}\n"
 	"spec:\n  hosts: [db.example]\n  addresses: [10.9.0.1, 10.9.1.0/24, 2001:db8::5, '2001:db8:1::/48']\n"
 	"  ports: [{number: 5432, name: tcp, protocol: TCP}, {number: 80, name: http, protocol: HTTP}]\n"
@@ -205,6 +230,11 @@ static const struct rcase cases[] = {
 	{ "gw-only.example", 0, "/", 0, ROUTE_BLOCK_ALL, NULL },
 	// unknown host under REGISTRY_ONLY
 	{ "nope.example", 0, "/", 0, ROUTE_BLOCK_ALL, "BlackHoleCluster" },
+	// exportTo, seen from namespace default
+	{ "hidden.example", 0, "/", 0, ROUTE_BLOCK_ALL, NULL },		// exported to other only
+	{ "dot.example", 0, "/", 0, ROUTE_CLUSTER, "outbound|80||dot.example" },	// "." in default; the VS exported elsewhere is not applied
+	{ "dotother.example", 0, "/", 0, ROUTE_BLOCK_ALL, NULL },	// "." in other
+	{ "named.example", 0, "/", 0, ROUTE_CLUSTER, "outbound|80||named.example" },
 	{ "", 0, "/", 0, ROUTE_BLOCK_ALL, NULL },
 };
 
