@@ -4,6 +4,7 @@
 // Requests are parsed with the data plane's strict parser.
 #include "admin.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +12,13 @@
 #include <unistd.h>
 
 #include "control/control.h"
-#include "proto/tls.h"
 #include "control/snapshot_build.h"
 #include "core/bug.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "kernel-bypass/sock.h"
 #include "proto/h1.h"
+#include "proto/tls.h"
 #include "proxy/proxy.h"
 #include "telemetry/metrics.h"
 
@@ -50,6 +52,126 @@ static void respond(struct aconn *a, int status, const char *ctype, const char *
 		    status, h1_status_reason(status), ctype, len, keep ? "" : "connection: close\r\n");
 	buf_append(o, body, len);
 	sock_flush(&a->s);
+}
+
+// applied_generation is the snapshot generation every worker has switched
+// to (the oldest any worker runs on): publish-to-data-plane convergence.
+static uint64_t applied_generation(const struct control *ctl)
+{
+	uint64_t min = UINT64_MAX;
+
+	for (int i = 0; i < ctl->num_workers; i++) {
+		uint64_t g = __atomic_load_n(&ctl->workers[i].seen_gen, __ATOMIC_ACQUIRE);
+
+		min = g < min ? g : min;
+	}
+	return min == UINT64_MAX ? 0 : min;
+}
+
+static void endpoints_json(struct buf *o, const struct snap_cluster *c)
+{
+	buf_appends(o, "[");
+	for (uint32_t e = 0; e < c->num_eps; e++) {
+		buf_appends(o, e ? ",{\"address\":" : "{\"address\":");
+		json_append_cstr(o, c->eps[e].addr_str);
+		buf_appendf(o, ",\"weight\":%u,\"tls_mode\":\"%s\",\"source\":", c->eps[e].weight,
+			    c->eps[e].mtls_ready ? "istio" : "disabled");
+		json_append_cstr(o, c->eps[e].source ? c->eps[e].source : "inline");
+		buf_appends(o, "}");
+	}
+	buf_appends(o, "]");
+}
+
+// registry_json is /registry: every service of the serving snapshot with
+// its ports, clusters, subsets and endpoints and where each came from, then
+// the DNS names and their answers.
+static void registry_json(struct control *ctl, struct buf *o)
+{
+	const struct snapshot *s = ctl->global;
+	char ip[INET6_ADDRSTRLEN];
+
+	buf_appendf(o, "{\"generation\":%llu,\"services\":[", (unsigned long long)s->gen);
+	for (uint32_t i = 0; i < s->num_services; i++) {
+		const struct snap_service *sv = &s->services[i];
+
+		buf_appends(o, i ? ",{\"host\":" : "{\"host\":");
+		json_append_cstr(o, sv->host);
+		buf_appends(o, ",\"namespace\":");
+		json_append_cstr(o, sv->namespace_);
+		buf_appends(o, ",\"source\":");
+		json_append_cstr(o, sv->source);
+		buf_appends(o, ",\"ports\":[");
+		for (uint32_t p = 0; p < sv->num_ports; p++) {
+			buf_appendf(o, "%s{\"port\":%u,\"cluster\":", p ? "," : "", sv->ports[p]);
+			json_append_cstr(o, sv->port_clusters[p]->name);
+			buf_appends(o, ",\"endpoints\":");
+			endpoints_json(o, sv->port_clusters[p]);
+			buf_appends(o, "}");
+		}
+		buf_appends(o, "],\"subsets\":[");
+		for (uint32_t k = 0; k < sv->num_subsets; k++) {
+			buf_appends(o, k ? ",{\"name\":" : "{\"name\":");
+			json_append_cstr(o, sv->subsets[k].name);
+			buf_appends(o, ",\"ports\":[");
+			for (uint32_t p = 0; p < sv->num_ports; p++) {
+				buf_appendf(o, "%s{\"port\":%u,\"cluster\":", p ? "," : "", sv->ports[p]);
+				json_append_cstr(o, sv->subsets[k].port_clusters[p]->name);
+				buf_appends(o, ",\"endpoints\":");
+				endpoints_json(o, sv->subsets[k].port_clusters[p]);
+				buf_appends(o, "}");
+			}
+			buf_appends(o, "]}");
+		}
+		buf_appends(o, "]}");
+	}
+	buf_appends(o, "],\"dns\":[");
+	for (uint32_t i = 0; i < ctl->dns.num; i++) {
+		const struct dns_name *n = &ctl->dns.names[i];
+
+		buf_appends(o, i ? ",{\"name\":" : "{\"name\":");
+		json_append_cstr(o, n->name);
+		buf_appendf(o, ",\"wanted\":%s,\"answered\":%s,\"failures\":%u,\"last_error\":",
+			    n->wanted ? "true" : "false", n->answered ? "true" : "false", n->failures);
+		json_append_cstr(o, n->last_error[0] ? n->last_error : NULL);
+		buf_appends(o, ",\"addresses\":[");
+		for (int k = 0; k < n->num_addrs; k++) {
+			const struct sockaddr_storage *a = &n->addrs[k];
+
+			if (a->ss_family == AF_INET)
+				inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, ip, sizeof(ip));
+			else
+				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr, ip, sizeof(ip));
+			buf_appendf(o, "%s\"%s\"", k ? "," : "", ip);
+		}
+		buf_appends(o, "]}");
+	}
+	buf_appends(o, "]}");
+}
+
+// syncz_json is /syncz: each configuration source, the version it last
+// applied and whether the data plane runs it (SYNCED) or a change was
+// refused (ERROR, with the reason) or workers are still switching (STALE).
+static void syncz_json(struct control *ctl, struct buf *o)
+{
+	uint64_t applied = applied_generation(ctl);
+	const char *state = ctl->last_error[0] ? "ERROR" : applied >= ctl->global->gen ? "SYNCED" : "STALE";
+	uint32_t unanswered = 0, failing = 0;
+
+	for (uint32_t i = 0; i < ctl->dns.num; i++) {
+		unanswered += ctl->dns.names[i].wanted && !ctl->dns.names[i].answered;
+		failing += ctl->dns.names[i].wanted && ctl->dns.names[i].failures > 0;
+	}
+	buf_appends(o, "{\"sources\":[{\"source\":\"file\",\"path\":");
+	json_append_cstr(o, ctl->boot->config_dir);
+	buf_appendf(o, ",\"status\":\"%s\",\"version\":\"%016llx\",\"generation\":%llu,"
+		    "\"applied_generation\":%llu,\"reloads\":%llu,\"errors\":%llu,\"last_error\":",
+		    state, (unsigned long long)ctl->global->version,
+		    (unsigned long long)ctl->global->gen, (unsigned long long)applied,
+		    (unsigned long long)ctl->reloads, (unsigned long long)ctl->reload_errors);
+	json_append_cstr(o, ctl->last_error[0] ? ctl->last_error : NULL);
+	buf_appendf(o, "},{\"source\":\"dns\",\"status\":\"%s\",\"names\":%u,\"unanswered\":%u,"
+		    "\"failing\":%u}]}", !ctl->dns.started ? "OFF" : unanswered || failing ? "STALE" :
+		    "SYNCED", ctl->dns.num, unanswered, failing);
 }
 
 static void clusters_text(struct control *ctl, struct buf *o)
@@ -128,20 +250,6 @@ static void security_prometheus(const struct control *ctl, struct buf *o)
 		    (long long)(ctl->identity ? ctl->identity->not_after : 0));
 }
 
-// applied_generation is the snapshot generation every worker has switched
-// to (the oldest any worker runs on): publish-to-data-plane convergence.
-static uint64_t applied_generation(const struct control *ctl)
-{
-	uint64_t min = UINT64_MAX;
-
-	for (int i = 0; i < ctl->num_workers; i++) {
-		uint64_t g = __atomic_load_n(&ctl->workers[i].seen_gen, __ATOMIC_ACQUIRE);
-
-		min = g < min ? g : min;
-	}
-	return min == UINT64_MAX ? 0 : min;
-}
-
 static void security_stats(const struct control *ctl, struct buf *o)
 {
 	const struct ca_service_stats *cs = &ctl->ca_svc.stats;
@@ -214,6 +322,12 @@ static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 			respond(a, 200, "text/plain", "LIVE\n", 5, keep);
 	} else if (IS("/config_dump")) {
 		snapshot_dump(ctl->global, &body);
+		respond(a, 200, "application/json", body.data, body.len, keep);
+	} else if (IS("/registry")) {
+		registry_json(ctl, &body);
+		respond(a, 200, "application/json", body.data, body.len, keep);
+	} else if (IS("/syncz")) {
+		syncz_json(ctl, &body);
 		respond(a, 200, "application/json", body.data, body.len, keep);
 	} else if (IS("/clusters")) {
 		clusters_text(ctl, &body);

@@ -41,6 +41,9 @@ struct builder {
 	uint32_t num_vhosts, cap_vhosts;
 	struct snap_addr *addrs;
 	uint32_t num_addrs, cap_addrs;
+	// the current ServiceEntry's endpoints' sources (WorkloadEntries), or
+	// NULL for its own endpoints
+	const char **ep_sources;
 	// name -> index in services / vhosts: lookups stay O(1) at scale
 	struct strmap svc_index, vhost_index;
 };
@@ -591,13 +594,16 @@ static uint32_t dns_endpoints(struct builder *bd, const struct service_entry *se
 {
 	struct sockaddr_storage addrs[SNAP_DNS_MAX_ADDRS];
 	char ip[INET6_ADDRSTRLEN];
+	const char *src;
 	int n = bd->sec && bd->sec->resolve ?
 		bd->sec->resolve(bd->sec->resolve_arg, name, addrs, SNAP_DNS_MAX_ADDRS) : 0;
 
 	if (n > 0 && se->resolution == SE_RES_DNS_ROUND_ROBIN)
 		n = 1;
+	src = n > 0 ? arena_sprintf(bd->a, "dns %s", name) : NULL;
 	for (int i = 0; i < n; i++) {
 		memset(&out[i], 0, sizeof(out[i]));
+		out[i].source = src;
 		if (addrs[i].ss_family == AF_INET) {
 			struct sockaddr_in *a = (struct sockaddr_in *)&out[i].addr;
 
@@ -676,6 +682,8 @@ static int fill_endpoints(struct builder *bd, const struct service_entry *se,
 		for (k = n; k < n + got; k++) {
 			c->eps[k].weight = ep->weight ? ep->weight : 1;
 			c->eps[k].mtls_ready = endpoint_mtls_ready(ep);
+			if (bd->ep_sources)	// else inline, or what DNS said
+				c->eps[k].source = bd->ep_sources[e];
 		}
 		n += got;
 	}
@@ -766,15 +774,19 @@ static int selected_entry(struct builder *bd, const struct service_entry *se,
 	*out = *se;
 	out->endpoints = arena_alloc(bd->a, sizeof(*out->endpoints) *
 				     ((size_t)cfg->num_workload_entries + 1));
-	if (!out->endpoints)
+	bd->ep_sources = arena_alloc(bd->a, sizeof(char *) * ((size_t)cfg->num_workload_entries + 1));
+	if (!out->endpoints || !bd->ep_sources)
 		return -ENOMEM;
 	for (int i = 0; i < cfg->num_workload_entries; i++) {
 		const struct workload_entry *we = &cfg->workload_entries[i];
 
 		if (!strcmp(we->meta.namespace_, se->meta.namespace_) &&
 		    labels_cover(we->ep.labels, we->ep.num_labels, se->workload_selector,
-				 se->num_workload_selector))
+				 se->num_workload_selector)) {
+			bd->ep_sources[n] = arena_sprintf(bd->a, "WorkloadEntry %s/%s",
+							  we->meta.namespace_, we->meta.name);
 			out->endpoints[n++] = we->ep;
+		}
 	}
 	out->num_endpoints = n;
 	return 0;
@@ -787,6 +799,7 @@ static int add_service_entry(struct builder *bd, const struct service_entry *se)
 
 	if (!visible(bd, se->meta.namespace_, se->export_to, se->num_export_to))
 		return 0;	// not exported to this namespace
+	bd->ep_sources = NULL;	// inline endpoints
 
 	if (se->num_workload_selector) {
 		if (selected_entry(bd, se, &sel) < 0)
@@ -822,6 +835,8 @@ static int add_service_entry(struct builder *bd, const struct service_entry *se)
 		svc->host = host;
 		svc->name = host;
 		svc->namespace_ = arena_strdup(bd->a, se->meta.namespace_);
+		svc->source = arena_sprintf(bd->a, "ServiceEntry %s/%s (%s:%d)", se->meta.namespace_,
+					    se->meta.name, se->meta.file, se->meta.line);
 		svc->num_ports = (uint32_t)se->num_ports;
 		svc->ports = arena_alloc(bd->a, sizeof(uint32_t) * (se->num_ports + 1));
 		svc->port_clusters = arena_alloc(bd->a, sizeof(void *) * (se->num_ports + 1));

@@ -26,6 +26,7 @@ struct snap_endpoint {
 	uint32_t weight;
 	char addr_str[64];	// "ip:port" / "[v6]:port"
 	bool mtls_ready;	// labelled security.istio.io/tlsMode=istio: auto mTLS applies
+	const char *source;	// "WorkloadEntry ns/name", "dns name", or NULL (inline)
 };
 
 struct snap_cluster {
@@ -98,6 +99,7 @@ struct snap_vhost {
 struct snap_service {
 	const char *host;
 	const char *name, *namespace_;
+	const char *source;	// "ServiceEntry ns/name (file:line)"
 	struct snap_cluster **port_clusters;	// one per service port
 	uint32_t *ports;
 	uint32_t num_ports;

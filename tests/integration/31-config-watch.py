@@ -9,6 +9,7 @@
 # directory created after start is picked up. Deadlines are generous: how
 # fast it converges is for the benchmark.
 
+import json
 import os
 import time
 
@@ -56,11 +57,19 @@ def test():
     mg.check("bad.yaml" in (m.stat("config.last_error") or ""),
              "... and its error shown", m.stat("config.last_error"))
     mg.check(status(m, "a.example") == 200, "the last good snapshot keeps serving")
+    st, body = m.admin("/syncz")
+    src = json.loads(body)["sources"][0]
+    mg.check(src["status"] == "ERROR" and "bad.yaml" in (src["last_error"] or ""),
+             "/syncz: the file source is ERROR with the reason", src)
     (d / "bad.yaml").unlink()
     m.write_yaml("a.yaml", [se("a", "a2.example", a)])
     mg.check(mg.wait_for(lambda: status(m, "a2.example") == 200 and
                          status(m, "a.example") == 502, 10),
              "fixed and edited: applied again")
+    st, body = m.admin("/syncz")
+    src = json.loads(body)["sources"][0]
+    mg.check(src["status"] == "SYNCED" and src["applied_generation"] == src["generation"],
+             "/syncz: SYNCED again, every worker on the new generation", src)
     (d / "a.yaml").unlink()
     mg.check(mg.wait_for(lambda: status(m, "a2.example") == 502, 10), "a deleted file is unloaded")
     mg.check(m.stop() == 0, "meshgate exits 0")

@@ -70,6 +70,20 @@ def test():
     eps = {c["name"]: [e["address"] for e in c["endpoints"]] for c in json.loads(body)["clusters"]}
     mg.check(eps.get("outbound|80||two.example") == [f"127.0.0.1:{a.port}", f"127.0.0.2:{a.port}"],
              "config_dump shows the resolved endpoints", eps)
+    st, body = m.admin("/registry")
+    reg = json.loads(body) if st == 200 else {}
+    svc = {s["host"]: s for s in reg.get("services", [])}
+    ep = svc.get("api.example", {}).get("ports", [{}])[0].get("endpoints", [{}])[0]
+    mg.check(ep.get("source") == "dns app.test.internal" and
+             svc["api.example"]["source"].startswith("ServiceEntry default/api ("),
+             "/registry: each endpoint and service says where it came from", svc.get("api.example"))
+    names = {d["name"]: d for d in reg.get("dns", [])}
+    mg.check(names.get("two.test.internal", {}).get("addresses") == ["127.0.0.1", "127.0.0.2"],
+             "/registry: the DNS answers", names)
+    st, body = m.admin("/syncz")
+    srcs = {s["source"]: s for s in json.loads(body)["sources"]} if st == 200 else {}
+    mg.check(srcs.get("dns", {}).get("status") == "SYNCED" and
+             srcs.get("file", {}).get("status") == "SYNCED", "/syncz: every source SYNCED", srcs)
 
     # the answer changes: traffic follows after the TTL, with no reload
     reloads = m.stat("config.reloads")
@@ -88,6 +102,10 @@ def test():
     mg.check(mg.wait_for(lambda: m.stat("dns.failures", 0) >= 1, 10), "a failed lookup is counted",
              m.stat("dns.failures"))
     mg.check(who(m, "api.example", 5) == ["b"] * 5, "a failed lookup keeps the last answer")
+    st, body = m.admin("/syncz")
+    dns_src = [s for s in json.loads(body)["sources"] if s["source"] == "dns"][0]
+    mg.check(dns_src["status"] == "STALE" and dns_src["failing"] == 1,
+             "/syncz: the DNS source is STALE while a name fails", dns_src)
     mg.check("dns: app.test.internal:" in m.stderr() and "keeping the last answer" in m.stderr(),
              "... and is logged", m.stderr()[-400:])
     mg.check(m.stop() == 0, "meshgate exits 0")
