@@ -28,7 +28,7 @@
 // istio_priv is what istio_config.arena points to.
 struct istio_priv {
 	struct arena ar;
-	int cap_se, cap_vs, cap_dr, cap_pa, cap_we;	// capacity of the arrays in the config
+	int cap_se, cap_vs, cap_dr, cap_pa, cap_we, cap_sc;	// capacity of the arrays in the config
 	// kind + namespace/name -> index in the kind's array, for duplicates
 	// in O(1); an index past the array's count is stale (a rolled-back file)
 	struct strmap names;
@@ -4352,6 +4352,207 @@ out:
 	path_pop(c, m);
 }
 
+// ---- Sidecar ----
+
+static const char *const sc_capture_modes[] = { "DEFAULT", "IPTABLES", "NONE", NULL };
+static const char *const sc_outbound_modes[] = { "REGISTRY_ONLY", "ALLOW_ANY", NULL };
+
+// check_egress_host validates "namespace/dnsName" as istiod does: the
+// namespace "*", ".", "~" or a DNS-1123 label, the name "*" or a
+// (wildcard) domain.
+static void check_egress_host(struct ctx *c, const struct ynode *n, const char *h)
+{
+	const char *slash = strchr(h, '/'), *e;
+	size_t nl;
+
+	if (!slash) {
+		fail(c, n, "sidecar: host must be of form namespace/dnsName (got %s)", qv(c, h));
+		return;
+	}
+	nl = (size_t)(slash - h);
+	if (!(nl == 1 && (h[0] == '*' || h[0] == '.' || h[0] == '~')) && !dns1123_label(h, nl))
+		fail(c, n, "sidecar: invalid namespace %.*s in host %s", (int)(nl < 64 ? nl : 64), h,
+		     qv(c, h));
+	if (strcmp(slash + 1, "*") && (e = validate_wildcard_domain(c, slash + 1)))
+		fail(c, n, "sidecar: %s", e);
+}
+
+// check_default_endpoint: an ingress listener's defaultEndpoint is a
+// loopback or any-address with a port, or a unix socket.
+static void check_default_endpoint(struct ctx *c, const struct ynode *n, const char *v)
+{
+	static const char *const hosts[] = { "127.0.0.1:", "0.0.0.0:", "[::1]:", "[::]:", NULL };
+	char *end;
+	unsigned long port;
+
+	if (!strncmp(v, "unix://", 7)) {
+		if (v[7] != '/' && v[7] != '@')
+			fail(c, n, "UDS must be an absolute path or abstract socket");
+		return;
+	}
+	for (int i = 0; hosts[i]; i++) {
+		size_t l = strlen(hosts[i]);
+
+		if (strncmp(v, hosts[i], l))
+			continue;
+		port = strtoul(v + l, &end, 10);
+		if (end == v + l || *end || port < 1 || port > 65535)
+			fail(c, n, "sidecar: defaultEndpoint port %s is not a valid port", qv(c, v + l));
+		return;
+	}
+	fail(c, n, "sidecar: defaultEndpoint %s must be 127.0.0.1:PORT, 0.0.0.0:PORT, [::1]:PORT, "
+	     "[::]:PORT or unix://path", qv(c, v));
+}
+
+static void parse_sidecar_listener(struct ctx *c, const struct ynode *n, struct sidecar_listener *l,
+				   bool egress)
+{
+	const struct ypair *p;
+	bool has_port = false;
+	int v;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "port")) {
+			has_port = true;
+			parse_se_port(c, p->value, &l->port);
+		} else if (key_is(p, "bind")) {
+			if (get_str(c, p->value, &l->bind) == 0 && strncmp(l->bind, "unix://", 7) &&
+			    !is_ip(l->bind))
+				fail(c, p->value, "sidecar: invalid bind address %s", qv(c, l->bind));
+		} else if (key_is(p, "captureMode")) {
+			if (get_enum(c, p->value, sc_capture_modes, &v) == 0)
+				l->capture_mode = (enum sidecar_capture)v;
+		} else if (egress && key_is(p, "hosts")) {
+			if (get_str_list(c, p->value, &l->hosts, &l->num_hosts) < 0)
+				continue;
+			for (int i = 0; i < l->num_hosts; i++) {
+				size_t m = path_idx(c, (size_t)i);
+
+				check_egress_host(c, p->value->items[i], l->hosts[i]);
+				path_pop(c, m);
+			}
+		} else if (!egress && key_is(p, "defaultEndpoint")) {
+			if (get_str(c, p->value, &l->default_endpoint) == 0)
+				check_default_endpoint(c, p->value, l->default_endpoint);
+		} else if (!egress && (key_is(p, "tls") || key_is(p, "connectionPool"))) {
+			continue;	// kept as written; not enforced (logged by the builder)
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!egress && !has_port)
+		fail(c, n, "sidecar: port is required for ingress listeners");
+	if (egress && !l->num_hosts)
+		fail(c, n, "sidecar: egress listener must contain at least one host");
+}
+
+static void parse_sidecar(struct ctx *c, const struct ynode *spec, struct sidecar *sc)
+{
+	const struct ypair *p, *q;
+	int catch_all = 0;
+	size_t m;
+
+	sc->outbound_mode = -1;
+	if (!spec) {
+		fail(c, NULL, "spec: Required value");
+		return;
+	}
+	m = path_field(c, "spec");
+	if (!expect_map(c, spec))
+		goto out;
+	FOR_FIELDS(c, spec, p) {
+		if (key_is(p, "workloadSelector")) {
+			if (!expect_map(c, p->value))
+				continue;
+			FOR_FIELDS(c, p->value, q) {
+				if (!key_is(q, "labels")) {
+					unknown_field(c, q);
+					continue;
+				}
+				if (get_str_map(c, q->value, &sc->selector, &sc->num_selector) == 0)
+					check_selector_labels(c, q->value, sc->selector, sc->num_selector);
+			}
+		} else if (key_is(p, "ingress") || key_is(p, "egress")) {
+			bool egress = key_is(p, "egress");
+			struct sidecar_listener **arr = egress ? &sc->egress : &sc->ingress;
+			int *num = egress ? &sc->num_egress : &sc->num_ingress;
+
+			if (!expect_seq(c, p->value))
+				continue;
+			max_items(c, p->value, 1024);
+			*arr = arena_alloc_array(c->ar, p->value->len ? p->value->len : 1, sizeof(**arr));
+			if (!*arr) {
+				oom(c);
+				continue;
+			}
+			*num = (int)p->value->len;
+			for (size_t i = 0; i < p->value->len; i++) {
+				size_t mi = path_idx(c, i);
+
+				parse_sidecar_listener(c, p->value->items[i], &(*arr)[i], egress);
+				if (egress && !(*arr)[i].port.number && ++catch_all == 2)
+					fail(c, p->value->items[i], "sidecar: egress can have only one "
+					     "listener with empty port");
+				path_pop(c, mi);
+			}
+		} else if (key_is(p, "outboundTrafficPolicy")) {
+			int v;
+
+			if (!expect_map(c, p->value))
+				continue;
+			FOR_FIELDS(c, p->value, q) {
+				if (key_is(q, "mode")) {
+					if (get_enum(c, q->value, sc_outbound_modes, &v) == 0)
+						sc->outbound_mode = v;
+				} else if (key_is(q, "egressProxy")) {
+					const struct ypair *r;
+
+					if (!expect_map(c, q->value))
+						continue;
+					FOR_FIELDS(c, q->value, r) {
+						if (key_is(r, "host")) {
+							get_str(c, r->value, &sc->egress_proxy_host);
+						} else if (key_is(r, "subset")) {
+							get_str(c, r->value, &sc->egress_proxy_subset);
+						} else if (key_is(r, "port")) {
+							const struct ypair *t;
+
+							if (!expect_map(c, r->value))
+								continue;
+							FOR_FIELDS(c, r->value, t) {
+								if (key_is(t, "number"))
+									get_u32(c, t->value, &sc->egress_proxy_port);
+								else
+									unknown_field(c, t);
+							}
+						} else {
+							unknown_field(c, r);
+						}
+					}
+					if (!sc->egress_proxy_host)
+						fail(c, q->value, "sidecar: egress_proxy: host is required");
+				} else {
+					unknown_field(c, q);
+				}
+			}
+			if (sc->egress_proxy_host && sc->outbound_mode != 1)
+				fail(c, p->value, "sidecar: egress_proxy must be set only with ALLOW_ANY "
+				     "outbound_traffic_policy mode");
+		} else if (key_is(p, "inboundConnectionPool")) {
+			sc->has_inbound_connection_pool = true;
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!c->errors && !sc->num_ingress && !sc->num_egress && sc->outbound_mode < 0 &&
+	    !sc->has_inbound_connection_pool)
+		fail(c, spec, "sidecar: empty configuration provided");
+out:
+	path_pop(c, m);
+}
+
 // ---- documents ----
 
 enum kind_id {
@@ -4360,6 +4561,7 @@ enum kind_id {
 	K_DESTINATION_RULE,
 	K_PEER_AUTHENTICATION,
 	K_WORKLOAD_ENTRY,
+	K_SIDECAR,
 	K_IGNORED,
 };
 
@@ -4383,7 +4585,7 @@ static const struct kind_desc kinds[] = {
 	{ "networking.istio.io", "VirtualService", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_VIRTUAL_SERVICE },
 	{ "networking.istio.io", "DestinationRule", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_DESTINATION_RULE },
 	{ "networking.istio.io", "Gateway", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
-	{ "networking.istio.io", "Sidecar", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
+	{ "networking.istio.io", "Sidecar", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_SIDECAR },
 	{ "networking.istio.io", "WorkloadEntry", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_WORKLOAD_ENTRY },
 	{ "networking.istio.io", "WorkloadGroup", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
 	{ "networking.istio.io", "EnvoyFilter", V_V1ALPHA3, K_IGNORED },
@@ -4698,6 +4900,13 @@ static void load_object(struct loader *ld, const struct ynode *root, int depth)
 		ADD_RESOURCE(workload_entries, num_workload_entries, cap_we, we);
 		break;
 	}
+	case K_SIDECAR: {
+		struct sidecar sc = { 0 };
+
+		parse_sidecar(c, spec, &sc);
+		ADD_RESOURCE(sidecars, num_sidecars, cap_sc, sc);
+		break;
+	}
 	case K_IGNORED:
 		if (spec && !yaml_tree_is_null(spec) && spec->type != YN_MAP) {
 			size_t m = path_field(c, "spec");
@@ -4840,7 +5049,7 @@ static int load_buf(const char *name, const char *data, size_t len, struct istio
 	struct loader ld;
 	int nse = cfg->num_service_entries, nvs = cfg->num_virtual_services;
 	int ndr = cfg->num_destination_rules, npa = cfg->num_peer_authentications;
-	int nwe = cfg->num_workload_entries;
+	int nwe = cfg->num_workload_entries, nsc = cfg->num_sidecars;
 	int nign = cfg->num_ignored, before = es->total;
 	int err;
 
@@ -4876,6 +5085,7 @@ static int load_buf(const char *name, const char *data, size_t len, struct istio
 		cfg->num_destination_rules = ndr;
 		cfg->num_peer_authentications = npa;
 		cfg->num_workload_entries = nwe;
+		cfg->num_sidecars = nsc;
 		cfg->num_ignored = nign;
 		return -EINVAL;
 	}

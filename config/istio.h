@@ -403,6 +403,36 @@ struct workload_entry {
 	struct se_endpoint ep;
 };
 
+// ---- Sidecar (networking.istio.io) ----
+
+enum sidecar_capture { SC_CAPTURE_DEFAULT = 0, SC_CAPTURE_IPTABLES, SC_CAPTURE_NONE };
+
+struct sidecar_listener {
+	struct se_port port;		// number 0: no port (an egress catch-all)
+	const char *bind;		// IP or unix://, or NULL
+	enum sidecar_capture capture_mode;
+	const char *default_endpoint;	// ingress: "127.0.0.1:8080", "unix://...", ...
+	const char **hosts;		// egress: "namespace/dnsName"
+	int num_hosts;
+};
+
+// sidecar is a Sidecar: which services a workload's proxy sees (egress
+// hosts) and its outbound traffic policy. The one that applies to a
+// workload: its namespace's Sidecar selecting it, else its namespace's
+// Sidecar without selector, else the root namespace's.
+struct sidecar {
+	struct istio_meta meta;
+	struct kv *selector;		// workloadSelector.labels
+	int num_selector;
+	struct sidecar_listener *ingress, *egress;
+	int num_ingress, num_egress;
+	int outbound_mode;		// -1 unset, else enum outbound_policy (REGISTRY_ONLY 0, ALLOW_ANY 1)
+	const char *egress_proxy_host;	// outboundTrafficPolicy.egressProxy
+	const char *egress_proxy_subset;
+	uint32_t egress_proxy_port;
+	bool has_inbound_connection_pool;
+};
+
 // ---- PeerAuthentication (security.istio.io v1, v1beta1) ----
 
 enum pa_mtls_mode {
@@ -441,6 +471,8 @@ struct istio_config {
 	int num_peer_authentications;
 	struct workload_entry *workload_entries;
 	int num_workload_entries;
+	struct sidecar *sidecars;
+	int num_sidecars;
 	int num_ignored;	// documents of kinds this build does not act on yet
 	// validate_only: each document is checked on its own, as istioctl
 	// validate does; a namespace/name seen before is not an error (the

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
@@ -44,6 +45,8 @@ struct builder {
 	// the current ServiceEntry's endpoints' sources (WorkloadEntries), or
 	// NULL for its own endpoints
 	const char **ep_sources;
+	// the Sidecar that applies to the appliance, or NULL
+	const struct sidecar *sidecar;
 	// name -> index in services / vhosts: lookups stay O(1) at scale
 	struct strmap svc_index, vhost_index;
 };
@@ -294,6 +297,66 @@ static bool visible(const struct builder *bd, const char *ns, const char *const 
 
 		if (!strcmp(e, "*") || !strcmp(e, me) || (!strcmp(e, ".") && !strcmp(ns, me)))
 			return true;
+	}
+	return false;
+}
+
+static bool labels_match(const struct kv *sel, int num_sel, const struct bootstrap *b);
+
+// pick_sidecar finds the Sidecar for the appliance as a workload, as
+// istiod does: one in its namespace whose workloadSelector matches its
+// labels, else its namespace's without selector, else the root namespace's
+// (istio-system) without selector; the first by name at each level.
+static const struct sidecar *pick_sidecar(const struct builder *bd)
+{
+	const struct istio_config *cfg = bd->cfg;
+	const struct sidecar *wl = NULL, *ns = NULL, *root = NULL;
+	const char *me = bd->b->namespace_;
+
+	for (int i = 0; cfg && i < cfg->num_sidecars; i++) {
+		const struct sidecar *sc = &cfg->sidecars[i];
+		const struct sidecar **slot = NULL;
+
+		if (!strcmp(sc->meta.namespace_, me) && sc->num_selector &&
+		    labels_match(sc->selector, sc->num_selector, bd->b))
+			slot = &wl;
+		else if (!strcmp(sc->meta.namespace_, me) && !sc->num_selector)
+			slot = &ns;
+		else if (!strcmp(sc->meta.namespace_, "istio-system") && !sc->num_selector)
+			slot = &root;
+		if (slot && (!*slot || strcmp(sc->meta.name, (*slot)->meta.name) < 0))
+			*slot = sc;
+	}
+	return wl ? wl : ns ? ns : root;
+}
+
+// imported says whether the appliance's Sidecar lets it see host of
+// namespace ns: its egress hosts ("namespace/dnsName": "*" any namespace,
+// "." the Sidecar's own, "~" none; "*", "*.suffix" or an exact name). No
+// Sidecar or no egress listener imports everything.
+static bool imported(const struct builder *bd, const char *ns, const char *host)
+{
+	const struct sidecar *sc = bd->sidecar;
+	size_t hl = strlen(host);
+
+	if (!sc || !sc->num_egress)
+		return true;
+	for (int l = 0; l < sc->num_egress; l++) {
+		for (int i = 0; i < sc->egress[l].num_hosts; i++) {
+			const char *e = sc->egress[l].hosts[i], *slash = strchr(e, '/');
+			const char *name = slash ? slash + 1 : e;
+			size_t nl = slash ? (size_t)(slash - e) : 0, dl = strlen(name);
+
+			if (!slash || (nl == 1 && e[0] == '~'))
+				continue;
+			if (!(nl == 1 && e[0] == '*') &&
+			    !(nl == 1 && e[0] == '.' && !strcmp(ns, sc->meta.namespace_)) &&
+			    !(strlen(ns) == nl && !strncmp(ns, e, nl)))
+				continue;
+			if (!strcmp(name, "*") || !strcasecmp(name, host) ||
+			    (name[0] == '*' && hl > dl - 1 && !strcasecmp(host + hl - (dl - 1), name + 1)))
+				return true;
+		}
 	}
 	return false;
 }
@@ -811,6 +874,9 @@ static int add_service_entry(struct builder *bd, const struct service_entry *se)
 		const char *host = lower_dup(bd->a, se->hosts[h]);
 		struct snap_service *svc;
 
+		if (!imported(bd, se->meta.namespace_, host))
+			continue;	// the appliance's Sidecar does not import it
+
 		if (find_service(bd, host)) {
 			log_emit(LOG_WARN, NULL, "%s:%d: ServiceEntry %s/%s: host %s is already "
 				 "registered by another ServiceEntry, the first one wins",
@@ -1044,7 +1110,11 @@ static int add_virtual_service(struct builder *bd, const struct virtual_service 
 	for (int h = 0; h < vs->num_hosts; h++) {
 		char *name = snapshot_expand_host(bd->a, vs->hosts[h], vs->meta.namespace_,
 						  "cluster.local");
-		struct snap_vhost *vh = find_vhost(bd, name);
+		struct snap_vhost *vh;
+
+		if (!imported(bd, vs->meta.namespace_, name))
+			continue;	// the appliance's Sidecar does not import it
+		vh = find_vhost(bd, name);
 
 		if (vh && vh->vs_name) {
 			log_emit(LOG_WARN, NULL, "%s:%d: VirtualService %s/%s: host %s is already "
@@ -1618,6 +1688,24 @@ struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_co
 	s->refcnt = 1;
 	s->outbound_policy = b->outbound_policy == OUTBOUND_ALLOW_ANY ? SNAP_ALLOW_ANY
 									    : SNAP_REGISTRY_ONLY;
+	if ((bd.sidecar = pick_sidecar(&bd))) {
+		const struct sidecar *sc = bd.sidecar;
+		bool unenforced = sc->num_ingress || sc->egress_proxy_host ||
+				  sc->has_inbound_connection_pool;
+
+		// Sidecar.outboundTrafficPolicy overrides the mesh's
+		if (sc->outbound_mode >= 0)
+			s->outbound_policy = sc->outbound_mode == 1 ? SNAP_ALLOW_ANY : SNAP_REGISTRY_ONLY;
+		for (int l = 0; l < sc->num_egress; l++)
+			unenforced |= sc->egress[l].port.number || sc->egress[l].bind ||
+				      sc->egress[l].capture_mode;
+		if (unenforced)
+			log_emit(LOG_WARN, NULL, "%s:%d: Sidecar %s/%s: egress hosts and "
+				 "outboundTrafficPolicy.mode apply; ingress listeners, egress ports, "
+				 "bind, captureMode, egressProxy and inboundConnectionPool are not "
+				 "enforced yet", sc->meta.file, sc->meta.line, sc->meta.namespace_,
+				 sc->meta.name);
+	}
 	s->header_timeout_ms = b->header_timeout_ms;
 	s->max_pending_tls_handshakes = b->max_pending_tls_handshakes;
 	s->tls_handshake_rate = b->tls_handshake_rate;

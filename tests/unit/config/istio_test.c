@@ -57,7 +57,8 @@ static void dump_errs(const struct istio_error *e, int n)
 static int num_resources(const struct istio_config *cfg)
 {
 	return cfg->num_service_entries + cfg->num_virtual_services + cfg->num_destination_rules +
-	       cfg->num_peer_authentications + cfg->num_workload_entries + cfg->num_ignored;
+	       cfg->num_peer_authentications + cfg->num_workload_entries + cfg->num_sidecars +
+	       cfg->num_ignored;
 }
 
 static int count_lines_starting(const char *text, const char *prefix)
@@ -415,6 +416,7 @@ static void test_bookinfo(void)
 #define DR_HDR "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
 #define PA_HDR "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
 #define WE_HDR "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
+#define SC_HDR "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
 #define ROUTE "  http:\n  - route:\n    - destination:\n        host: r\n"
 // line numbers: the spec's first field is on line 7
 
@@ -838,6 +840,27 @@ static const struct case_ cases[] = {
 	{ "pa strict", PA_HDR "  mtls: {mode: STRICT}\n", 0, NULL },
 	{ "pa unset", PA_HDR "  mtls: {}\n", 0, NULL },
 	{ "pa port level", PA_HDR "  selector: {matchLabels: {app: a}}\n  mtls: {mode: STRICT}\n  portLevelMtls:\n    8080: {mode: DISABLE}\n    \"9090\": {mode: PERMISSIVE}\n    9091: {}\n", 0, NULL },
+	// Sidecar: must fail
+	{ "sc empty", SC_HDR "  workloadSelector: {labels: {app: a}}\n", 7, "sidecar: empty configuration provided" },
+	{ "sc egress no hosts", SC_HDR "  egress:\n  - port: {number: 80, name: http, protocol: HTTP}\n", 8, "egress listener must contain at least one host" },
+	{ "sc egress host form", SC_HDR "  egress:\n  - hosts: [reviews.default.svc.cluster.local]\n", 8, "sidecar: host must be of form namespace/dnsName" },
+	{ "sc egress host ns", SC_HDR "  egress:\n  - hosts: [Bad_NS/foo.com]\n", 8, "sidecar: invalid namespace Bad_NS" },
+	{ "sc egress host name", SC_HDR "  egress:\n  - hosts: [\"ns/a..b\"]\n", 8, "spec.egress[0].hosts[0]: sidecar: domain name" },
+	{ "sc two catch-alls", SC_HDR "  egress:\n  - hosts: [\"./*\"]\n  - hosts: [\"istio-system/*\"]\n", 9, "egress can have only one listener with empty port" },
+	{ "sc ingress no port", SC_HDR "  ingress:\n  - defaultEndpoint: 127.0.0.1:8080\n", 8, "sidecar: port is required for ingress listeners" },
+	{ "sc ingress endpoint", SC_HDR "  ingress:\n  - port: {number: 9080, name: http, protocol: HTTP}\n    defaultEndpoint: 10.0.0.1:8080\n", 9, "defaultEndpoint \"10.0.0.1:8080\" must be" },
+	{ "sc ingress endpoint port", SC_HDR "  ingress:\n  - port: {number: 9080, name: http, protocol: HTTP}\n    defaultEndpoint: 127.0.0.1:0\n", 9, "is not a valid port" },
+	{ "sc bad bind", SC_HDR "  egress:\n  - bind: nowhere\n    hosts: [\"*/*\"]\n", 8, "sidecar: invalid bind address" },
+	{ "sc capture mode", SC_HDR "  egress:\n  - captureMode: SOMETIMES\n    hosts: [\"*/*\"]\n", 8, "Unsupported value: \"SOMETIMES\"" },
+	{ "sc outbound mode", SC_HDR "  outboundTrafficPolicy: {mode: DENY}\n", 7, "Unsupported value: \"DENY\"" },
+	{ "sc egress proxy registry-only", SC_HDR "  outboundTrafficPolicy:\n    mode: REGISTRY_ONLY\n    egressProxy: {host: egress.example, port: {number: 80}}\n", 8, "egress_proxy must be set only with ALLOW_ANY" },
+	{ "sc egress proxy no host", SC_HDR "  outboundTrafficPolicy:\n    mode: ALLOW_ANY\n    egressProxy: {port: {number: 80}}\n", 9, "egress_proxy: host is required" },
+	{ "sc unknown field", SC_HDR "  egress:\n  - hosts: [\"*/*\"]\n  ports: []\n", 9, "spec.ports: unknown field" },
+	{ "sc selector wildcard", SC_HDR "  workloadSelector: {labels: {app: \"*\"}}\n  egress: [{hosts: [\"*/*\"]}]\n", 7, "wildcard is not supported in selector" },
+	// Sidecar: must load
+	{ "sc namespace default", SC_HDR "  egress:\n  - hosts: [\"./*\", \"istio-system/*\"]\n", 0, NULL },
+	{ "sc full", SC_HDR "  workloadSelector: {labels: {app: ratings}}\n  ingress:\n  - port: {number: 9080, protocol: HTTP, name: somename}\n    defaultEndpoint: unix:///var/run/someuds.sock\n  egress:\n  - port: {number: 9080, protocol: HTTP, name: egresshttp}\n    hosts: [\"prod-us1/*\"]\n  - hosts: [\"istio-system/*\", \"~/*\", \"*/*.example.com\"]\n  outboundTrafficPolicy: {mode: ALLOW_ANY, egressProxy: {host: foo.bar, subset: v1, port: {number: 443}}}\n", 0, NULL },
+	{ "sc mode only", SC_HDR "  outboundTrafficPolicy: {mode: REGISTRY_ONLY}\n", 0, NULL },
 	// WorkloadEntry: must fail
 	{ "we no spec", "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: t}\n", 1, "WorkloadEntry default/t: spec: Required value" },
 	{ "we no address", WE_HDR "  labels: {app: vm}\n", 7, "WorkloadEntry ns1/t: spec: Address is required" },

@@ -346,6 +346,81 @@ static void test_workload_entries(const struct snapshot *s)
 	      !strcmp(c->eps[0].addr_str, "10.1.0.2:80"), "vms subset v2");
 }
 
+// Sidecar: the appliance's (its namespace's, over the root namespace's)
+// egress hosts decide which services it sees; its outboundTrafficPolicy
+// overrides the mesh's.
+static const char sc_yaml[] =
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: a, namespace: default}\n"
+	"spec: {hosts: [a.example], resolution: STATIC, ports: [{number: 80, name: http, protocol: HTTP}],\n"
+	"  endpoints: [{address: 127.0.0.30}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: b, namespace: other}\n"
+	"spec: {hosts: [b.example, b2.example], resolution: STATIC,\n"
+	"  ports: [{number: 80, name: http, protocol: HTTP}], endpoints: [{address: 127.0.0.31}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: c, namespace: default}\n"
+	"spec: {hosts: [c.other.test], resolution: STATIC, ports: [{number: 80, name: http, protocol: HTTP}],\n"
+	"  endpoints: [{address: 127.0.0.32}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: Sidecar\n"
+	"metadata: {name: default, namespace: default}\n"
+	"spec:\n  egress: [{hosts: [\"./*.example\", \"other/b.example\"]}]\n"
+	"  outboundTrafficPolicy: {mode: ALLOW_ANY}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: Sidecar\n"
+	"metadata: {name: default, namespace: istio-system}\n"
+	"spec:\n  egress: [{hosts: [\"*/*\"]}]\n  outboundTrafficPolicy: {mode: REGISTRY_ONLY}\n";
+
+static void test_sidecar(void)
+{
+	static struct bootstrap b;
+	static const struct {
+		const char *host;
+		enum route_kind kind;
+	} rows[] = {
+		{ "a.example", ROUTE_CLUSTER },		// ./*.example
+		{ "b.example", ROUTE_CLUSTER },		// other/b.example
+		{ "b2.example", ROUTE_PASSTHROUGH },	// other's, not imported: ALLOW_ANY
+		{ "c.other.test", ROUTE_PASSTHROUGH },	// not *.example
+		{ "nowhere.example", ROUTE_PASSTHROUGH },
+	};
+	struct istio_config cfg;
+	struct istio_error errs[8];
+	struct route_result rr;
+	struct snapshot *s;
+	char err[256];
+	int n = 0;
+
+	memset(&cfg, 0, sizeof(cfg));
+	bootstrap_default(&b);	// REGISTRY_ONLY, namespace default
+	CHECK(istio_load_buf("sc.yaml", sc_yaml, sizeof(sc_yaml) - 1, &cfg, errs, 8, &n) == 0,
+	      "sidecar yaml: %s", n ? errs[0].msg : "");
+	s = snapshot_build(&b, &cfg, NULL, err, sizeof(err));
+	CHECK(s != NULL, "sidecar build: %s", err);
+	if (s) {
+		CHECK(s->outbound_policy == SNAP_ALLOW_ANY, "the namespace's Sidecar overrides the mesh");
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			route_request(s, rows[i].host, strlen(rows[i].host), 0, 80, "/", 1, 0, &rr);
+			CHECK(rr.kind == rows[i].kind, "sidecar %s: kind %d, want %d", rows[i].host,
+			      rr.kind, rows[i].kind);
+		}
+		snapshot_unref(s);
+	}
+	// in another namespace only the root namespace's Sidecar applies
+	snprintf(b.namespace_, sizeof(b.namespace_), "elsewhere");
+	s = snapshot_build(&b, &cfg, NULL, err, sizeof(err));
+	if (s) {
+		route_request(s, "c.other.test", 12, 0, 80, "/", 1, 0, &rr);
+		CHECK(s->outbound_policy == SNAP_REGISTRY_ONLY && rr.kind == ROUTE_CLUSTER,
+		      "root namespace Sidecar: */* imports everything, REGISTRY_ONLY");
+		snapshot_unref(s);
+	}
+	istio_config_free(&cfg);
+}
+
 static struct snapshot *build(int policy)
 {
 	static struct bootstrap b;
@@ -392,6 +467,7 @@ int main(void)
 	test_addrs(s);
 	test_subsets(s);
 	test_workload_entries(s);
+	test_sidecar();
 	// two ports, no port given, a listener on neither: ambiguous, 404
 	route_request(s, "multi.example", 13, 0, 15001, "/", 1, 0, &rr);
 	CHECK(rr.kind == ROUTE_NOT_FOUND, "multi-port service from another listener: %d", rr.kind);
