@@ -1722,6 +1722,8 @@ struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_co
 		else if (!strcmp(b->labels[i].key, "version"))
 			s->source_version = arena_strdup(bd.a, b->labels[i].value);
 	}
+	s->canonical_service = strcmp(s->source_app, "unknown") ? s->source_app : s->source_workload;
+	s->canonical_revision = strcmp(s->source_version, "unknown") ? s->source_version : "latest";
 	for (int i = 0; i < cfg->num_service_entries; i++)
 		if ((rc = add_service_entry(&bd, &cfg->service_entries[i])) < 0)
 			goto out;

@@ -215,6 +215,9 @@ struct snapshot {
 	uint32_t max_pending_tls_handshakes, tls_handshake_rate;	// per worker; 0: none
 	const char *source_workload, *source_namespace, *source_principal;
 	const char *source_app, *source_version;
+	// Istio's canonical service/revision: the app/version labels, else the
+	// workload name and "latest"
+	const char *canonical_service, *canonical_revision;
 	struct snap_cleanup *cleanups;
 	void *arena;			// owns everything above
 };

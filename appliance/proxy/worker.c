@@ -57,6 +57,15 @@ void worker_snap_release(struct worker *w, struct snap_hold *h)
 	free(h);
 }
 
+static void destination_service_labels(const struct snap_cluster *c, const char *labels[IL_COUNT])
+{
+	if (!c)
+		return;
+	labels[IL_DESTINATION_SERVICE] = c->host ? c->host : c->service_name;
+	labels[IL_DESTINATION_SERVICE_NAME] = c->service_name;
+	labels[IL_DESTINATION_SERVICE_NAMESPACE] = c->service_namespace;
+}
+
 static void inbound_labels(const struct snapshot *s, const struct snap_cluster *c,
 			   const struct tls_conn *peer, const char *labels[IL_COUNT])
 {
@@ -69,16 +78,10 @@ static void inbound_labels(const struct snapshot *s, const struct snap_cluster *
 	labels[IL_DESTINATION_PRINCIPAL] = id ? s->source_principal : "unknown";
 	labels[IL_DESTINATION_APP] = s->source_app;
 	labels[IL_DESTINATION_VERSION] = s->source_version;
-	labels[IL_DESTINATION_CANONICAL_SERVICE] = strcmp(s->source_app, "unknown") ?
-						   s->source_app : s->source_workload;
-	labels[IL_DESTINATION_CANONICAL_REVISION] = strcmp(s->source_version, "unknown") ?
-						    s->source_version : "latest";
+	labels[IL_DESTINATION_CANONICAL_SERVICE] = s->canonical_service;
+	labels[IL_DESTINATION_CANONICAL_REVISION] = s->canonical_revision;
 	labels[IL_CONNECTION_SECURITY_POLICY] = id ? "mutual_tls" : "none";
-	if (c) {
-		labels[IL_DESTINATION_SERVICE] = c->host ? c->host : c->service_name;
-		labels[IL_DESTINATION_SERVICE_NAME] = c->service_name;
-		labels[IL_DESTINATION_SERVICE_NAMESPACE] = c->service_namespace;
-	}
+	destination_service_labels(c, labels);
 }
 
 static void source_labels(const struct snapshot *s, const struct snap_cluster *c,
@@ -89,19 +92,12 @@ static void source_labels(const struct snapshot *s, const struct snap_cluster *c
 	labels[IL_SOURCE_WORKLOAD_NAMESPACE] = s->source_namespace;
 	labels[IL_SOURCE_APP] = s->source_app;
 	labels[IL_SOURCE_VERSION] = s->source_version;
-	// Istio's canonical service/revision default to the app/version
-	// labels, then to the workload name and "latest"
-	labels[IL_SOURCE_CANONICAL_SERVICE] = strcmp(s->source_app, "unknown") ?
-					      s->source_app : s->source_workload;
-	labels[IL_SOURCE_CANONICAL_REVISION] = strcmp(s->source_version, "unknown") ?
-					       s->source_version : "latest";
+	labels[IL_SOURCE_CANONICAL_SERVICE] = s->canonical_service;
+	labels[IL_SOURCE_CANONICAL_REVISION] = s->canonical_revision;
 	labels[IL_CONNECTION_SECURITY_POLICY] = "unknown";
-	if (c) {
-		labels[IL_DESTINATION_SERVICE] = c->host ? c->host : c->service_name;
-		labels[IL_DESTINATION_SERVICE_NAME] = c->service_name;
-		labels[IL_DESTINATION_SERVICE_NAMESPACE] = c->service_namespace;
+	destination_service_labels(c, labels);
+	if (c)
 		labels[IL_DESTINATION_CANONICAL_SERVICE] = c->service_name;
-	}
 }
 
 bool worker_hs_admit(struct worker *w, const struct snapshot *s)
