@@ -299,8 +299,14 @@ static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 			respond(a, 503, "text/plain", "draining\n", 9, keep);
 		else if (!ctl->identity)
 			respond(a, 503, "text/plain", "no workload certificate\n", 24, keep);
-		else
+		else if (!ctl->synced_once && dns_first_sync_pending(&ctl->dns))
+			respond(a, 503, "text/plain", "dns: first lookups pending\n", 27, keep);
+		else if (!ctl->synced_once && !applied_generation(ctl))
+			respond(a, 503, "text/plain", "workers not started\n", 20, keep);
+		else {
+			ctl->synced_once = true;	// later changes do not flap readiness
 			respond(a, 200, "text/plain", "", 0, keep);
+		}
 	} else if ((kind == ADMIN_SERVER_PROM || kind == ADMIN_SERVER_ADMIN) &&
 		   IS("/stats/prometheus")) {
 		metrics_render_prometheus(&body, stores, n);

@@ -39,6 +39,7 @@ struct control {
 	bool stop;
 	uint64_t drain_deadline_ms;
 	uint64_t reloads, reload_errors;
+	bool synced_once;	// every source synced once: ready from then on
 	uint64_t last_load_us, last_build_us;	// the last reload's parse and build times
 	char last_error[1024];
 	uint64_t started_ms;

@@ -329,6 +329,14 @@ void dns_want_config(struct dns *d, const struct istio_config *cfg)
 	due_fire(&d->due_timer);
 }
 
+bool dns_first_sync_pending(const struct dns *d)
+{
+	for (uint32_t i = 0; d->channel && i < d->num; i++)
+		if (d->names[i].wanted && !d->names[i].answered && !d->names[i].failures)
+			return true;
+	return false;
+}
+
 int dns_resolve(void *arg, const char *name, struct sockaddr_storage *out, int max)
 {
 	const struct dns_name *n = find(arg, name);

@@ -74,6 +74,10 @@ void dns_want_config(struct dns *d, const struct istio_config *cfg);
 // dns_resolve is snap_secrets.resolve: the addresses known for name.
 int dns_resolve(void *arg, const char *name, struct sockaddr_storage *out, int max);
 
+// dns_first_sync_pending says a wanted name has had no answer and no failed
+// attempt yet: readiness waits for every source's first sync.
+bool dns_first_sync_pending(const struct dns *d);
+
 // dns_stop cancels everything (drain).
 void dns_stop(struct dns *d);
 

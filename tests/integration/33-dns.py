@@ -43,7 +43,8 @@ def test():
     zf = work / "zone.json"
     zone(zf, {"app.test.internal": {"A": ["127.0.0.1"], "ttl": 1},
               "direct.test.internal": {"A": ["127.0.0.1"], "ttl": 30},
-              "two.test.internal": {"A": ["127.0.0.2", "127.0.0.1"], "ttl": 30}})
+              "two.test.internal": {"A": ["127.0.0.2", "127.0.0.1"], "ttl": 30},
+              "slow.test.internal": {"A": ["127.0.0.1"], "ttl": 300, "delay_ms": 1500}})
     dns = mg.Proc("dns_server", [mg.PYTHON, str(mg.FIXTURES / "dns_server.py"), "--zone", str(zf),
                                  "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     line = dns.popen.stdout.readline()
@@ -54,9 +55,14 @@ def test():
     m = mg.Mesh(yaml=[se("api", "api.example", "DNS", a.port, ["app.test.internal"]),
                       se("direct", "direct.test.internal", "DNS", a.port),
                       se("two", "two.example", "DNS", a.port, ["two.test.internal"]),
-                      se("rr", "rr.example", "DNS_ROUND_ROBIN", a.port, ["two.test.internal"])],
+                      se("rr", "rr.example", "DNS_ROUND_ROBIN", a.port, ["two.test.internal"]),
+                      se("slow", "slow.example", "DNS", a.port, ["slow.test.internal"])],
                 ini={"dns": {"servers": f"127.0.0.1:{dport}"}}, workers=1, name="dns")
     m.start()
+    st, body = mg.simple_get(m.health_port, "/healthz/ready")
+    mg.check(st == 503 and b"dns" in body, "not ready while a first lookup is pending", (st, body))
+    mg.check(mg.wait_for(lambda: mg.simple_get(m.health_port, "/healthz/ready")[0] == 200, 10),
+             "ready once every name had its first answer")
     mg.check(mg.wait_for(lambda: who(m, "api.example") == ["a"], 10),
              "an endpoint host name is resolved: traffic reaches its address", who(m, "api.example"))
     mg.check(mg.wait_for(lambda: who(m, "direct.test.internal") == ["a"], 10),
