@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// istio.c: ServiceEntry, VirtualService, DestinationRule and PeerAuthentication
-// YAML into the istio.h model, checked as Istio's CRD schemas and webhook
-// check them; a load is all or nothing.
+// istio.c: ServiceEntry, VirtualService, DestinationRule, the security kinds
+// (PeerAuthentication, AuthorizationPolicy, RequestAuthentication) and the
+// rest of the Istio YAML into the istio.h model, checked as Istio's CRD
+// schemas and webhook check them; a load is all or nothing.
 #include "config/istio.h"
 
 #include <arpa/inet.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,7 +30,8 @@
 // istio_priv is what istio_config.arena points to.
 struct istio_priv {
 	struct arena ar;
-	int cap_se, cap_vs, cap_dr, cap_pa, cap_we, cap_sc;	// capacity of the arrays in the config
+	// capacity of the arrays in the config
+	int cap_se, cap_vs, cap_dr, cap_pa, cap_we, cap_sc, cap_ap, cap_ra;
 	// kind + namespace/name -> index in the kind's array, for duplicates
 	// in O(1); an index past the array's count is stale (a rolled-back file)
 	struct strmap names;
@@ -4553,6 +4556,939 @@ out:
 	path_pop(c, m);
 }
 
+// ---- AuthorizationPolicy, RequestAuthentication: shared parts ----
+
+// body_fail reports a CRD schema error as the API server words it, the
+// path inside the sentence: "spec.targetRef.kind in body should match ...".
+static void body_fail(struct ctx *c, const struct ynode *n, const char *what)
+{
+	char path[sizeof(c->path)];
+	size_t plen = c->plen;
+
+	memcpy(path, c->path, plen + 1);
+	path_pop(c, 0);
+	fail(c, n, "%s in body %s", plen ? path : "spec", what);
+	path_append(c, path, plen);
+}
+
+// get_nonempty_str is get_str for a field with minLength 1.
+static int get_nonempty_str(struct ctx *c, const struct ynode *n, const char **out)
+{
+	if (get_str(c, n, out) < 0)
+		return -1;
+	if (**out)
+		return 0;
+	body_fail(c, n, "should be at least 1 chars long");
+	return -1;
+}
+
+// get_nonempty_list is get_str_list for items with minLength 1.
+static int get_nonempty_list(struct ctx *c, const struct ynode *n, const char ***out, int *num)
+{
+	int bad = get_str_list(c, n, out, num);
+
+	if (bad < 0)
+		return bad;
+	for (int i = 0; i < *num; i++) {
+		size_t m = path_idx(c, (size_t)i);
+
+		if (!*(*out)[i]) {
+			body_fail(c, n->items[i], "should be at least 1 chars long");
+			bad = -1;
+		}
+		path_pop(c, m);
+	}
+	return bad;
+}
+
+#define REF_GROUP_RE "^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+#define REF_KIND_RE "^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$"
+#define HEADER_RE "^[-_A-Za-z0-9]+$"
+
+// ref_kind_ok is PolicyTargetReference.kind's pattern, at most 63 long.
+static bool ref_kind_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len > 63 || !isalpha((unsigned char)s[0]) || !alnum(s[len - 1]))
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+// header_name_ok is the pattern of header names JWT claims are copied to.
+static bool header_name_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!alnum(*s) && *s != '-' && *s != '_')
+			return false;
+	return true;
+}
+
+// parse_target_ref reads a PolicyTargetReference (its CRD schema and CEL).
+static void parse_target_ref(struct ctx *c, const struct ynode *n, struct policy_target_ref *r)
+{
+	const struct ypair *p;
+
+	if (yaml_tree_is_null(n) || n->type != YN_MAP) {
+		body_fail(c, n, "must be of type object");
+		return;
+	}
+	r->group = "";
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "group")) {
+			if (get_str(c, p->value, &r->group) == 0 &&
+			    (strlen(r->group) > 253 || (*r->group && !k8s_subdomain(r->group, strlen(r->group)))))
+				body_fail(c, p->value, "should match '" REF_GROUP_RE "'");
+		} else if (key_is(p, "kind")) {
+			if (get_nonempty_str(c, p->value, &r->kind) == 0 && !ref_kind_ok(r->kind))
+				body_fail(c, p->value, "should match '" REF_KIND_RE "'");
+		} else if (key_is(p, "name")) {
+			if (get_nonempty_str(c, p->value, &r->name) == 0 && strlen(r->name) > 253)
+				body_fail(c, p->value, "may not be longer than 253");
+		} else if (key_is(p, "namespace")) {
+			// the CRD allows only the policy's own namespace, left out
+			if (get_opt_str(c, p->value, &r->namespace_) == 0 && r->namespace_)
+				fail(c, p->value, "cross namespace referencing is not currently supported");
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!yaml_tree_map_get(n, "kind") || yaml_tree_is_null(yaml_tree_map_get(n, "kind")))
+		required(c, n, "kind");
+	if (!yaml_tree_map_get(n, "name") || yaml_tree_is_null(yaml_tree_map_get(n, "name")))
+		required(c, n, "name");
+}
+
+// parse_scope_field reads p into s when it is selector, targetRef or
+// targetRefs; it returns false for any other field.
+static bool parse_scope_field(struct ctx *c, const struct ypair *p, struct policy_scope *s)
+{
+	const struct ynode *n = p->value;
+
+	if (key_is(p, "selector")) {
+		s->has_selector = 1;
+		parse_match_labels(c, n, &s->selector, &s->num_selector);
+	} else if (key_is(p, "targetRef")) {
+		if ((s->target_ref = new_of(c, sizeof(*s->target_ref))))
+			parse_target_ref(c, n, s->target_ref);
+	} else if (key_is(p, "targetRefs")) {
+		if (!expect_seq(c, n))
+			return true;
+		max_items(c, n, 16);
+		s->target_refs = arena_alloc_array(c->ar, n->len ? n->len : 1, sizeof(*s->target_refs));
+		if (!s->target_refs) {
+			oom(c);
+			return true;
+		}
+		s->num_target_refs = (int)n->len;
+		for (size_t i = 0; i < n->len; i++) {
+			size_t m = path_idx(c, i);
+
+			parse_target_ref(c, n->items[i], &s->target_refs[i]);
+			path_pop(c, m);
+		}
+	} else {
+		return false;
+	}
+	return true;
+}
+
+// check_scope is the CEL rule on a policy's spec: a policy selects
+// workloads or attaches to objects, not both, and names its objects once.
+static void check_scope(struct ctx *c, const struct ynode *spec)
+{
+	static const char *const f[] = { "selector", "targetRef", "targetRefs" };
+	int set = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+		set += !yaml_tree_is_null(yaml_tree_map_get(spec, f[i]));
+	if (set > 1)
+		fail(c, spec, "only one of targetRefs or selector can be set");
+}
+
+// ---- AuthorizationPolicy ----
+
+static const char *const ap_actions[] = { "ALLOW", "DENY", "AUDIT", "CUSTOM", NULL };
+
+// LF_* say how the items of a rule's string list are checked beyond
+// "not empty".
+enum lf_check { LF_ANY = 0, LF_IP, LF_PORT, LF_PATH };
+
+struct list_field {
+	const char *name;
+	size_t off, num_off;	// of the array and its count in the struct
+	enum lf_check check;
+};
+
+#define LF(type, yaml, field, check) \
+	{ yaml, offsetof(type, field), offsetof(type, num_##field), check }
+
+static const struct list_field ap_source_fields[] = {
+	LF(struct ap_source, "principals", principals, LF_ANY),
+	LF(struct ap_source, "notPrincipals", not_principals, LF_ANY),
+	LF(struct ap_source, "requestPrincipals", request_principals, LF_ANY),
+	LF(struct ap_source, "notRequestPrincipals", not_request_principals, LF_ANY),
+	LF(struct ap_source, "namespaces", namespaces, LF_ANY),
+	LF(struct ap_source, "notNamespaces", not_namespaces, LF_ANY),
+	LF(struct ap_source, "ipBlocks", ip_blocks, LF_IP),
+	LF(struct ap_source, "notIpBlocks", not_ip_blocks, LF_IP),
+	LF(struct ap_source, "remoteIpBlocks", remote_ip_blocks, LF_IP),
+	LF(struct ap_source, "notRemoteIpBlocks", not_remote_ip_blocks, LF_IP),
+	LF(struct ap_source, "serviceAccounts", service_accounts, LF_ANY),
+	LF(struct ap_source, "notServiceAccounts", not_service_accounts, LF_ANY),
+	LF(struct ap_source, "trustDomains", trust_domains, LF_ANY),
+	LF(struct ap_source, "notTrustDomains", not_trust_domains, LF_ANY),
+};
+
+static const struct list_field ap_operation_fields[] = {
+	LF(struct ap_operation, "hosts", hosts, LF_ANY),
+	LF(struct ap_operation, "notHosts", not_hosts, LF_ANY),
+	LF(struct ap_operation, "ports", ports, LF_PORT),
+	LF(struct ap_operation, "notPorts", not_ports, LF_PORT),
+	LF(struct ap_operation, "methods", methods, LF_ANY),
+	LF(struct ap_operation, "notMethods", not_methods, LF_ANY),
+	LF(struct ap_operation, "paths", paths, LF_PATH),
+	LF(struct ap_operation, "notPaths", not_paths, LF_PATH),
+};
+
+// port_str_ok is a port written as a string: decimal, 1..65535.
+static bool port_str_ok(const char *s)
+{
+	size_t len = strlen(s);
+	long v;
+
+	if (!len || len > 5 || !all_digits_atoi(s, len) || s[0] == '+' || s[0] == '-')
+		return false;
+	v = strtol(s, NULL, 10);
+	return v >= 1 && v <= 65535;
+}
+
+// path_literal_ok is a path segment Envoy's URI templates take literally
+// (RFC 3986 pchar, less what the template syntax reserves).
+static bool path_literal_ok(const char *s, size_t len)
+{
+	if (!len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!alnum(s[i]) && !strchr("-._~%!$&'()+,;:@=", s[i]))
+			return false;
+	return true;
+}
+
+// check_path_template is Istio's CheckValidPathTemplate: "{*}" stands for
+// one segment, "{**}" for the rest (once, and no "{*}" after it); other
+// braces are errors, and next to a template only literal segments are
+// allowed. It returns an error or NULL.
+static const char *check_path_template(struct ctx *c, const char *path, const char *field)
+{
+	bool tmpl = strstr(path, "{*}") || strstr(path, "{**}"), any = false;
+	const char *p = path, *end = path + strlen(path);
+
+	while (p < end && *p == '/')
+		p++;
+	while (end > p && end[-1] == '/')
+		end--;
+	for (;;) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		size_t l = slash ? (size_t)(slash - p) : (size_t)(end - p);
+		char seg[64];
+
+		if (l == 3 && !memcmp(p, "{*}", 3) && !any) {
+			// one segment
+		} else if (l == 4 && !memcmp(p, "{**}", 4) && !any) {
+			any = true;
+		} else if (memchr(p, '{', l) || memchr(p, '}', l)) {
+			snprintf(c->msg, sizeof(c->msg), "invalid or unsupported path %s, found in %s: "
+				 "'{' or '}' beyond a supported path template ({*} or a last {**})",
+				 qv(c, path), field);
+			return c->msg;
+		} else if (tmpl && !path_literal_ok(p, l)) {
+			clean(seg, sizeof(seg), p, l);
+			snprintf(c->msg, sizeof(c->msg), "invalid or unsupported path %s, found in %s: "
+				 "segment %s is not a valid string literal", qv(c, path), field,
+				 qv(c, seg));
+			return c->msg;
+		}
+		if (!slash)
+			return NULL;
+		p = slash + 1;
+	}
+}
+
+// check_list_item checks one item of a rule's string list.
+static void check_list_item(struct ctx *c, const struct ynode *n, const char *field, const char *v,
+			    enum lf_check check)
+{
+	const char *e = NULL;
+
+	if (!*v) {
+		fail(c, n, "empty value not allowed, found in %s", field);
+		return;
+	}
+	switch (check) {
+	case LF_IP:
+		e = validate_ip_subnet(c, v);
+		break;
+	case LF_PORT:
+		if (!port_str_ok(v)) {
+			snprintf(c->msg, sizeof(c->msg), "bad port %s: must be a number in 1..65535",
+				 qv(c, v));
+			e = c->msg;
+		}
+		break;
+	case LF_PATH:
+		e = check_path_template(c, v, field);
+		break;
+	case LF_ANY:
+		break;
+	}
+	if (e)
+		fail(c, n, "%s", e);
+}
+
+// check_list checks the items of a list read by get_str_list.
+static void check_list(struct ctx *c, const struct ynode *n, const char *field, const char **v,
+		       int num, enum lf_check check)
+{
+	for (int i = 0; i < num; i++) {
+		size_t m;
+
+		if (!v[i])
+			continue;	// get_str_list reported it
+		m = path_idx(c, (size_t)i);
+		check_list_item(c, n->items[i], field, v[i], check);
+		path_pop(c, m);
+	}
+}
+
+// parse_list_fields reads a mapping whose fields are all string lists
+// (Source, Operation) into obj. It returns how many lists are non-empty.
+static int parse_list_fields(struct ctx *c, const struct ynode *n, const struct list_field *f,
+			     size_t nf, void *obj)
+{
+	const struct ypair *p;
+	int set = 0;
+
+	if (!expect_map(c, n))
+		return -1;
+	FOR_FIELDS(c, n, p) {
+		size_t i;
+
+		for (i = 0; i < nf && !key_is(p, f[i].name); i++)
+			;
+		if (i == nf) {
+			unknown_field(c, p);
+			continue;
+		}
+		const char ***arr = (const char ***)((char *)obj + f[i].off);
+		int *num = (int *)((char *)obj + f[i].num_off);
+
+		if (get_str_list(c, p->value, arr, num) < 0) {
+			set++;	// reported; "must not be empty" would be noise
+			continue;
+		}
+		set += *num > 0;
+		check_list(c, p->value, f[i].name, *arr, *num, f[i].check);
+	}
+	return set;
+}
+
+// map_key_ok is Istio's validateMapKey for prefix[...] keys; nested
+// allows prefix[a][b] (JWT claims).
+static bool map_key_ok(const char *key, const char *prefix, bool nested)
+{
+	size_t pl = strlen(prefix), len = strlen(key);
+	const char *p;
+
+	if (strncmp(key, prefix, pl) || len < pl + 3 || key[pl] != '[' || key[len - 1] != ']')
+		return false;
+	for (p = key + pl + 1; p < key + len - 1; p++) {
+		if (*p == '[')
+			return false;
+		if (*p != ']')
+			continue;
+		// "][" between two non-empty names
+		if (!nested || p[1] != '[' || p[-1] == '[' || p[2] == ']')
+			return false;
+		p++;
+	}
+	return key[pl + 1] != ']';
+}
+
+// when_key is ValidateAttribute's key check: it returns how the key's
+// values are checked, or -1 for a key Istio does not support.
+static int when_key(const char *k)
+{
+	static const struct {
+		const char *name;
+		enum lf_check check;
+	} plain[] = {
+		{ "source.ip", LF_IP }, { "remote.ip", LF_IP }, { "source.namespace", LF_ANY },
+		{ "source.principal", LF_ANY }, { "source.trustDomain", LF_ANY },
+		{ "request.auth.principal", LF_ANY }, { "request.auth.audiences", LF_ANY },
+		{ "request.auth.presenter", LF_ANY }, { "destination.ip", LF_IP },
+		{ "destination.port", LF_PORT }, { "connection.sni", LF_ANY },
+	};
+	static const char envoy[] = "experimental.envoy.filters.";
+	const char *b;
+
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+		if (!strcmp(k, plain[i].name))
+			return plain[i].check;
+	if (map_key_ok(k, "request.headers", false) || map_key_ok(k, "request.auth.claims", true))
+		return LF_ANY;
+	if (!strncmp(k, envoy, sizeof(envoy) - 1)) {
+		// experimental.envoy.filters.<filter>[<metadata key>]
+		k += sizeof(envoy) - 1;
+		b = strchr(k, '[');
+		if (b && b > k && b[1] != ']' && !strchr(b + 1, '[') && strchr(b, ']') == k + strlen(k) - 1)
+			return LF_ANY;
+	}
+	return -1;
+}
+
+static void parse_ap_condition(struct ctx *c, const struct ynode *n, struct ap_condition *w)
+{
+	const struct ynode *keyn = NULL, *vals = NULL, *nvals = NULL;
+	const struct ypair *p;
+	int check;
+
+	if (yaml_tree_is_null(n)) {
+		fail(c, n, "`when` must not be null");
+		return;
+	}
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "key")) {
+			if (get_str(c, p->value, &w->key) == 0)
+				keyn = p->value;
+		} else if (key_is(p, "values")) {
+			if (get_str_list(c, p->value, &w->values, &w->num_values) == 0)
+				vals = p->value;
+		} else if (key_is(p, "notValues")) {
+			if (get_str_list(c, p->value, &w->not_values, &w->num_not_values) == 0)
+				nvals = p->value;
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!w->key || !*w->key) {
+		fail_field(c, n, "key", "`key` must not be empty");
+		return;
+	}
+	if (!w->num_values && !w->num_not_values) {
+		fail(c, n, "at least one of `values` or `notValues` must be set for key %s",
+		     qv(c, w->key));
+		return;
+	}
+	if ((check = when_key(w->key)) < 0) {
+		size_t m = path_field(c, "key");
+
+		fail(c, keyn, "unknown attribute %s (supported: request.headers[<name>], source.ip, "
+		     "remote.ip, source.namespace, source.principal, source.trustDomain, "
+		     "request.auth.principal, request.auth.audiences, request.auth.presenter, "
+		     "request.auth.claims[<name>], destination.ip, destination.port, connection.sni, "
+		     "experimental.envoy.filters.<filter>[<key>])", qv(c, w->key));
+		path_pop(c, m);
+		return;
+	}
+	if (vals) {
+		size_t m = path_field(c, "values");
+
+		check_list(c, vals, "values", w->values, w->num_values, (enum lf_check)check);
+		path_pop(c, m);
+	}
+	if (nvals) {
+		size_t m = path_field(c, "notValues");
+
+		check_list(c, nvals, "notValues", w->not_values, w->num_not_values, (enum lf_check)check);
+		path_pop(c, m);
+	}
+}
+
+// parse_ap_clauses reads from: [{source}] or to: [{operation}] (item is
+// "source" or "operation") into an array of size-byte objects.
+static void parse_ap_clauses(struct ctx *c, const struct ynode *n, const char *list,
+			     const char *item, const struct list_field *f, size_t nf, size_t size,
+			     void **out, int *num)
+{
+	char *arr;
+
+	if (!expect_seq(c, n))
+		return;
+	if (!n->len) {
+		fail(c, n, "`%s` must not be empty", list);
+		return;
+	}
+	arr = arena_alloc_array(c->ar, n->len, size);
+	if (!arr) {
+		oom(c);
+		return;
+	}
+	*out = arr;
+	*num = (int)n->len;
+	for (size_t i = 0; i < n->len; i++) {
+		const struct ynode *it = n->items[i];
+		const struct ynode *v = NULL;
+		const struct ypair *p;
+		size_t m = path_idx(c, i);
+
+		if (yaml_tree_is_null(it)) {
+			fail(c, it, "`%s` must not be null", list);
+		} else if (expect_map(c, it)) {
+			FOR_FIELDS(c, it, p) {
+				if (!key_is(p, item)) {
+					unknown_field(c, p);
+					continue;
+				}
+				v = p->value;
+				if (parse_list_fields(c, v, f, nf, arr + i * size) == 0)
+					fail(c, v, "`%s.%s` must not be empty", list, item);
+			}
+			if (!v)
+				fail(c, it, "`%s.%s` must not be null", list, item);
+		}
+		path_pop(c, m);
+	}
+}
+
+static void parse_ap_rule(struct ctx *c, const struct ynode *n, struct ap_rule *r)
+{
+	const struct ypair *p;
+
+	if (yaml_tree_is_null(n)) {
+		fail(c, n, "`rule` must not be null");
+		return;
+	}
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "from")) {
+			parse_ap_clauses(c, p->value, "from", "source", ap_source_fields,
+					 ARRAY_SIZE(ap_source_fields), sizeof(struct ap_source),
+					 (void **)&r->from, &r->num_from);
+		} else if (key_is(p, "to")) {
+			parse_ap_clauses(c, p->value, "to", "operation", ap_operation_fields,
+					 ARRAY_SIZE(ap_operation_fields), sizeof(struct ap_operation),
+					 (void **)&r->to, &r->num_to);
+		} else if (key_is(p, "when")) {
+			if (!expect_seq(c, p->value))
+				continue;
+			r->when = arena_alloc_array(c->ar, p->value->len ? p->value->len : 1,
+						    sizeof(*r->when));
+			if (!r->when) {
+				oom(c);
+				continue;
+			}
+			r->num_when = (int)p->value->len;
+			for (size_t i = 0; i < p->value->len; i++) {
+				size_t m = path_idx(c, i);
+
+				parse_ap_condition(c, p->value->items[i], &r->when[i]);
+				path_pop(c, m);
+			}
+		} else {
+			unknown_field(c, p);
+		}
+	}
+}
+
+// check_ap_source is the per-source rules of the webhook and the CRD.
+static void check_ap_source(struct ctx *c, const struct ynode *at, const struct ap_source *s,
+			    bool custom)
+{
+	static const struct {
+		size_t off;
+		const char *name;
+	} no_custom[] = {
+		{ offsetof(struct ap_source, num_namespaces), "namespaces" },
+		{ offsetof(struct ap_source, num_not_namespaces), "notNamespaces" },
+		{ offsetof(struct ap_source, num_principals), "principals" },
+		{ offsetof(struct ap_source, num_not_principals), "notPrincipals" },
+		{ offsetof(struct ap_source, num_request_principals), "requestPrincipals" },
+		{ offsetof(struct ap_source, num_not_request_principals), "notRequestPrincipals" },
+	};
+
+	if ((s->num_service_accounts || s->num_not_service_accounts) &&
+	    (s->num_namespaces || s->num_not_namespaces || s->num_principals || s->num_not_principals))
+		fail(c, at, "Cannot set serviceAccounts with namespaces or principals");
+	if (s->num_service_accounts > 16 || s->num_not_service_accounts > 16)
+		fail(c, at, "serviceAccounts and notServiceAccounts must have at most 16 items");
+	for (int i = 0; i < s->num_service_accounts; i++)
+		if (s->service_accounts[i] && strlen(s->service_accounts[i]) > 320)
+			fail(c, at, "serviceAccounts[%d] may not be longer than 320", i);
+	for (int i = 0; i < s->num_not_service_accounts; i++)
+		if (s->not_service_accounts[i] && strlen(s->not_service_accounts[i]) > 320)
+			fail(c, at, "notServiceAccounts[%d] may not be longer than 320", i);
+	for (size_t i = 0; custom && i < ARRAY_SIZE(no_custom); i++)
+		if (*(const int *)((const char *)s + no_custom[i].off))
+			fail(c, at, "source %s is not supported with the CUSTOM action", no_custom[i].name);
+}
+
+// parse_authorization_policy reads an AuthorizationPolicy spec
+// (ValidateAuthorizationPolicy and the CRD's rules). A missing spec is an
+// empty one: ALLOW with no rules, which denies everything it selects.
+static void parse_authorization_policy(struct ctx *c, const struct ynode *spec,
+				       struct authorization_policy *ap)
+{
+	const struct ynode *rules = NULL, *provider = NULL;
+	const struct ypair *p, *q;
+	size_t m;
+
+	if (!spec)
+		return;
+	m = path_field(c, "spec");
+	if (!expect_map(c, spec))
+		goto out;
+	FOR_FIELDS(c, spec, p) {
+		int v;
+
+		if (parse_scope_field(c, p, &ap->scope))
+			continue;
+		if (key_is(p, "action")) {
+			if (get_enum(c, p->value, ap_actions, &v) == 0)
+				ap->action = (enum ap_action)v;
+		} else if (key_is(p, "provider")) {
+			provider = p->value;
+			if (!expect_map(c, p->value))
+				continue;
+			FOR_FIELDS(c, p->value, q) {
+				if (key_is(q, "name"))
+					get_str(c, q->value, &ap->provider_name);
+				else
+					unknown_field(c, q);
+			}
+		} else if (key_is(p, "rules")) {
+			rules = p->value;
+			if (!expect_seq(c, p->value))
+				continue;
+			ap->rules = arena_alloc_array(c->ar, rules->len ? rules->len : 1, sizeof(*ap->rules));
+			if (!ap->rules) {
+				oom(c);
+				continue;
+			}
+			ap->num_rules = (int)rules->len;
+			for (size_t i = 0; i < rules->len; i++) {
+				size_t mi = path_idx(c, i);
+
+				parse_ap_rule(c, rules->items[i], &ap->rules[i]);
+				path_pop(c, mi);
+			}
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	check_scope(c, spec);
+	if (c->errors)
+		goto out;
+	if (ap->action == AP_CUSTOM) {
+		if (!ap->num_rules)
+			fail_field(c, spec, "action", "CUSTOM action without rules is never triggered; "
+				   "add an empty rule {} to trigger it for every request");
+		if (!ap->provider_name || !*ap->provider_name)
+			fail_field(c, spec, "provider", "provider.name is required with the CUSTOM action");
+	} else if (provider) {
+		fail_field(c, spec, "provider", "provider is only allowed with the CUSTOM action");
+	}
+	for (int i = 0; i < ap->num_rules; i++) {
+		const struct ap_rule *r = &ap->rules[i];
+		const struct ynode *rn = rules->items[i];
+		size_t mi = path_field(c, "rules");
+
+		path_idx(c, (size_t)i);
+		for (int j = 0; j < r->num_from; j++) {
+			const struct ynode *fn = yaml_tree_map_get(rn, "from")->items[j];
+			size_t mj = path_push(c, ".from[%d].source", j);
+
+			check_ap_source(c, yaml_tree_map_get(fn, "source"), &r->from[j],
+					ap->action == AP_CUSTOM);
+			path_pop(c, mj);
+		}
+		for (int j = 0; ap->action == AP_CUSTOM && j < r->num_when; j++) {
+			const char *k = r->when[j].key;
+
+			if (!strcmp(k, "source.namespace") || !strcmp(k, "source.principal") ||
+			    !strncmp(k, "request.auth.", 13)) {
+				const struct ynode *wn = yaml_tree_map_get(rn, "when")->items[j];
+				size_t mj = path_push(c, ".when[%d].key", j);
+
+				fail(c, yaml_tree_map_get(wn, "key"), "%s is not supported with the "
+				     "CUSTOM action", qv(c, k));
+				path_pop(c, mj);
+			}
+		}
+		path_pop(c, mi);
+	}
+out:
+	path_pop(c, m);
+}
+
+// ---- RequestAuthentication ----
+
+// jwks_uri_ok is what a JWKS URI must be: http or https (any case, as URL
+// parsers fold it), a host, no blanks or backslashes.
+static bool jwks_uri_ok(const char *s, const char **why)
+{
+	const char *p = s, *host;
+
+	*why = "url must have scheme http:// or https://";
+	if (!isalpha((unsigned char)*p))
+		return false;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	if (*p != ':' || !((p - s == 4 && !strncasecmp(s, "http", 4)) ||
+			   (p - s == 5 && !strncasecmp(s, "https", 5))))
+		return false;
+	if (strncmp(p, "://", 3)) {
+		*why = "url must be http(s)://host/...";
+		return false;
+	}
+	host = p + 3;
+	*why = "url must have a host";
+	if (!*host || *host == '/' || *host == '?' || *host == '#')
+		return false;
+	*why = "url must not contain spaces, control characters or backslashes";
+	for (p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '\\')
+			return false;
+	return true;
+}
+
+// jwk_ok is a JSON Web Key: an object with a string "kty".
+static bool jwk_ok(const struct ynode *k)
+{
+	const struct ynode *kty = yaml_tree_map_get(k, "kty");
+
+	return k && k->type == YN_MAP && kty && kty->type == YN_SCALAR &&
+	       yaml_tree_scalar_kind(kty) == YK_STR && kty->len;
+}
+
+// jwks_error is what the webhook's JWKS parse checks: one JSON object,
+// a key set ({"keys": [key...]}) or a single key. It returns an error or
+// NULL. Keys are not checked further (their material is the verifier's).
+static const char *jwks_error(struct ctx *c, const char *jwks)
+{
+	const struct ynode *root, *keys;
+	struct yaml_tree t;
+	struct yaml_error ye;
+	const char *e = NULL;
+	int err;
+
+	err = yaml_tree_parse(&t, jwks, strlen(jwks), &ye);
+	if (err == -ENOMEM) {
+		oom(c);
+		goto out;
+	}
+	if (err < 0 || t.num_docs != 1 || !(root = t.docs[0]) || root->type != YN_MAP) {
+		e = "jwks parse error: not a JSON object";
+		goto out;
+	}
+	keys = yaml_tree_map_get(root, "keys");
+	if (!keys) {
+		if (!jwk_ok(root))
+			e = "jwks parse error: neither a key set (\"keys\") nor a key (\"kty\")";
+		goto out;
+	}
+	if (keys->type != YN_SEQ) {
+		e = "jwks parse error: \"keys\" must be a list";
+		goto out;
+	}
+	for (size_t i = 0; i < keys->len; i++) {
+		if (!jwk_ok(keys->items[i])) {
+			snprintf(c->msg, sizeof(c->msg), "jwks parse error: keys[%zu] has no \"kty\"", i);
+			e = c->msg;
+			break;
+		}
+	}
+out:
+	yaml_tree_free(&t);
+	return e;
+}
+
+static void parse_jwt_header(struct ctx *c, const struct ynode *n, struct jwt_header *h)
+{
+	const struct ypair *p;
+
+	if (yaml_tree_is_null(n) || n->type != YN_MAP) {
+		body_fail(c, n, "must be of type object");
+		return;
+	}
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "name"))
+			get_nonempty_str(c, p->value, &h->name);
+		else if (key_is(p, "prefix"))
+			get_opt_str(c, p->value, &h->prefix);
+		else
+			unknown_field(c, p);
+	}
+	if (yaml_tree_is_null(yaml_tree_map_get(n, "name")))
+		required(c, n, "name");
+}
+
+static void parse_claim_header(struct ctx *c, const struct ynode *n, struct jwt_claim_header *h)
+{
+	const struct ypair *p;
+
+	if (yaml_tree_is_null(n) || n->type != YN_MAP) {
+		body_fail(c, n, "must be of type object");
+		return;
+	}
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "header")) {
+			if (get_nonempty_str(c, p->value, &h->header) == 0 && !header_name_ok(h->header))
+				body_fail(c, p->value, "should match '" HEADER_RE "'");
+		} else if (key_is(p, "claim")) {
+			get_nonempty_str(c, p->value, &h->claim);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (yaml_tree_is_null(yaml_tree_map_get(n, "header")))
+		required(c, n, "header");
+	if (yaml_tree_is_null(yaml_tree_map_get(n, "claim")))
+		required(c, n, "claim");
+}
+
+// parse_objects reads a list of objects of size bytes with parse.
+static void parse_objects(struct ctx *c, const struct ynode *n, size_t size, void **out, int *num,
+			  void (*parse)(struct ctx *, const struct ynode *, void *))
+{
+	char *arr;
+
+	if (!expect_seq(c, n))
+		return;
+	arr = arena_alloc_array(c->ar, n->len ? n->len : 1, size);
+	if (!arr) {
+		oom(c);
+		return;
+	}
+	*out = arr;
+	*num = (int)n->len;
+	for (size_t i = 0; i < n->len; i++) {
+		size_t m = path_idx(c, i);
+
+		parse(c, n->items[i], arr + i * size);
+		path_pop(c, m);
+	}
+}
+
+static void parse_jwt_header_v(struct ctx *c, const struct ynode *n, void *h)
+{
+	parse_jwt_header(c, n, h);
+}
+
+static void parse_claim_header_v(struct ctx *c, const struct ynode *n, void *h)
+{
+	parse_claim_header(c, n, h);
+}
+
+static void parse_jwt_rule(struct ctx *c, const struct ynode *n, void *out)
+{
+	struct jwt_rule *j = out;
+	const struct ypair *p;
+	const char *why;
+
+	j->timeout_ms = -1;
+	if (yaml_tree_is_null(n) || n->type != YN_MAP) {
+		body_fail(c, n, "must be of type object");
+		return;
+	}
+	FOR_FIELDS(c, n, p) {
+		const struct ynode *v = p->value;
+
+		if (key_is(p, "issuer")) {
+			get_nonempty_str(c, v, &j->issuer);
+		} else if (key_is(p, "audiences")) {
+			get_nonempty_list(c, v, &j->audiences, &j->num_audiences);
+		} else if (key_is(p, "jwksUri")) {
+			if (get_opt_str(c, v, &j->jwks_uri) == 0 && j->jwks_uri) {
+				if (strlen(j->jwks_uri) > 2048)
+					body_fail(c, v, "may not be longer than 2048");
+				else if (!jwks_uri_ok(j->jwks_uri, &why))
+					fail(c, v, "%s: %s", qv(c, j->jwks_uri), why);
+			}
+		} else if (key_is(p, "jwks")) {
+			const char *e;
+
+			if (get_opt_str(c, v, &j->jwks) == 0 && j->jwks && (e = jwks_error(c, j->jwks)))
+				fail(c, v, "%s", e);
+		} else if (key_is(p, "fromHeaders")) {
+			parse_objects(c, v, sizeof(*j->from_headers), (void **)&j->from_headers,
+				      &j->num_from_headers, parse_jwt_header_v);
+		} else if (key_is(p, "fromParams")) {
+			get_nonempty_list(c, v, &j->from_params, &j->num_from_params);
+		} else if (key_is(p, "fromCookies")) {
+			get_nonempty_list(c, v, &j->from_cookies, &j->num_from_cookies);
+		} else if (key_is(p, "outputPayloadToHeader")) {
+			if (get_str(c, v, &j->output_payload_to_header) == 0 &&
+			    !header_name_ok(j->output_payload_to_header))
+				body_fail(c, v, "should match '" HEADER_RE "'");
+		} else if (key_is(p, "forwardOriginalToken")) {
+			get_bool(c, v, &j->forward_original_token);
+		} else if (key_is(p, "outputClaimToHeaders")) {
+			parse_objects(c, v, sizeof(*j->output_claim_to_headers),
+				      (void **)&j->output_claim_to_headers,
+				      &j->num_output_claim_to_headers, parse_claim_header_v);
+		} else if (key_is(p, "timeout")) {
+			const char *s = NULL;
+			__int128 ns;
+
+			if (v->type == YN_SCALAR && yaml_tree_scalar_kind(v) == YK_STR)
+				s = v->str;
+			if (!s || parse_duration_ns(s, &ns) < 0 || ns < 1000000) {
+				fail(c, v, "%s: must be a valid duration greater than 1ms",
+				     qv(c, v->type == YN_SCALAR ? v->str : ""));
+				continue;
+			}
+			j->timeout_ms = (int64_t)((ns + 999999) / 1000000);
+		} else if (key_is(p, "spaceDelimitedClaims")) {
+			get_nonempty_list(c, v, &j->space_delimited_claims, &j->num_space_delimited_claims);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (yaml_tree_is_null(yaml_tree_map_get(n, "issuer")))
+		required(c, n, "issuer");
+	if (j->jwks_uri && j->jwks)
+		fail(c, n, "only one of jwks or jwksUri can be set");
+}
+
+// parse_request_authentication reads a RequestAuthentication spec
+// (ValidateRequestAuthentication and the CRD's rules). A missing spec
+// is an empty one: no JWT rules.
+static void parse_request_authentication(struct ctx *c, const struct ynode *spec,
+					 struct request_authentication *ra)
+{
+	const struct ypair *p;
+	size_t m;
+
+	if (!spec)
+		return;
+	m = path_field(c, "spec");
+	if (!expect_map(c, spec))
+		goto out;
+	FOR_FIELDS(c, spec, p) {
+		if (parse_scope_field(c, p, &ra->scope))
+			continue;
+		if (key_is(p, "jwtRules")) {
+			max_items(c, p->value, 4096);
+			parse_objects(c, p->value, sizeof(*ra->jwt_rules), (void **)&ra->jwt_rules,
+				      &ra->num_jwt_rules, parse_jwt_rule);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	check_scope(c, spec);
+out:
+	path_pop(c, m);
+}
+
 // ---- documents ----
 
 enum kind_id {
@@ -4562,6 +5498,8 @@ enum kind_id {
 	K_PEER_AUTHENTICATION,
 	K_WORKLOAD_ENTRY,
 	K_SIDECAR,
+	K_AUTHORIZATION_POLICY,
+	K_REQUEST_AUTHENTICATION,
 	K_IGNORED,
 };
 
@@ -4590,9 +5528,9 @@ static const struct kind_desc kinds[] = {
 	{ "networking.istio.io", "WorkloadGroup", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
 	{ "networking.istio.io", "EnvoyFilter", V_V1ALPHA3, K_IGNORED },
 	{ "networking.istio.io", "ProxyConfig", V_V1BETA1, K_IGNORED },
-	{ "security.istio.io", "AuthorizationPolicy", V_V1 | V_V1BETA1, K_IGNORED },
+	{ "security.istio.io", "AuthorizationPolicy", V_V1 | V_V1BETA1, K_AUTHORIZATION_POLICY },
 	{ "security.istio.io", "PeerAuthentication", V_V1 | V_V1BETA1, K_PEER_AUTHENTICATION },
-	{ "security.istio.io", "RequestAuthentication", V_V1 | V_V1BETA1, K_IGNORED },
+	{ "security.istio.io", "RequestAuthentication", V_V1 | V_V1BETA1, K_REQUEST_AUTHENTICATION },
 	{ "telemetry.istio.io", "Telemetry", V_V1 | V_V1ALPHA1, K_IGNORED },
 };
 
@@ -4907,6 +5845,20 @@ static void load_object(struct loader *ld, const struct ynode *root, int depth)
 		ADD_RESOURCE(sidecars, num_sidecars, cap_sc, sc);
 		break;
 	}
+	case K_AUTHORIZATION_POLICY: {
+		struct authorization_policy ap = { 0 };
+
+		parse_authorization_policy(c, spec, &ap);
+		ADD_RESOURCE(authorization_policies, num_authorization_policies, cap_ap, ap);
+		break;
+	}
+	case K_REQUEST_AUTHENTICATION: {
+		struct request_authentication ra = { 0 };
+
+		parse_request_authentication(c, spec, &ra);
+		ADD_RESOURCE(request_authentications, num_request_authentications, cap_ra, ra);
+		break;
+	}
 	case K_IGNORED:
 		if (spec && !yaml_tree_is_null(spec) && spec->type != YN_MAP) {
 			size_t m = path_field(c, "spec");
@@ -5050,6 +6002,7 @@ static int load_buf(const char *name, const char *data, size_t len, struct istio
 	int nse = cfg->num_service_entries, nvs = cfg->num_virtual_services;
 	int ndr = cfg->num_destination_rules, npa = cfg->num_peer_authentications;
 	int nwe = cfg->num_workload_entries, nsc = cfg->num_sidecars;
+	int nap = cfg->num_authorization_policies, nra = cfg->num_request_authentications;
 	int nign = cfg->num_ignored, before = es->total;
 	int err;
 
@@ -5086,6 +6039,8 @@ static int load_buf(const char *name, const char *data, size_t len, struct istio
 		cfg->num_peer_authentications = npa;
 		cfg->num_workload_entries = nwe;
 		cfg->num_sidecars = nsc;
+		cfg->num_authorization_policies = nap;
+		cfg->num_request_authentications = nra;
 		cfg->num_ignored = nign;
 		return -EINVAL;
 	}

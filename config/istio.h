@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // istio.h: the Istio resource model read from YAML: ServiceEntry,
-// VirtualService, DestinationRule and PeerAuthentication (other kinds are
+// VirtualService, DestinationRule, PeerAuthentication, WorkloadEntry,
+// Sidecar, AuthorizationPolicy and RequestAuthentication (other kinds are
 // checked for shape and counted). All strings are owned by the istio_config
 // they belong to (one arena), freed by istio_config_free.
 #ifndef MG_CONFIG_ISTIO_H
@@ -460,6 +461,134 @@ struct peer_authentication {
 	int num_port_level_mtls;
 };
 
+// ---- AuthorizationPolicy, RequestAuthentication (security.istio.io v1, v1beta1) ----
+
+// policy_target_ref is a PolicyTargetReference: the object (a Service, a
+// Gateway, ...) a policy attaches to instead of selecting workloads.
+struct policy_target_ref {
+	const char *group;	// "" (or "core") = the core group
+	const char *kind;
+	const char *name;
+	const char *namespace_;	// NULL = the policy's own (the only one supported)
+};
+
+// policy_scope is what a security policy applies to: at most one of
+// selector, target_ref, target_refs is set; none = namespace- or mesh-wide.
+struct policy_scope {
+	int has_selector;		// selector present (matchLabels may be empty)
+	struct kv *selector;		// selector.matchLabels
+	int num_selector;
+	struct policy_target_ref *target_ref;	// NULL = unset
+	struct policy_target_ref *target_refs;
+	int num_target_refs;
+};
+
+enum ap_action { AP_ALLOW = 0, AP_DENY, AP_AUDIT, AP_CUSTOM };
+
+// ap_source is Rule.From.source: every list set must match (AND), any item
+// of a list (OR); not_* lists must not match. Strings keep Istio's
+// "prefix*", "*suffix", "*" forms as written.
+struct ap_source {
+	const char **principals, **not_principals;
+	int num_principals, num_not_principals;
+	const char **request_principals, **not_request_principals;
+	int num_request_principals, num_not_request_principals;
+	const char **namespaces, **not_namespaces;
+	int num_namespaces, num_not_namespaces;
+	const char **ip_blocks, **not_ip_blocks;	// IPs or CIDRs
+	int num_ip_blocks, num_not_ip_blocks;
+	const char **remote_ip_blocks, **not_remote_ip_blocks;
+	int num_remote_ip_blocks, num_not_remote_ip_blocks;
+	const char **service_accounts, **not_service_accounts;	// "ns/sa" or "sa"
+	int num_service_accounts, num_not_service_accounts;
+	const char **trust_domains, **not_trust_domains;
+	int num_trust_domains, num_not_trust_domains;
+};
+
+// ap_operation is Rule.To.operation.
+struct ap_operation {
+	const char **hosts, **not_hosts;
+	int num_hosts, num_not_hosts;
+	const char **ports, **not_ports;	// decimal strings, 1..65535
+	int num_ports, num_not_ports;
+	const char **methods, **not_methods;
+	int num_methods, num_not_methods;
+	const char **paths, **not_paths;	// may hold {*} / {**} templates
+	int num_paths, num_not_paths;
+};
+
+// ap_condition is one Rule.when entry; at least one list is non-empty.
+struct ap_condition {
+	const char *key;	// "request.headers[x]", "source.ip", ...
+	const char **values, **not_values;
+	int num_values, num_not_values;
+};
+
+// ap_rule matches when any from, any to and every when match; an empty
+// list (left out) matches anything.
+struct ap_rule {
+	struct ap_source *from;		// from[].source, in file order
+	int num_from;
+	struct ap_operation *to;	// to[].operation
+	int num_to;
+	struct ap_condition *when;
+	int num_when;
+};
+
+// authorization_policy is an AuthorizationPolicy. No rules: ALLOW denies
+// everything, DENY/AUDIT match nothing.
+struct authorization_policy {
+	struct istio_meta meta;
+	struct policy_scope scope;
+	enum ap_action action;		// ALLOW when left out
+	const char *provider_name;	// provider.name, CUSTOM only; NULL = unset
+	struct ap_rule *rules;
+	int num_rules;
+};
+
+// jwt_header is one JWTRule.fromHeaders entry.
+struct jwt_header {
+	const char *name;
+	const char *prefix;	// NULL = unset (e.g. "Bearer ")
+};
+
+// jwt_claim_header is one JWTRule.outputClaimToHeaders entry.
+struct jwt_claim_header {
+	const char *header;	// [-_A-Za-z0-9]+
+	const char *claim;
+};
+
+// jwt_rule is a JWTRule: how a token of one issuer is found and checked.
+struct jwt_rule {
+	const char *issuer;
+	const char **audiences;
+	int num_audiences;
+	const char *jwks_uri;		// http(s) URL; NULL = unset
+	const char *jwks;		// inline JWKS JSON; NULL = unset
+	struct jwt_header *from_headers;	// none: Authorization: Bearer
+	int num_from_headers;
+	const char **from_params;	// none: access_token
+	int num_from_params;
+	const char **from_cookies;
+	int num_from_cookies;
+	const char *output_payload_to_header;	// NULL = unset
+	int forward_original_token;		// 0 or 1
+	struct jwt_claim_header *output_claim_to_headers;
+	int num_output_claim_to_headers;
+	int64_t timeout_ms;			// JWKS fetch timeout; -1 = unset (5s)
+	const char **space_delimited_claims;
+	int num_space_delimited_claims;
+};
+
+// request_authentication is a RequestAuthentication: which JWTs a workload
+// accepts (a request with an invalid one is rejected; one without passes).
+struct request_authentication {
+	struct istio_meta meta;
+	struct policy_scope scope;
+	struct jwt_rule *jwt_rules;
+	int num_jwt_rules;
+};
+
 struct istio_config {
 	struct service_entry *service_entries;
 	int num_service_entries;
@@ -473,6 +602,10 @@ struct istio_config {
 	int num_workload_entries;
 	struct sidecar *sidecars;
 	int num_sidecars;
+	struct authorization_policy *authorization_policies;
+	int num_authorization_policies;
+	struct request_authentication *request_authentications;
+	int num_request_authentications;
 	int num_ignored;	// documents of kinds this build does not act on yet
 	// validate_only: each document is checked on its own, as istioctl
 	// validate does; a namespace/name seen before is not an error (the

@@ -22,7 +22,8 @@ enum { MAX_ERRS = 256, STDIN_MAX = 64 << 20 };
 static int resources(const struct istio_config *c)
 {
 	return c->num_service_entries + c->num_virtual_services + c->num_destination_rules +
-	       c->num_peer_authentications + c->num_workload_entries + c->num_sidecars;
+	       c->num_peer_authentications + c->num_workload_entries + c->num_sidecars +
+	       c->num_authorization_policies + c->num_request_authentications;
 }
 
 // report prints the outcome of one load and returns 0 (valid) or 1.

@@ -58,7 +58,7 @@ static int num_resources(const struct istio_config *cfg)
 {
 	return cfg->num_service_entries + cfg->num_virtual_services + cfg->num_destination_rules +
 	       cfg->num_peer_authentications + cfg->num_workload_entries + cfg->num_sidecars +
-	       cfg->num_ignored;
+	       cfg->num_authorization_policies + cfg->num_request_authentications + cfg->num_ignored;
 }
 
 static int count_lines_starting(const char *text, const char *prefix)
@@ -181,6 +181,12 @@ static void test_validation_file(const char *file, int want_valid, const char *k
 			if (kind && !strcmp(kind, "DestinationRule"))
 				CHECK(cfg.num_destination_rules == 1, "%s:%d is a DestinationRule", file,
 				      d->first);
+			if (kind && !strcmp(kind, "AuthorizationPolicy"))
+				CHECK(cfg.num_authorization_policies == 1, "%s:%d is an AuthorizationPolicy",
+				      file, d->first);
+			if (kind && !strcmp(kind, "RequestAuthentication"))
+				CHECK(cfg.num_request_authentications == 1, "%s:%d is a RequestAuthentication",
+				      file, d->first);
 		} else {
 			char want[256];
 			int any_err = 0, lines_ok = 1, names_ok = 1;
@@ -220,10 +226,6 @@ static void test_validation_file(const char *file, int want_valid, const char *k
 
 static void test_testdata(void)
 {
-	static const char *const ignored_valid[] = {
-		TD "/api-validation/authz-valid.yaml",
-		TD "/api-validation/reqauth-valid.yaml",
-	};
 	struct istio_error errs[MAX_ERRS];
 	struct istio_config cfg = { 0 };
 	const struct service_entry *se;
@@ -233,8 +235,10 @@ static void test_testdata(void)
 	test_validation_file(TD "/api-validation/serviceentry-invalid.yaml", 0, "ServiceEntry");
 	test_validation_file(TD "/api-validation/destinationrule-valid.yaml", 1, "DestinationRule");
 	test_validation_file(TD "/api-validation/destinationrule-invalid.yaml", 0, "DestinationRule");
-	for (size_t i = 0; i < sizeof(ignored_valid) / sizeof(ignored_valid[0]); i++)
-		test_validation_file(ignored_valid[i], 1, NULL);
+	test_validation_file(TD "/api-validation/authz-valid.yaml", 1, "AuthorizationPolicy");
+	test_validation_file(TD "/api-validation/authz-invalid.yaml", 0, "AuthorizationPolicy");
+	test_validation_file(TD "/api-validation/reqauth-valid.yaml", 1, "RequestAuthentication");
+	test_validation_file(TD "/api-validation/reqauth-invalid.yaml", 0, "RequestAuthentication");
 
 	// the whole valid file at once, and what "full" holds
 	r = istio_load_file(TD "/api-validation/serviceentry-valid.yaml", &cfg, errs, MAX_ERRS, &n);
@@ -417,6 +421,12 @@ static void test_bookinfo(void)
 #define PA_HDR "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
 #define WE_HDR "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
 #define SC_HDR "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
+#define AP_HDR "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
+#define RA_HDR "apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
+#define AP_RULE "  rules:\n  - from:\n    - source:\n"
+#define AP_TO "  rules:\n  - to:\n    - operation:\n"
+#define AP_WHEN "  rules:\n  - when:\n    - key: "
+#define RA_RULE "  jwtRules:\n  - issuer: example.com\n"
 #define ROUTE "  http:\n  - route:\n    - destination:\n        host: r\n"
 // line numbers: the spec's first field is on line 7
 
@@ -883,6 +893,93 @@ static const struct case_ cases[] = {
 	{ "pa v1beta1", "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {name: t}\nspec: {mtls: {mode: PERMISSIVE}}\n", 0, NULL },
 	{ "pa json", "{\"apiVersion\": \"security.istio.io/v1\", \"kind\": \"PeerAuthentication\", \"metadata\": {\"name\": \"j\"}, \"spec\": {\"selector\": {\"matchLabels\": {\"app\": \"x\"}}, \"portLevelMtls\": {\"443\": {\"mode\": \"DISABLE\"}}}}\n", 0, NULL },
 	{ "pa and dr share a name", PA_HDR "  mtls: {mode: STRICT}\n---\n" DR_HDR "  host: r\n", 0, NULL },
+	// AuthorizationPolicy: must fail (AP_RULE's source fields are on line 10)
+	{ "ap action", AP_HDR "  action: REJECT\n", 7, "AuthorizationPolicy ns1/t: spec.action: Unsupported value: \"REJECT\": supported values: \"ALLOW\", \"DENY\", \"AUDIT\", \"CUSTOM\"" },
+	{ "ap custom no provider", AP_HDR "  action: CUSTOM\n  rules: [{}]\n", 7, "spec: provider.name is required with the CUSTOM action" },
+	{ "ap custom no rules", AP_HDR "  action: CUSTOM\n  provider: {name: ext}\n", 7, "spec.action: CUSTOM action without rules is never triggered" },
+	{ "ap provider not custom", AP_HDR "  action: DENY\n  provider: {name: ext}\n  rules: [{}]\n", 8, "spec.provider: provider is only allowed with the CUSTOM action" },
+	{ "ap custom principals", AP_HDR "  action: CUSTOM\n  provider: {name: ext}\n" AP_RULE "        principals: [a]\n", 12, "spec.rules[0].from[0].source: source principals is not supported with the CUSTOM action" },
+	{ "ap custom auth key", AP_HDR "  action: CUSTOM\n  provider: {name: ext}\n" AP_WHEN "request.auth.principal\n      values: [a]\n", 11, "spec.rules[0].when[0].key: \"request.auth.principal\" is not supported with the CUSTOM action" },
+	{ "ap selector and targetRef", AP_HDR "  selector: {matchLabels: {app: a}}\n  targetRef: {kind: Gateway, group: gateway.networking.k8s.io, name: gw}\n", 7, "spec: only one of targetRefs or selector can be set" },
+	{ "ap targetRef kind missing", AP_HDR "  targetRef: {name: gw}\n", 7, "spec.targetRef.kind: Required value" },
+	{ "ap targetRefs null item", AP_HDR "  targetRefs:\n  - ~\n", 8, "spec.targetRefs[0] in body must be of type object" },
+	{ "ap targetRef same ns", AP_HDR "  targetRef: {kind: Service, name: a, namespace: ns1}\n", 7, "spec.targetRef.namespace: cross namespace referencing is not currently supported" },
+	{ "ap targetRef unknown", AP_HDR "  targetRef: {kind: Service, name: a, nmae: b}\n", 7, "spec.targetRef.nmae: unknown field" },
+	{ "ap sa and ns", AP_HDR AP_RULE "        serviceAccounts: [ns/sa]\n        notNamespaces: [x]\n", 10, "spec.rules[0].from[0].source: Cannot set serviceAccounts with namespaces or principals" },
+	{ "ap notSa and principal", AP_HDR AP_RULE "        notServiceAccounts: [sa]\n        principals: [x]\n", 10, "Cannot set serviceAccounts with namespaces or principals" },
+	{ "ap sa too many", AP_HDR AP_RULE "        serviceAccounts: [s1,s2,s3,s4,s5,s6,s7,s8,s9,s10,s11,s12,s13,s14,s15,s16,s17]\n", 10, "must have at most 16 items" },
+	{ "ap ipBlocks bad", AP_HDR AP_RULE "        ipBlocks: [1.2.3.4, 1.2.3.0/33]\n", 10, "spec.rules[0].from[0].source.ipBlocks[1]: \"1.2.3.0/33\" is not a valid CIDR block" },
+	{ "ap notRemoteIpBlocks host", AP_HDR AP_RULE "        notRemoteIpBlocks: [example.com]\n", 10, "notRemoteIpBlocks[0]: \"example.com\" is not a valid IP" },
+	{ "ap empty principal", AP_HDR AP_RULE "        principals: [\"\"]\n", 10, "source.principals[0]: empty value not allowed, found in principals" },
+	{ "ap source empty", AP_HDR AP_RULE "        principals: []\n", 10, "spec.rules[0].from[0].source: `from.source` must not be empty" },
+	{ "ap source missing", AP_HDR "  rules:\n  - from:\n    - {}\n", 9, "spec.rules[0].from[0]: `from.source` must not be null" },
+	{ "ap from empty", AP_HDR "  rules:\n  - from: []\n", 8, "spec.rules[0].from: `from` must not be empty" },
+	{ "ap source unknown", AP_HDR AP_RULE "        users: [a]\n", 10, "source.users: unknown field" },
+	{ "ap port 0", AP_HDR AP_TO "        ports: [\"0\"]\n", 10, "operation.ports[0]: bad port \"0\"" },
+	{ "ap port big", AP_HDR AP_TO "        notPorts: [\"65536\"]\n", 10, "operation.notPorts[0]: bad port \"65536\"" },
+	{ "ap port int", AP_HDR AP_TO "        ports: [80]\n", 10, "operation.ports[0]: expected a string, got an integer" },
+	{ "ap port name", AP_HDR AP_TO "        ports: [http]\n", 10, "bad port \"http\"" },
+	{ "ap path bad brace", AP_HDR AP_TO "        paths: [\"/a/{x}\"]\n", 10, "operation.paths[0]: invalid or unsupported path \"/a/{x}\"" },
+	{ "ap path ** twice", AP_HDR AP_TO "        paths: [\"/{**}/a/{**}\"]\n", 10, "'{' or '}' beyond a supported path template" },
+	{ "ap path * after **", AP_HDR AP_TO "        notPaths: [\"/{**}/{*}\"]\n", 10, "notPaths[0]: invalid or unsupported path" },
+	{ "ap path template star", AP_HDR AP_TO "        paths: [\"/a*/{*}\"]\n", 10, "segment \"a*\" is not a valid string literal" },
+	{ "ap operation empty", AP_HDR AP_TO "        methods: []\n", 10, "spec.rules[0].to[0].operation: `to.operation` must not be empty" },
+	{ "ap when no values", AP_HDR AP_WHEN "source.ip\n", 9, "spec.rules[0].when[0]: at least one of `values` or `notValues` must be set for key \"source.ip\"" },
+	{ "ap when no key", AP_HDR "  rules:\n  - when:\n    - values: [a]\n", 9, "`key` must not be empty" },
+	{ "ap when unknown key", AP_HDR AP_WHEN "source.user\n      values: [a]\n", 9, "spec.rules[0].when[0].key: unknown attribute \"source.user\"" },
+	{ "ap when header no name", AP_HDR AP_WHEN "request.headers[]\n      values: [a]\n", 9, "unknown attribute \"request.headers[]\"" },
+	{ "ap when header no bracket", AP_HDR AP_WHEN "request.headers\n      values: [a]\n", 9, "unknown attribute" },
+	{ "ap when claims broken", AP_HDR AP_WHEN "\"request.auth.claims[a]]\"\n      values: [a]\n", 9, "unknown attribute" },
+	{ "ap when ip value", AP_HDR AP_WHEN "destination.ip\n      values: [10.0.0.1]\n      notValues: [10.0.0.0/40]\n", 11, "when[0].notValues[0]: \"10.0.0.0/40\" is not a valid CIDR block" },
+	{ "ap when port value", AP_HDR AP_WHEN "destination.port\n      values: [\"99999\"]\n", 10, "when[0].values[0]: bad port \"99999\"" },
+	{ "ap when empty value", AP_HDR AP_WHEN "source.namespace\n      values: [\"\"]\n", 10, "empty value not allowed, found in values" },
+	{ "ap when unknown field", AP_HDR AP_WHEN "source.ip\n      value: [1.1.1.1]\n", 10, "when[0].value: unknown field" },
+	{ "ap rule null", AP_HDR "  rules:\n  - ~\n", 8, "spec.rules[0]: `rule` must not be null" },
+	{ "ap rule unknown", AP_HDR "  rules:\n  - form: []\n", 8, "spec.rules[0].form: unknown field" },
+	{ "ap provider unknown", AP_HDR "  action: CUSTOM\n  provider: {name: a, url: b}\n  rules: [{}]\n", 8, "spec.provider.url: unknown field" },
+	{ "ap v1alpha1", "apiVersion: security.istio.io/v1alpha1\nkind: AuthorizationPolicy\nmetadata: {name: t}\n", 1, "AuthorizationPolicy is not served as" },
+	{ "ap same name twice", AP_HDR "  action: DENY\n---\n" AP_HDR "  action: AUDIT\n", 9, "AuthorizationPolicy ns1/t: already defined at case.yaml:1" },
+	// RequestAuthentication: must fail
+	{ "ra no issuer", RA_HDR "  jwtRules:\n  - audiences: [a]\n", 8, "RequestAuthentication ns1/t: spec.jwtRules[0].issuer: Required value" },
+	{ "ra empty issuer", RA_HDR "  jwtRules:\n  - issuer: \"\"\n", 8, "spec.jwtRules[0].issuer in body should be at least 1 chars long" },
+	{ "ra rule scalar", RA_HDR "  jwtRules: [a]\n", 7, "spec.jwtRules[0] in body must be of type object" },
+	{ "ra jwksUri ftp", RA_HDR RA_RULE "    jwksUri: ftp://example.com/jwks\n", 9, "spec.jwtRules[0].jwksUri: \"ftp://example.com/jwks\": url must have scheme http:// or https://" },
+	{ "ra jwksUri no host", RA_HDR RA_RULE "    jwksUri: \"https:///jwks\"\n", 9, "url must have a host" },
+	{ "ra jwksUri relative", RA_HDR RA_RULE "    jwksUri: /jwks.json\n", 9, "url must have scheme" },
+	{ "ra jwks and jwksUri", RA_HDR RA_RULE "    jwksUri: https://a.com/k\n    jwks: '{\"keys\": []}'\n", 8, "spec.jwtRules[0]: only one of jwks or jwksUri can be set" },
+	{ "ra jwks not json", RA_HDR RA_RULE "    jwks: not-a-key-set\n", 9, "spec.jwtRules[0].jwks: jwks parse error: not a JSON object" },
+	{ "ra jwks key no kty", RA_HDR RA_RULE "    jwks: '{\"keys\": [{\"n\": \"x\"}]}'\n", 9, "jwks parse error: keys[0] has no \"kty\"" },
+	{ "ra header pattern", RA_HDR RA_RULE "    outputPayloadToHeader: \"x payload\"\n", 9, "spec.jwtRules[0].outputPayloadToHeader in body should match '^[-_A-Za-z0-9]+$'" },
+	{ "ra claim header no claim", RA_HDR RA_RULE "    outputClaimToHeaders:\n    - header: x-sub\n", 10, "outputClaimToHeaders[0].claim: Required value" },
+	{ "ra timeout 0", RA_HDR RA_RULE "    timeout: 0s\n", 9, "spec.jwtRules[0].timeout: \"0s\": must be a valid duration greater than 1ms" },
+	{ "ra timeout int", RA_HDR RA_RULE "    timeout: 5\n", 9, "must be a valid duration greater than 1ms" },
+	{ "ra forward not bool", RA_HDR RA_RULE "    forwardOriginalToken: maybe\n", 9, "forwardOriginalToken: expected true or false" },
+	{ "ra fromHeaders unknown", RA_HDR RA_RULE "    fromHeaders:\n    - {name: x, prefx: y}\n", 10, "fromHeaders[0].prefx: unknown field" },
+	{ "ra unknown rule field", RA_HDR RA_RULE "    jwks_uri: https://a.com\n", 9, "spec.jwtRules[0].jwks_uri: unknown field" },
+	{ "ra unknown spec field", RA_HDR "  rules: []\n", 7, "spec.rules: unknown field" },
+	{ "ra targetRefs and targetRef", RA_HDR "  targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: a}]\n  targetRef: {kind: Service, name: b}\n", 7, "only one of targetRefs or selector can be set" },
+	{ "ra targetRef empty name", RA_HDR "  targetRef: {kind: Service, name: \"\"}\n", 7, "spec.targetRef.name in body should be at least 1 chars long" },
+	{ "ra targetRef group upper", RA_HDR "  targetRef: {kind: Gateway, group: Gateway.networking.k8s.io, name: a}\n", 7, "spec.targetRef.group in body should match" },
+	{ "ra selector wildcard", RA_HDR "  selector:\n    matchLabels: {app: \"a*\"}\n", 8, "spec.selector.matchLabels[app]: wildcard is not supported in selector" },
+	// AuthorizationPolicy, RequestAuthentication: must load
+	{ "ap no spec", "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: deny-all}\n", 0, NULL },
+	{ "ap empty spec allow-nothing", AP_HDR "  {}\n", 0, NULL },
+	{ "ap allow all", AP_HDR "  rules:\n  - {}\n", 0, NULL },
+	{ "ap deny no rules", AP_HDR "  action: DENY\n", 0, NULL },
+	{ "ap custom", AP_HDR "  action: CUSTOM\n  provider: {name: ext-authz}\n  rules:\n  - to:\n    - operation: {paths: [\"/admin/*\"]}\n", 0, NULL },
+	{ "ap v1beta1 targetRefs", "apiVersion: security.istio.io/v1beta1\nkind: AuthorizationPolicy\nmetadata: {name: t}\nspec:\n  targetRefs:\n  - {kind: Gateway, group: gateway.networking.k8s.io, name: gw}\n  - {kind: Service, group: \"\", name: s}\n  rules: [{to: [{operation: {ports: [\"8080\"], methods: [GET]}}]}]\n", 0, NULL },
+	{ "ap ipv6 blocks", AP_HDR AP_RULE "        ipBlocks: [\"2001:db8::/32\", \"::1\"]\n", 0, NULL },
+	{ "ap templates", AP_HDR AP_TO "        paths: [\"/{*}/a/{**}\", \"/x/{**}/\", \"/api/v1.0/{*}/~user@host:1;a=b\"]\n", 0, NULL },
+	{ "ap braces without template", AP_HDR AP_TO "        paths: [\"*\", \"/a*\"]\n", 0, NULL },
+	{ "ap only notValues", AP_HDR AP_WHEN "request.auth.claims[groups]\n      notValues: [admin]\n", 0, NULL },
+	{ "ap sa alone", AP_HDR AP_RULE "        serviceAccounts: [ns1/sa]\n        ipBlocks: [10.0.0.0/8]\n", 0, NULL },
+	{ "ra no spec", "apiVersion: security.istio.io/v1beta1\nkind: RequestAuthentication\nmetadata: {name: t}\n", 0, NULL },
+	{ "ra jwks inline", RA_HDR "  selector: {matchLabels: {app: a}}\n" RA_RULE "    jwks: '{\"keys\": []}'\n    fromParams: [token]\n    timeout: 1500ms\n", 0, NULL },
+	{ "ra jwksUri upper scheme", RA_HDR RA_RULE "    jwksUri: HTTP://example.com:8080/jwks?x=1\n", 0, NULL },
+	{ "ra jwks single key", RA_HDR RA_RULE "    jwks: '{\"kty\": \"EC\", \"crv\": \"P-256\", \"x\": \"a\", \"y\": \"b\"}'\n", 0, NULL },
+	{ "ra jwks set", RA_HDR RA_RULE "    jwks: |\n      {\"keys\": [{\"kty\": \"RSA\", \"e\": \"AQAB\", \"n\": \"xyz\"}]}\n", 0, NULL },
+	{ "ra two rules", RA_HDR RA_RULE "  - issuer: other\n    audiences: [a, b]\n", 0, NULL },
+	{ "ap and ra share a name", AP_HDR "  action: DENY\n---\n" RA_HDR "  jwtRules: []\n", 0, NULL },
 };
 
 static void test_cases(void)
@@ -1243,6 +1340,153 @@ static void test_pa_values(void)
 	istio_config_free(&cfg);
 }
 
+// ---- values of an AuthorizationPolicy and a RequestAuthentication ----
+
+static void test_authn_values(void)
+{
+	static const char y[] =
+		AP_HDR
+		"  selector:\n"
+		"    matchLabels: {app: web, version: v1}\n"
+		"  action: DENY\n"
+		"  rules:\n"
+		"  - from:\n"
+		"    - source:\n"
+		"        principals: [cluster.local/ns/a/sa/b, \"*\"]\n"
+		"        notNamespaces: [kube-system]\n"
+		"        ipBlocks: [10.0.0.0/8]\n"
+		"        notRemoteIpBlocks: [\"2001:db8::1\"]\n"
+		"        trustDomains: [td]\n"
+		"    - source:\n"
+		"        serviceAccounts: [ns1/sa]\n"
+		"        notServiceAccounts: [sa2]\n"
+		"        requestPrincipals: [\"iss/sub\"]\n"
+		"    to:\n"
+		"    - operation:\n"
+		"        hosts: [a.com]\n"
+		"        notHosts: [\"*.b.com\"]\n"
+		"        ports: [\"8080\"]\n"
+		"        notPorts: [\"9090\"]\n"
+		"        methods: [GET, POST]\n"
+		"        notMethods: [DELETE]\n"
+		"        paths: [\"/api/{*}/x\"]\n"
+		"        notPaths: [\"/admin/{**}\"]\n"
+		"    when:\n"
+		"    - key: request.auth.claims[groups][0]\n"
+		"      values: [admins]\n"
+		"      notValues: [guests]\n"
+		"  - {}\n"
+		"---\n"
+		"apiVersion: security.istio.io/v1beta1\n"
+		"kind: AuthorizationPolicy\n"
+		"metadata: {name: ext, namespace: ns2}\n"
+		"spec:\n"
+		"  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: gw}\n"
+		"  action: CUSTOM\n"
+		"  provider: {name: opa}\n"
+		"  rules: [{to: [{operation: {paths: [/x]}}]}]\n"
+		"---\n"
+		RA_HDR
+		"  targetRefs:\n"
+		"  - {kind: Service, name: svc}\n"
+		"  - {group: \"\", kind: Service, name: svc2}\n"
+		"  jwtRules:\n"
+		"  - issuer: https://issuer.example\n"
+		"    audiences: [aud1, aud2]\n"
+		"    jwksUri: https://issuer.example/jwks.json\n"
+		"    fromHeaders:\n"
+		"    - name: x-jwt\n"
+		"      prefix: \"Bearer \"\n"
+		"    - name: x-token\n"
+		"    fromParams: [token]\n"
+		"    fromCookies: [session]\n"
+		"    outputPayloadToHeader: x-payload\n"
+		"    forwardOriginalToken: true\n"
+		"    outputClaimToHeaders:\n"
+		"    - {header: x-sub, claim: sub}\n"
+		"    timeout: 2.5s\n"
+		"    spaceDelimitedClaims: [scope, perms]\n"
+		"  - issuer: other\n"
+		"    jwks: '{\"keys\": []}'\n";
+	struct istio_error errs[MAX_ERRS];
+	struct istio_config cfg = { 0 };
+	const struct authorization_policy *ap;
+	const struct request_authentication *ra;
+	const struct ap_source *src;
+	const struct ap_operation *op;
+	const struct jwt_rule *j;
+	int r, n;
+
+	r = istio_load_buf("authn.yaml", y, sizeof(y) - 1, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && cfg.num_authorization_policies == 2 && cfg.num_request_authentications == 1 &&
+	      cfg.num_ignored == 0, "authn values: %d", r);
+	if (r || cfg.num_authorization_policies != 2 || cfg.num_request_authentications != 1) {
+		dump_errs(errs, n);
+		istio_config_free(&cfg);
+		return;
+	}
+	ap = cfg.authorization_policies;
+	CHECK(!strcmp(ap[0].meta.kind, "AuthorizationPolicy") && !strcmp(ap[0].meta.namespace_, "ns1") &&
+	      ap[0].scope.has_selector && ap[0].scope.num_selector == 2 &&
+	      !strcmp(ap[0].scope.selector[1].key, "version") && !ap[0].scope.target_ref &&
+	      ap[0].scope.num_target_refs == 0 && ap[0].action == AP_DENY && !ap[0].provider_name,
+	      "ap[0] scope, action");
+	CHECK(ap[0].num_rules == 2 && ap[0].rules[0].num_from == 2 && ap[0].rules[0].num_to == 1 &&
+	      ap[0].rules[0].num_when == 1 && ap[0].rules[1].num_from == 0 && ap[0].rules[1].num_to == 0 &&
+	      ap[0].rules[1].num_when == 0, "ap[0] rules");
+	src = ap[0].rules[0].from;
+	CHECK(src[0].num_principals == 2 && !strcmp(src[0].principals[1], "*") &&
+	      src[0].num_not_namespaces == 1 && !strcmp(src[0].not_namespaces[0], "kube-system") &&
+	      src[0].num_ip_blocks == 1 && !strcmp(src[0].ip_blocks[0], "10.0.0.0/8") &&
+	      src[0].num_not_remote_ip_blocks == 1 && !strcmp(src[0].not_remote_ip_blocks[0], "2001:db8::1") &&
+	      src[0].num_trust_domains == 1 && src[0].num_service_accounts == 0, "ap[0] source 0");
+	CHECK(src[1].num_service_accounts == 1 && !strcmp(src[1].service_accounts[0], "ns1/sa") &&
+	      src[1].num_not_service_accounts == 1 && !strcmp(src[1].not_service_accounts[0], "sa2") &&
+	      src[1].num_request_principals == 1 && !strcmp(src[1].request_principals[0], "iss/sub") &&
+	      src[1].num_principals == 0, "ap[0] source 1");
+	op = ap[0].rules[0].to;
+	CHECK(op->num_hosts == 1 && !strcmp(op->hosts[0], "a.com") && op->num_not_hosts == 1 &&
+	      !strcmp(op->not_hosts[0], "*.b.com") && op->num_ports == 1 && !strcmp(op->ports[0], "8080") &&
+	      op->num_not_ports == 1 && !strcmp(op->not_ports[0], "9090") && op->num_methods == 2 &&
+	      !strcmp(op->methods[1], "POST") && op->num_not_methods == 1 && op->num_paths == 1 &&
+	      !strcmp(op->paths[0], "/api/{*}/x") && op->num_not_paths == 1 &&
+	      !strcmp(op->not_paths[0], "/admin/{**}"), "ap[0] operation");
+	CHECK(!strcmp(ap[0].rules[0].when[0].key, "request.auth.claims[groups][0]") &&
+	      ap[0].rules[0].when[0].num_values == 1 && !strcmp(ap[0].rules[0].when[0].values[0], "admins") &&
+	      ap[0].rules[0].when[0].num_not_values == 1 &&
+	      !strcmp(ap[0].rules[0].when[0].not_values[0], "guests"), "ap[0] when");
+	CHECK(!strcmp(ap[1].meta.namespace_, "ns2") && ap[1].action == AP_CUSTOM &&
+	      ap[1].provider_name && !strcmp(ap[1].provider_name, "opa") && !ap[1].scope.has_selector &&
+	      ap[1].scope.target_ref && !strcmp(ap[1].scope.target_ref->group, "gateway.networking.k8s.io") &&
+	      !strcmp(ap[1].scope.target_ref->kind, "Gateway") && !strcmp(ap[1].scope.target_ref->name, "gw") &&
+	      !ap[1].scope.target_ref->namespace_ && ap[1].num_rules == 1 &&
+	      !strcmp(ap[1].rules[0].to[0].paths[0], "/x"), "ap[1] custom, targetRef");
+	ra = cfg.request_authentications;
+	CHECK(!strcmp(ra->meta.kind, "RequestAuthentication") && !ra->scope.has_selector &&
+	      !ra->scope.target_ref && ra->scope.num_target_refs == 2 &&
+	      !strcmp(ra->scope.target_refs[0].group, "") && !strcmp(ra->scope.target_refs[0].kind, "Service") &&
+	      !strcmp(ra->scope.target_refs[1].name, "svc2") && ra->num_jwt_rules == 2, "ra scope");
+	j = &ra->jwt_rules[0];
+	CHECK(!strcmp(j->issuer, "https://issuer.example") && j->num_audiences == 2 &&
+	      !strcmp(j->audiences[1], "aud2") && !strcmp(j->jwks_uri, "https://issuer.example/jwks.json") &&
+	      !j->jwks && j->num_from_headers == 2 && !strcmp(j->from_headers[0].name, "x-jwt") &&
+	      !strcmp(j->from_headers[0].prefix, "Bearer ") && !j->from_headers[1].prefix &&
+	      j->num_from_params == 1 && !strcmp(j->from_params[0], "token") && j->num_from_cookies == 1 &&
+	      !strcmp(j->from_cookies[0], "session"), "ra rule 0 locations");
+	CHECK(!strcmp(j->output_payload_to_header, "x-payload") && j->forward_original_token == 1 &&
+	      j->num_output_claim_to_headers == 1 && !strcmp(j->output_claim_to_headers[0].header, "x-sub") &&
+	      !strcmp(j->output_claim_to_headers[0].claim, "sub") && j->timeout_ms == 2500 &&
+	      j->num_space_delimited_claims == 2 && !strcmp(j->space_delimited_claims[1], "perms"),
+	      "ra rule 0 outputs");
+	j = &ra->jwt_rules[1];
+	CHECK(!strcmp(j->issuer, "other") && !j->jwks_uri && j->jwks && !strcmp(j->jwks, "{\"keys\": []}") &&
+	      j->timeout_ms == -1 && j->forward_original_token == 0 && !j->output_payload_to_header &&
+	      j->num_audiences == 0, "ra rule 1 defaults");
+	istio_config_free(&cfg);
+	CHECK(cfg.num_authorization_policies == 0 && cfg.authorization_policies == NULL &&
+	      cfg.num_request_authentications == 0 && cfg.arena == NULL, "authn free zeroes");
+}
+
 // ---- durations ----
 
 struct dur_case {
@@ -1566,6 +1810,7 @@ int main(void)
 	test_values();
 	test_dr_values();
 	test_pa_values();
+	test_authn_values();
 	test_durations();
 	test_dirs();
 	test_hostile();
