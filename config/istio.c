@@ -4571,6 +4571,17 @@ static void body_fail(struct ctx *c, const struct ynode *n, const char *what)
 	path_append(c, path, plen);
 }
 
+// expect_object fails n unless it is a mapping (the CRD schema's "must be of
+// type object", which a null item also gets).
+static bool expect_object(struct ctx *c, const struct ynode *n)
+{
+	if (yaml_tree_is_null(n) || n->type != YN_MAP) {
+		body_fail(c, n, "must be of type object");
+		return false;
+	}
+	return true;
+}
+
 // get_nonempty_str is get_str for a field with minLength 1.
 static int get_nonempty_str(struct ctx *c, const struct ynode *n, const char **out)
 {
@@ -4634,10 +4645,8 @@ static void parse_target_ref(struct ctx *c, const struct ynode *n, struct policy
 {
 	const struct ypair *p;
 
-	if (yaml_tree_is_null(n) || n->type != YN_MAP) {
-		body_fail(c, n, "must be of type object");
+	if (!expect_object(c, n))
 		return;
-	}
 	r->group = "";
 	FOR_FIELDS(c, n, p) {
 		if (key_is(p, "group")) {
@@ -5315,10 +5324,8 @@ static void parse_jwt_header(struct ctx *c, const struct ynode *n, struct jwt_he
 {
 	const struct ypair *p;
 
-	if (yaml_tree_is_null(n) || n->type != YN_MAP) {
-		body_fail(c, n, "must be of type object");
+	if (!expect_object(c, n))
 		return;
-	}
 	FOR_FIELDS(c, n, p) {
 		if (key_is(p, "name"))
 			get_nonempty_str(c, p->value, &h->name);
@@ -5335,10 +5342,8 @@ static void parse_claim_header(struct ctx *c, const struct ynode *n, struct jwt_
 {
 	const struct ypair *p;
 
-	if (yaml_tree_is_null(n) || n->type != YN_MAP) {
-		body_fail(c, n, "must be of type object");
+	if (!expect_object(c, n))
 		return;
-	}
 	FOR_FIELDS(c, n, p) {
 		if (key_is(p, "header")) {
 			if (get_nonempty_str(c, p->value, &h->header) == 0 && !header_name_ok(h->header))
@@ -5395,10 +5400,8 @@ static void parse_jwt_rule(struct ctx *c, const struct ynode *n, void *out)
 	const char *why;
 
 	j->timeout_ms = -1;
-	if (yaml_tree_is_null(n) || n->type != YN_MAP) {
-		body_fail(c, n, "must be of type object");
+	if (!expect_object(c, n))
 		return;
-	}
 	FOR_FIELDS(c, n, p) {
 		const struct ynode *v = p->value;
 
