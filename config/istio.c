@@ -2312,7 +2312,7 @@ static void parse_fault(struct ctx *c, const struct ynode *n)
 
 static const char *const derive_ports[] = { "FROM_PROTOCOL_DEFAULT", "FROM_REQUEST_PORT", NULL };
 
-static void parse_redirect(struct ctx *c, const struct ynode *n)
+static void parse_redirect(struct ctx *c, const struct ynode *n, struct http_redirect *rd)
 {
 	const struct ypair *p;
 	const char *s;
@@ -2320,12 +2320,16 @@ static void parse_redirect(struct ctx *c, const struct ynode *n)
 	uint32_t v;
 	int idx;
 
+	rd->derive_port = -1;
 	if (!expect_map(c, n))
 		return;
 	FOR_FIELDS(c, n, p) {
 		if (key_is(p, "uri") || key_is(p, "authority")) {
-			if ((s = scalar_str(c, p->value)) && *s)
+			if ((s = scalar_str(c, p->value)) && *s) {
 				any = true;
+				if (!(*(key_is(p, "uri") ? &rd->uri : &rd->authority) = arena_strdup(c->ar, s)))
+					oom(c);
+			}
 		} else if (key_is(p, "scheme")) {
 			if (!(s = scalar_str(c, p->value)))
 				continue;
@@ -2333,18 +2337,25 @@ static void parse_redirect(struct ctx *c, const struct ynode *n)
 				any = true;
 			if (*s && strcmp(s, "http") && strcmp(s, "https"))
 				fail(c, p->value, "invalid redirect scheme, must be \"http\" or \"https\"");
+			else if (*s)
+				rd->scheme = !strcmp(s, "http") ? "http" : "https";
 		} else if (key_is(p, "port")) {
 			has_port = true;
 			any = true;
-			if (get_u32(c, p->value, &v) == 0 && v > 0)
-				port_ok(c, p->value, v);
+			if (get_u32(c, p->value, &v) == 0 && v > 0 && port_ok(c, p->value, v))
+				rd->port = v;
 		} else if (key_is(p, "derivePort")) {
 			has_derive = true;
 			any = true;
-			get_enum(c, p->value, derive_ports, &idx);
+			if (get_enum(c, p->value, derive_ports, &idx) == 0)
+				rd->derive_port = idx;
 		} else if (key_is(p, "redirectCode")) {
-			if (get_u32(c, p->value, &v) == 0 && v != 0 && (v < 300 || v > 399))
+			if (get_u32(c, p->value, &v) < 0)
+				continue;
+			if (v != 0 && (v < 300 || v > 399))
 				fail(c, p->value, "%u is not a valid redirect code, must be 3xx", v);
+			else
+				rd->code = v;
 		} else {
 			unknown_field(c, p);
 		}
@@ -2372,7 +2383,36 @@ static bool base64_ok(const char *s)
 	return pad <= 2;
 }
 
-static void parse_direct_response(struct ctx *c, const struct ynode *n)
+// b64_decode decodes base64 (standard or URL alphabet, padding optional)
+// that base64_ok accepted into the arena; *len gets the size.
+static char *b64_decode(struct ctx *c, const char *s, size_t *len)
+{
+	size_t n = strlen(s), o = 0;
+	char *out = arena_alloc(c->ar, n / 4 * 3 + 4);
+	uint32_t acc = 0;
+	int bits = 0;
+
+	if (!out) {
+		oom(c);
+		return NULL;
+	}
+	for (size_t i = 0; i < n && s[i] != '='; i++) {
+		char ch = s[i];
+		int v = ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26 :
+			ch >= '0' && ch <= '9' ? ch - '0' + 52 : (ch == '+' || ch == '-') ? 62 : 63;
+
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)(acc >> bits & 0xff);
+		}
+	}
+	*len = o;
+	return out;
+}
+
+static void parse_direct_response(struct ctx *c, const struct ynode *n, struct http_direct_response *dr)
 {
 	const struct ypair *p, *q;
 	bool has_status = false;
@@ -2386,6 +2426,7 @@ static void parse_direct_response(struct ctx *c, const struct ynode *n)
 			if (get_u32(c, p->value, &status) == 0) {
 				has_status = true;
 				check_http_status(c, p->value, status);
+				dr->status = status;
 			}
 		} else if (key_is(p, "body")) {
 			int kinds = 0;
@@ -2408,6 +2449,10 @@ static void parse_direct_response(struct ctx *c, const struct ynode *n)
 				if ((bytes ? strlen(s) / 4 * 3 : strlen(s)) > 1024 * 1024)
 					fail(c, q->value, "large direct_responses may impact control plane "
 					     "performance, must be less than 1MB");
+				else if (bytes && base64_ok(s))
+					dr->body = b64_decode(c, s, &dr->body_len);
+				else if (!bytes && (dr->body = arena_strdup(c->ar, s)))
+					dr->body_len = strlen(s);
 			}
 		} else {
 			unknown_field(c, p);
@@ -2639,11 +2684,21 @@ static void parse_http_route(struct ctx *c, const struct ynode *n, struct http_r
 		} else if (key_is(p, "redirect")) {
 			redirect = p->value;
 			r->features |= HR_F_REDIRECT;
-			parse_redirect(c, p->value);
+			if (!(r->redirect = arena_alloc(c->ar, sizeof(*r->redirect)))) {
+				oom(c);
+				continue;
+			}
+			memset(r->redirect, 0, sizeof(*r->redirect));
+			parse_redirect(c, p->value, r->redirect);
 		} else if (key_is(p, "directResponse")) {
 			direct = p->value;
 			r->features |= HR_F_DIRECT_RESPONSE;
-			parse_direct_response(c, p->value);
+			if (!(r->direct_response = arena_alloc(c->ar, sizeof(*r->direct_response)))) {
+				oom(c);
+				continue;
+			}
+			memset(r->direct_response, 0, sizeof(*r->direct_response));
+			parse_direct_response(c, p->value, r->direct_response);
 		} else if (key_is(p, "delegate")) {
 			delegate = p->value;
 			r->features |= HR_F_DELEGATE;

@@ -115,6 +115,23 @@ struct http_route_dest {
 	int32_t weight;		// 0 = unset
 };
 
+// http_redirect is an HTTPRoute's redirect; NULL/0 fields keep the request's.
+struct http_redirect {
+	const char *uri;		// replaces the whole path (a query in it replaces the request's)
+	const char *authority;
+	const char *scheme;		// "http" or "https"
+	uint32_t port;			// 0 = unset
+	int derive_port;		// -1 unset, 0 FROM_PROTOCOL_DEFAULT, 1 FROM_REQUEST_PORT
+	uint32_t code;			// 0 = unset (301)
+};
+
+// http_direct_response is an HTTPRoute's directResponse.
+struct http_direct_response {
+	uint32_t status;
+	const char *body;		// decoded (string, or bytes from base64); NULL = none
+	size_t body_len;
+};
+
 struct http_route {
 	const char *name;
 	struct http_match *match;
@@ -124,7 +141,9 @@ struct http_route {
 	int64_t timeout_ms;	// -1 = unset (no route timeout)
 	// redirect, rewrite, retries, fault, mirror, headers, corsPolicy,
 	// directResponse, delegate: later issues
-	unsigned features;	// HR_F_* present in the YAML (validated, not kept)
+	unsigned features;	// HR_F_* present in the YAML
+	struct http_redirect *redirect;			// NULL unless HR_F_REDIRECT
+	struct http_direct_response *direct_response;	// NULL unless HR_F_DIRECT_RESPONSE
 	const char *delegate_name;	// delegate.name, NULL if no delegate
 	const char *delegate_namespace;	// delegate.namespace, NULL if unset
 };

@@ -1060,11 +1060,37 @@ static int build_route(struct builder *bd, const struct virtual_service *vs,
 				 "that match never matches", vs->meta.file, vs->meta.line, ns,
 				 vs->meta.name, hr->name ? hr->name : "");
 	}
-	if (hr->features & (HR_F_REDIRECT | HR_F_DIRECT_RESPONSE | HR_F_DELEGATE | HR_F_REWRITE |
-			    HR_F_FAULT)) {
+	if (hr->redirect) {
+		struct snap_redirect *rd = arena_alloc(bd->a, sizeof(*rd));
+
+		if (!rd)
+			return -ENOMEM;
+		rd->uri = hr->redirect->uri ? arena_strdup(bd->a, hr->redirect->uri) : NULL;
+		rd->authority = hr->redirect->authority ?
+				arena_strdup(bd->a, hr->redirect->authority) : NULL;
+		rd->scheme = hr->redirect->scheme;	// a literal
+		rd->port = hr->redirect->port;
+		rd->derive_port = hr->redirect->derive_port;
+		rd->code = hr->redirect->code ? hr->redirect->code : 301;
+		r->redirect = rd;
+	}
+	if (hr->direct_response) {
+		struct snap_direct *dr = arena_alloc(bd->a, sizeof(*dr));
+
+		if (!dr)
+			return -ENOMEM;
+		dr->status = hr->direct_response->status;
+		dr->body_len = (uint32_t)hr->direct_response->body_len;
+		dr->body = dr->body_len ? arena_strndup(bd->a, hr->direct_response->body,
+							 hr->direct_response->body_len) : "";
+		if (!dr->body)
+			return -ENOMEM;
+		r->direct = dr;
+	}
+	if (hr->features & (HR_F_DELEGATE | HR_F_REWRITE | HR_F_FAULT)) {
 		// Forwarding as if these were absent would change what the
 		// author asked for; a matched request gets a clear 500 instead.
-		r->unsupported = "redirect/directResponse/delegate/rewrite/fault";
+		r->unsupported = "delegate/rewrite/fault";
 		log_emit(LOG_WARN, NULL, "%s:%d: VirtualService %s/%s: http[%s] uses %s, not "
 			 "implemented yet: requests it matches are answered 500",
 			 vs->meta.file, vs->meta.line, ns, vs->meta.name, hr->name ? hr->name : "",

@@ -73,6 +73,22 @@ struct snap_dest {
 	const char *host;		// as resolved, for messages
 };
 
+// snap_redirect is a route's redirect (Istio HTTPRedirect); NULL and 0
+// keep what the request had.
+struct snap_redirect {
+	const char *uri, *authority, *scheme;
+	uint32_t port;
+	int derive_port;		// -1 unset, 0 FROM_PROTOCOL_DEFAULT, 1 FROM_REQUEST_PORT
+	uint32_t code;			// 301 when unset
+};
+
+// snap_direct is a route's directResponse.
+struct snap_direct {
+	uint32_t status;
+	const char *body;
+	uint32_t body_len;
+};
+
 struct snap_route {
 	const char *name;		// Istio's route name: the http[].name or "" 
 	struct snap_match *matches;	// none = match everything
@@ -82,6 +98,8 @@ struct snap_route {
 	uint32_t total_weight;
 	int64_t timeout_ms;		// -1: none
 	const char *unsupported;	// features this build cannot honour: answer 500
+	const struct snap_redirect *redirect;	// the route answers with a redirect
+	const struct snap_direct *direct;	// the route answers with its own response
 };
 
 // A virtual host: a routable name (VirtualService host or registry host).

@@ -198,11 +198,21 @@ static void count_status(struct worker *w, int status)
 
 // local_reply answers the current request ourselves. close forces the
 // connection to close after the answer (malformed input, unread body).
+static void local_reply_ex(struct hconn *c, int status, const char *flags, const char *details,
+			   const char *extra, const char *body, size_t body_len, bool close);
+
 static void local_reply(struct hconn *c, int status, const char *flags, const char *details,
 			const char *body, bool close)
 {
+	local_reply_ex(c, status, flags, details, "", body, strlen(body), close);
+}
+
+// local_reply_ex is local_reply with extra header lines (each ending in
+// CRLF, "" for none) and a body of any bytes.
+static void local_reply_ex(struct hconn *c, int status, const char *flags, const char *details,
+			   const char *extra, const char *body, size_t body_len, bool close)
+{
 	struct buf *o = sock_out(&c->s);
-	size_t body_len = strlen(body);
 	size_t before = buf_avail(o);
 
 	if (c->rs_head_sent) {
@@ -217,9 +227,15 @@ static void local_reply(struct hconn *c, int status, const char *flags, const ch
 		c->keepalive = false;
 	if (__atomic_load_n(&c->w->draining, __ATOMIC_RELAXED))
 		c->keepalive = false;
-	buf_appendf(o, "HTTP/1.1 %d %s\r\ncontent-length: %zu\r\ncontent-type: text/plain\r\n"
-		    "date: %s\r\nserver: envoy\r\n%s\r\n", status, h1_status_reason(status),
-		    body_len, http_date(c->w), c->keepalive ? "" : "connection: close\r\n");
+	// 204 and 304 carry no body and no Content-Length (RFC 9110 8.6)
+	if (status == 204 || status == 304)
+		body_len = 0;
+	buf_appendf(o, "HTTP/1.1 %d %s\r\n", status, h1_status_reason(status));
+	if (status != 204 && status != 304)
+		buf_appendf(o, "content-length: %zu\r\n", body_len);
+	buf_appendf(o, "%sdate: %s\r\nserver: envoy\r\n%s%s\r\n",
+		    body_len ? "content-type: text/plain\r\n" : "", http_date(c->w), extra,
+		    c->keepalive ? "" : "connection: close\r\n");
 	if (!c->head_request)
 		buf_append(o, body, body_len);
 	c->rs_bytes += buf_avail(o) - before;
@@ -648,6 +664,60 @@ static const struct snap_cluster *od_target(struct hconn *c, const struct snap_c
 	return &c->pt_cluster;
 }
 
+// redirect answers with the route's redirect (Istio's HTTPRedirect, Envoy's
+// redirect action): the request's URL with the scheme, authority, port and
+// path the route names replaced; a new path without a query keeps the
+// request's query.
+static void redirect(struct hconn *c, const struct snap_redirect *rd, const struct h1_msg *m,
+		     const char *host, long port)
+{
+	const char *q = memchr(m->path.p, '?', m->path.len);
+	const char *auth = rd->authority;
+	size_t alen = auth ? strlen(auth) : 0;
+	bool auth_port = false;
+	long want;
+	struct buf loc;
+
+	if (auth) {
+		const char *colon = strrchr(auth, ':');
+
+		auth_port = colon && !strchr(colon, ']');
+		if (auth_port && (rd->port || rd->derive_port >= 0))
+			alen = (size_t)(colon - auth);	// port or derivePort decides
+	}
+	if (rd->port)
+		want = rd->port;
+	else if (rd->derive_port == 0)
+		want = 0;		// FROM_PROTOCOL_DEFAULT
+	else if (rd->derive_port == 1)
+		want = port;		// FROM_REQUEST_PORT
+	else
+		want = auth ? 0 : port;	// as written, or the request's
+	buf_init(&loc);
+	buf_appendf(&loc, "location: %s://", rd->scheme ? rd->scheme : c->tls ? "https" : "http");
+	if (auth)
+		buf_append(&loc, auth, alen);
+	else
+		buf_appends(&loc, host);
+	if (want > 0)
+		buf_appendf(&loc, ":%ld", want);
+	if (rd->uri) {
+		buf_appends(&loc, rd->uri);
+		if (q && !strchr(rd->uri, '?'))
+			buf_append(&loc, q, (size_t)(m->path.p + m->path.len - q));
+	} else {
+		buf_append(&loc, m->path.p, m->path.len);
+	}
+	// the configured parts are validated, but a header line must not break
+	if (!loc.data || memchr(loc.data, '\r', loc.len) || memchr(loc.data, '\n', loc.len) ||
+	    memchr(loc.data, '\0', loc.len) || buf_appends(&loc, "\r\n") < 0 ||
+	    buf_append(&loc, "", 1) < 0)	// a C string for local_reply_ex
+		local_reply(c, 500, "-", "redirect_invalid", "", false);
+	else
+		local_reply_ex(c, (int)rd->code, "-", "direct_response", loc.data, "", 0, false);
+	buf_cleanup(&loc);
+}
+
 static void start_upstream(struct hconn *c)
 {
 	c->state = DS_UPSTREAM;
@@ -736,6 +806,13 @@ static void start_request(struct hconn *c, const struct h1_msg *m)
 		local_reply(c, 500, "-", "route_feature_not_implemented",
 			    "this route uses a VirtualService feature meshgate does not implement yet\n",
 			    false);
+		return;
+	case ROUTE_DIRECT:
+		local_reply_ex(c, (int)rr.route->direct->status, "-", "direct_response", "",
+			       rr.route->direct->body, rr.route->direct->body_len, false);
+		return;
+	case ROUTE_REDIRECT:
+		redirect(c, rr.route->redirect, m, host, port);
 		return;
 	case ROUTE_PASSTHROUGH:
 		if (c->od) {

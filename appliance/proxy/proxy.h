@@ -250,6 +250,8 @@ enum route_kind {
 	ROUTE_PASSTHROUGH,	// ALLOW_ANY: original destination
 	ROUTE_NO_CLUSTER,	// 503 NC: destination not in the registry
 	ROUTE_NOT_IMPLEMENTED,	// 500: the route needs a feature not built yet
+	ROUTE_REDIRECT,		// the route's redirect (route->redirect)
+	ROUTE_DIRECT,		// the route's direct response (route->direct)
 };
 
 struct route_result {

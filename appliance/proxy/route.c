@@ -93,6 +93,10 @@ void route_request(const struct snapshot *s, const char *host, size_t host_len,
 			out->kind = ROUTE_NOT_IMPLEMENTED;
 			return;
 		}
+		if (r->direct || r->redirect) {
+			out->kind = r->direct ? ROUTE_DIRECT : ROUTE_REDIRECT;
+			return;
+		}
 		if (!r->num_dests || !r->total_weight) {
 			out->kind = ROUTE_NO_CLUSTER;
 			return;

@@ -127,6 +127,43 @@ def check_headers(m):
     mg.check(rid3 != rid, "generated x-request-ids differ per request", (rid, rid3))
 
 
+def check_actions():
+    """VirtualService redirect and directResponse answer without an upstream."""
+    up = mg.Upstream("act")
+    vs = mg.virtual_service("act", "act.example", [
+        {"match": [{"uri": {"prefix": "/moved"}}],
+         "redirect": {"uri": "/new/place", "authority": "other.example", "scheme": "https",
+                      "redirectCode": 308}},
+        {"match": [{"uri": {"prefix": "/port"}}],
+         "redirect": {"uri": "/p", "derivePort": "FROM_REQUEST_PORT"}},
+        {"match": [{"uri": {"exact": "/teapot"}}],
+         "directResponse": {"status": 418, "body": {"string": "short and stout"}}},
+        {"match": [{"uri": {"exact": "/empty"}}], "directResponse": {"status": 204}},
+        mg.http_route([mg.dest("act.example")]),
+    ])
+    m = mg.Mesh(yaml=[mg.service_entry("act", ["act.example"], endpoints=[up.endpoint]), vs],
+                name="routing-act").start()
+    r = mg.get(m.port, "/moved/x?q=1&r=2", "act.example")
+    mg.check(r.status == 308 and r.header("location") == "https://other.example/new/place?q=1&r=2",
+             "redirect: scheme, authority and path replaced, query kept, code 308",
+             (r.status, r.header("location")))
+    r = mg.get(m.port, "/port/y", "act.example:8080")
+    mg.check(r.status == 301 and r.header("location") == "http://act.example:8080/p",
+             "redirect: default 301, derivePort FROM_REQUEST_PORT", (r.status, r.header("location")))
+    r = mg.get(m.port, "/teapot", "act.example")
+    mg.check(r.status == 418 and r.body == b"short and stout" and
+             r.header("content-type") == "text/plain", "directResponse: status and body",
+             (r.status, r.body))
+    r = mg.get(m.port, "/empty", "act.example")
+    mg.check(r.status == 204 and r.body == b"" and r.header("content-length") is None,
+             "directResponse 204: no body, no Content-Length", (r.status, r.body))
+    r = mg.get(m.port, "/echo", "act.example")
+    mg.check(r.status == 200 and r.json()["name"] == "act", "other routes still forward")
+    mg.check(up.stats()["requests"] == 1, "redirects and direct responses never reach the upstream",
+             up.stats())
+    m.stop()
+
+
 def check_ipv6():
     """IPv6 end to end: a listener on ::1, a ServiceEntry endpoint on ::1."""
     up = mg.Upstream("v6", host="::1")
@@ -157,6 +194,7 @@ def main():
     check_weights(m)
     mg.check(m.proc.alive(), "meshgate is still running")
     check_ipv6()
+    check_actions()
 
 
 mg.run(main)

@@ -156,7 +156,12 @@ static const char yaml[] =
 	"  - name: hdr\n    match: [{headers: {x-user: {exact: jason}}}]\n"
 	"    route: [{destination: {host: reviews-v2.example}}]\n"
 	"  - name: redirect\n    match: [{uri: {prefix: /old}}]\n"
-	"    redirect: {uri: /new}\n"
+	"    redirect: {uri: /new, redirectCode: 308, derivePort: FROM_REQUEST_PORT}\n"
+	"  - name: direct\n    match: [{uri: {prefix: /teapot}}]\n"
+	"    directResponse: {status: 418, body: {bytes: aGVsbG8gd29ybGQ=}}\n"
+	"  - name: fault\n    match: [{uri: {prefix: /fault}}]\n"
+	"    fault: {abort: {httpStatus: 503, percentage: {value: 50}}}\n"
+	"    route: [{destination: {host: reviews.example}}]\n"
 	"  - name: nowhere\n    match: [{uri: {prefix: /nowhere}}]\n"
 	"    route: [{destination: {host: ghost.example}}]\n"
 	"---\n"
@@ -214,8 +219,11 @@ static const struct rcase cases[] = {
 	{ "reviews.example", 0, "/", 0, ROUTE_NOT_FOUND, NULL },
 	// a header match is not enforced yet: it must never match
 	// (the request above with no path match is 404, not v2)
-	// a redirect route is not implemented: 500, never forwarded
-	{ "reviews.example", 0, "/old/page", 0, ROUTE_NOT_IMPLEMENTED, NULL },
+	// redirect and directResponse answer themselves; a fault is not
+	// implemented: 500, never forwarded without it
+	{ "reviews.example", 0, "/old/page", 0, ROUTE_REDIRECT, NULL },
+	{ "reviews.example", 0, "/teapot", 0, ROUTE_DIRECT, NULL },
+	{ "reviews.example", 0, "/fault", 0, ROUTE_NOT_IMPLEMENTED, NULL },
 	// destination not in the registry: 503 NC
 	{ "reviews.example", 0, "/nowhere", 0, ROUTE_NO_CLUSTER, NULL },
 	// wildcards: most specific wins; the bare suffix itself is not matched
@@ -464,6 +472,15 @@ int main(void)
 			      "case %zu %s%s: cluster %s, want %s", i, c->host, c->path,
 			      rr.cluster ? rr.cluster->name : "(none)", c->cluster);
 	}
+	// the actions' values
+	route_request(s, "reviews.example", 15, 0, 8080, "/old/x", 6, 0, &rr);
+	CHECK(rr.kind == ROUTE_REDIRECT && rr.route->redirect && !strcmp(rr.route->redirect->uri, "/new") &&
+	      rr.route->redirect->code == 308 && rr.route->redirect->derive_port == 1 &&
+	      !rr.route->redirect->authority && !rr.route->redirect->scheme, "redirect values");
+	route_request(s, "reviews.example", 15, 0, 8080, "/teapot", 7, 0, &rr);
+	CHECK(rr.kind == ROUTE_DIRECT && rr.route->direct->status == 418 &&
+	      rr.route->direct->body_len == 11 && !memcmp(rr.route->direct->body, "hello world", 11),
+	      "direct response values (bytes decoded)");
 	test_addrs(s);
 	test_subsets(s);
 	test_workload_entries(s);
