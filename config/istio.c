@@ -2463,7 +2463,7 @@ static void parse_direct_response(struct ctx *c, const struct ynode *n, struct h
 }
 
 static void parse_rewrite(struct ctx *c, const struct ynode *n, const char **authority,
-			  const struct ynode **authority_node)
+			  const struct ynode **authority_node, struct http_rewrite *rw)
 {
 	const struct ypair *p, *q;
 	bool uri = false, regex = false;
@@ -2473,18 +2473,24 @@ static void parse_rewrite(struct ctx *c, const struct ynode *n, const char **aut
 		return;
 	FOR_FIELDS(c, n, p) {
 		if (key_is(p, "uri")) {
-			if ((s = scalar_str(c, p->value)) && *s)
+			if ((s = scalar_str(c, p->value)) && *s) {
 				uri = true;
+				if (!(rw->uri = arena_strdup(c->ar, s)))
+					oom(c);
+			}
 		} else if (key_is(p, "authority")) {
 			if ((s = scalar_str(c, p->value)) && *s) {
 				*authority = s;
 				*authority_node = p->value;
+				if (!(rw->authority = arena_strdup(c->ar, s)))
+					oom(c);
 			}
 		} else if (key_is(p, "uriRegexRewrite")) {
 			const char *match = NULL, *rewrite = NULL;
 			const struct ynode *mn = NULL;
 
 			regex = true;
+			rw->uri_regex = true;
 			if (!expect_map(c, p->value))
 				continue;
 			FOR_FIELDS(c, p->value, q) {
@@ -2706,7 +2712,12 @@ static void parse_http_route(struct ctx *c, const struct ynode *n, struct http_r
 		} else if (key_is(p, "rewrite")) {
 			rewrite = p->value;
 			r->features |= HR_F_REWRITE;
-			parse_rewrite(c, p->value, &rw_authority, &rw_auth_node);
+			if (!(r->rewrite = arena_alloc(c->ar, sizeof(*r->rewrite)))) {
+				oom(c);
+				continue;
+			}
+			memset(r->rewrite, 0, sizeof(*r->rewrite));
+			parse_rewrite(c, p->value, &rw_authority, &rw_auth_node, r->rewrite);
 		} else if (key_is(p, "timeout")) {
 			get_duration(c, p->value, true, &r->timeout_ms);
 		} else if (key_is(p, "retries")) {

@@ -125,6 +125,13 @@ struct http_redirect {
 	uint32_t code;			// 0 = unset (301)
 };
 
+// http_rewrite is an HTTPRoute's rewrite.
+struct http_rewrite {
+	const char *uri;		// replaces the matched prefix (or the whole path)
+	const char *authority;		// replaces Host/:authority
+	bool uri_regex;			// uriRegexRewrite (regex_rewrite): kept as a flag
+};
+
 // http_direct_response is an HTTPRoute's directResponse.
 struct http_direct_response {
 	uint32_t status;
@@ -144,6 +151,7 @@ struct http_route {
 	unsigned features;	// HR_F_* present in the YAML
 	struct http_redirect *redirect;			// NULL unless HR_F_REDIRECT
 	struct http_direct_response *direct_response;	// NULL unless HR_F_DIRECT_RESPONSE
+	struct http_rewrite *rewrite;			// NULL unless HR_F_REWRITE
 	const char *delegate_name;	// delegate.name, NULL if no delegate
 	const char *delegate_namespace;	// delegate.namespace, NULL if unset
 };

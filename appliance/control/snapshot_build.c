@@ -1087,10 +1087,15 @@ static int build_route(struct builder *bd, const struct virtual_service *vs,
 			return -ENOMEM;
 		r->direct = dr;
 	}
-	if (hr->features & (HR_F_DELEGATE | HR_F_REWRITE | HR_F_FAULT)) {
+	if (hr->rewrite) {
+		r->rewrite_uri = hr->rewrite->uri ? arena_strdup(bd->a, hr->rewrite->uri) : NULL;
+		r->rewrite_authority = hr->rewrite->authority ?
+				       arena_strdup(bd->a, hr->rewrite->authority) : NULL;
+	}
+	if ((hr->features & (HR_F_DELEGATE | HR_F_FAULT)) || (hr->rewrite && hr->rewrite->uri_regex)) {
 		// Forwarding as if these were absent would change what the
 		// author asked for; a matched request gets a clear 500 instead.
-		r->unsupported = "delegate/rewrite/fault";
+		r->unsupported = "delegate/fault/uriRegexRewrite";
 		log_emit(LOG_WARN, NULL, "%s:%d: VirtualService %s/%s: http[%s] uses %s, not "
 			 "implemented yet: requests it matches are answered 500",
 			 vs->meta.file, vs->meta.line, ns, vs->meta.name, hr->name ? hr->name : "",

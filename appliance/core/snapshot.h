@@ -100,6 +100,8 @@ struct snap_route {
 	const char *unsupported;	// features this build cannot honour: answer 500
 	const struct snap_redirect *redirect;	// the route answers with a redirect
 	const struct snap_direct *direct;	// the route answers with its own response
+	const char *rewrite_uri;		// replaces the matched prefix (or path), or NULL
+	const char *rewrite_authority;		// replaces the Host, or NULL
 };
 
 // A virtual host: a routable name (VirtualService host or registry host).

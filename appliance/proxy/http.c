@@ -718,6 +718,54 @@ static void redirect(struct hconn *c, const struct snap_redirect *rd, const stru
 	buf_cleanup(&loc);
 }
 
+// apply_rewrite rewrites the upstream request line and Host of c->rq_head
+// (built as "METHOD PATH HTTP/1.1\r\nhost: AUTHORITY\r\n...") as the
+// route's rewrite says: the matched prefix (the whole path for an exact
+// match, "/" without a uri match) becomes rewrite_uri, the query stays; the
+// authority becomes rewrite_authority. It returns 0 or -ENOMEM.
+static int apply_rewrite(struct hconn *c, const struct route_result *rr, const struct h1_msg *m)
+{
+	const struct snap_route *r = rr->route;
+	const char *q = memchr(m->path.p, '?', m->path.len);
+	size_t plen = q ? (size_t)(q - m->path.p) : m->path.len, cut = 0;
+	const char *head = buf_head(&c->rq_head), *line2, *rest;
+	struct buf nb;
+	int rc;
+
+	if (m->path.len && m->path.p[0] != '/')
+		return 0;	// "*" (OPTIONS): nothing to rewrite
+	if (r->rewrite_uri)
+		cut = !rr->match || rr->match->uri_kind == MATCH_ANY ? 1 :
+		      rr->match->uri_kind == MATCH_PREFIX ? rr->match->uri_len : plen;
+	line2 = memchr(head, '\n', buf_avail(&c->rq_head));
+	rest = line2 ? memchr(line2 + 1, '\n', buf_avail(&c->rq_head) - (size_t)(line2 + 1 - head)) : NULL;
+	if (!rest)
+		return 0;
+	buf_init(&nb);
+	buf_append(&nb, m->method.p, m->method.len);
+	buf_appends(&nb, " ");
+	if (r->rewrite_uri) {
+		buf_appends(&nb, r->rewrite_uri);
+		buf_append(&nb, m->path.p + cut, m->path.len - cut);
+	} else {
+		buf_append(&nb, m->path.p, m->path.len);
+	}
+	buf_appends(&nb, " HTTP/1.1\r\nhost: ");
+	if (r->rewrite_authority)
+		buf_appends(&nb, r->rewrite_authority);
+	else
+		buf_append(&nb, m->authority.p, m->authority.len);
+	buf_appends(&nb, "\r");
+	rc = buf_append(&nb, rest, buf_avail(&c->rq_head) - (size_t)(rest - head));
+	if (rc == 0) {
+		buf_cleanup(&c->rq_head);
+		c->rq_head = nb;
+	} else {
+		buf_cleanup(&nb);
+	}
+	return rc;
+}
+
 static void start_upstream(struct hconn *c)
 {
 	c->state = DS_UPSTREAM;
@@ -827,6 +875,11 @@ static void start_request(struct hconn *c, const struct h1_msg *m)
 	case ROUTE_CLUSTER:
 		if (c->od)	// resolution NONE: where the client was going
 			c->cluster = od_target(c, c->cluster);
+		if (rr.route && (rr.route->rewrite_uri || rr.route->rewrite_authority) &&
+		    apply_rewrite(c, &rr, m) < 0) {
+			local_reply(c, 500, "-", "out_of_memory", "internal error", true);
+			return;
+		}
 		break;
 	}
 	if (!c->cluster->num_eps) {

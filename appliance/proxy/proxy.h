@@ -259,6 +259,7 @@ struct route_result {
 	const struct snap_cluster *cluster;
 	const struct snap_route *route;
 	const char *route_name;
+	const struct snap_match *match;	// the match that selected route (NULL: none had to)
 };
 
 // route_request selects the route for a request: host is lowercase without

@@ -25,8 +25,10 @@ static bool match_uri(const struct snap_match *m, const char *path, size_t len)
 	return false;
 }
 
-static bool route_matches(const struct snap_route *r, uint32_t port, const char *path, size_t len)
+static bool route_matches(const struct snap_route *r, uint32_t port, const char *path, size_t len,
+			  const struct snap_match **which)
 {
+	*which = NULL;
 	if (!r->num_matches)
 		return true;
 	for (uint32_t i = 0; i < r->num_matches; i++) {
@@ -36,8 +38,10 @@ static bool route_matches(const struct snap_route *r, uint32_t port, const char 
 			continue;
 		if (m->port && m->port != port)
 			continue;
-		if (match_uri(m, path, len))
+		if (match_uri(m, path, len)) {
+			*which = m;
 			return true;
+		}
 	}
 	return false;
 }
@@ -85,7 +89,7 @@ void route_request(const struct snapshot *s, const char *host, size_t host_len,
 		const struct snap_route *r = &vh->routes[i];
 		uint64_t pick;
 
-		if (!route_matches(r, match_port, path, path_len))
+		if (!route_matches(r, match_port, path, path_len, &out->match))
 			continue;
 		out->route = r;
 		out->route_name = r->name[0] ? r->name : vh->vs_name;

@@ -139,6 +139,10 @@ def check_actions():
         {"match": [{"uri": {"exact": "/teapot"}}],
          "directResponse": {"status": 418, "body": {"string": "short and stout"}}},
         {"match": [{"uri": {"exact": "/empty"}}], "directResponse": {"status": 204}},
+        {"match": [{"uri": {"prefix": "/api/v1/"}}], "rewrite": {"uri": "/echo/"},
+         "route": [mg.dest("act.example")]},
+        {"match": [{"uri": {"exact": "/whole"}}], "rewrite": {"uri": "/echo", "authority": "inside.example"},
+         "route": [mg.dest("act.example")]},
         mg.http_route([mg.dest("act.example")]),
     ])
     m = mg.Mesh(yaml=[mg.service_entry("act", ["act.example"], endpoints=[up.endpoint]), vs],
@@ -161,6 +165,18 @@ def check_actions():
     mg.check(r.status == 200 and r.json()["name"] == "act", "other routes still forward")
     mg.check(up.stats()["requests"] == 1, "redirects and direct responses never reach the upstream",
              up.stats())
+    r = mg.get(m.port, "/api/v1/items?x=1", "act.example")
+    seen = up.log()[-1] if r.status == 200 and up.log() else {}
+    mg.check(seen.get("target") == "/echo/items?x=1",
+             "rewrite: the matched prefix is replaced, the query kept", (r.status, seen.get("target")))
+    r = mg.get(m.port, "/whole?y=2", "act.example")
+    j = r.json() if r.status == 200 else {}
+    host = [v for k, v in j.get("headers", []) if k.lower() == "host"]
+    mg.check(j.get("target") == "/echo?y=2" and host == ["inside.example"],
+             "rewrite: an exact match's whole path and the authority", (j.get("target"), host))
+    log = m.access_log()
+    mg.check(mg.wait_for(lambda: '"GET /api/v1/items?x=1 HTTP/1.1"' in m.access_log(), 5),
+             "the access log shows the path the client sent", m.access_log()[-300:])
     m.stop()
 
 

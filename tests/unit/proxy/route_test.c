@@ -159,6 +159,12 @@ static const char yaml[] =
 	"    redirect: {uri: /new, redirectCode: 308, derivePort: FROM_REQUEST_PORT}\n"
 	"  - name: direct\n    match: [{uri: {prefix: /teapot}}]\n"
 	"    directResponse: {status: 418, body: {bytes: aGVsbG8gd29ybGQ=}}\n"
+	"  - name: rw\n    match: [{uri: {prefix: /rw/}, ignoreUriCase: true}]\n"
+	"    rewrite: {uri: /, authority: rewritten.example}\n"
+	"    route: [{destination: {host: reviews.example}}]\n"
+	"  - name: rwre\n    match: [{uri: {prefix: /rwre}}]\n"
+	"    rewrite: {uriRegexRewrite: {match: \"^/rwre(.*)$\", rewrite: \"\\\\1\"}}\n"
+	"    route: [{destination: {host: reviews.example}}]\n"
 	"  - name: fault\n    match: [{uri: {prefix: /fault}}]\n"
 	"    fault: {abort: {httpStatus: 503, percentage: {value: 50}}}\n"
 	"    route: [{destination: {host: reviews.example}}]\n"
@@ -224,6 +230,8 @@ static const struct rcase cases[] = {
 	{ "reviews.example", 0, "/old/page", 0, ROUTE_REDIRECT, NULL },
 	{ "reviews.example", 0, "/teapot", 0, ROUTE_DIRECT, NULL },
 	{ "reviews.example", 0, "/fault", 0, ROUTE_NOT_IMPLEMENTED, NULL },
+	{ "reviews.example", 0, "/RW/a", 0, ROUTE_CLUSTER, "outbound|80||reviews.example" },	// rewrite applies at the proxy
+	{ "reviews.example", 0, "/rwre/a", 0, ROUTE_NOT_IMPLEMENTED, NULL },	// uriRegexRewrite: not yet
 	// destination not in the registry: 503 NC
 	{ "reviews.example", 0, "/nowhere", 0, ROUTE_NO_CLUSTER, NULL },
 	// wildcards: most specific wins; the bare suffix itself is not matched
@@ -472,6 +480,11 @@ int main(void)
 			      "case %zu %s%s: cluster %s, want %s", i, c->host, c->path,
 			      rr.cluster ? rr.cluster->name : "(none)", c->cluster);
 	}
+	// the rewrite and the match it applies to
+	route_request(s, "reviews.example", 15, 0, 8080, "/RW/x", 5, 0, &rr);
+	CHECK(rr.kind == ROUTE_CLUSTER && rr.route && !strcmp(rr.route->rewrite_uri, "/") &&
+	      !strcmp(rr.route->rewrite_authority, "rewritten.example") && rr.match &&
+	      rr.match->uri_kind == MATCH_PREFIX && rr.match->uri_len == 4, "rewrite values and match");
 	// the actions' values
 	route_request(s, "reviews.example", 15, 0, 8080, "/old/x", 6, 0, &rr);
 	CHECK(rr.kind == ROUTE_REDIRECT && rr.route->redirect && !strcmp(rr.route->redirect->uri, "/new") &&
