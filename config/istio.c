@@ -1984,7 +1984,7 @@ static void parse_destination(struct ctx *c, const struct ynode *n, struct desti
 // parse_header_ops checks Headers{request,response}{set,add,remove}.
 // authority_out gets the request authority set (for the rewrite conflict).
 static void parse_header_ops(struct ctx *c, const struct ynode *n, const char **authority_out,
-			     const struct ynode **authority_node)
+			     const struct ynode **authority_node, struct http_headers *out)
 {
 	const struct ypair *p, *q;
 
@@ -1992,6 +1992,7 @@ static void parse_header_ops(struct ctx *c, const struct ynode *n, const char **
 		return;
 	FOR_FIELDS(c, n, p) {
 		bool request = key_is(p, "request");
+		struct header_ops *ops = request ? &out->request : &out->response;
 
 		if (!request && !key_is(p, "response")) {
 			unknown_field(c, p);
@@ -2008,6 +2009,13 @@ static void parse_header_ops(struct ctx *c, const struct ynode *n, const char **
 
 				if (get_str_map(c, q->value, &kv, &num) < 0)
 					continue;
+				if (set) {
+					ops->set = kv;
+					ops->num_set = num;
+				} else {
+					ops->add = kv;
+					ops->num_add = num;
+				}
 				for (int i = 0; i < num; i++) {
 					const struct ypair *hp = &q->value->pairs[i];
 					size_t m = path_mapkey(c, hp->key);
@@ -2039,6 +2047,8 @@ static void parse_header_ops(struct ctx *c, const struct ynode *n, const char **
 
 				if (get_str_list(c, q->value, &names, &num) < 0)
 					continue;
+				ops->remove = names;
+				ops->num_remove = num;
 				for (int i = 0; i < num; i++) {
 					size_t m = path_idx(c, (size_t)i);
 
@@ -2117,7 +2127,12 @@ static void parse_route_dests(struct ctx *c, const struct ynode *key, const stru
 				const struct ynode *an = NULL;
 
 				*features |= HR_F_HEADERS;
-				parse_header_ops(c, p->value, &auth, &an);
+				if (!(arr[i].headers = arena_alloc(c->ar, sizeof(*arr[i].headers)))) {
+					oom(c);
+					continue;
+				}
+				memset(arr[i].headers, 0, sizeof(*arr[i].headers));
+				parse_header_ops(c, p->value, &auth, &an, arr[i].headers);
 			} else {
 				unknown_field(c, p);
 			}
@@ -2756,7 +2771,12 @@ static void parse_http_route(struct ctx *c, const struct ynode *n, struct http_r
 			parse_cors(c, p->value);
 		} else if (key_is(p, "headers")) {
 			r->features |= HR_F_HEADERS;
-			parse_header_ops(c, p->value, &hdr_authority, &hdr_auth_node);
+			if (!(r->headers = arena_alloc(c->ar, sizeof(*r->headers)))) {
+				oom(c);
+				continue;
+			}
+			memset(r->headers, 0, sizeof(*r->headers));
+			parse_header_ops(c, p->value, &hdr_authority, &hdr_auth_node, r->headers);
 		} else {
 			unknown_field(c, p);
 		}

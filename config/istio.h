@@ -110,9 +110,24 @@ struct destination {
 	uint32_t port;		// 0 = unset
 };
 
+// header_ops are Istio's HeaderOperations: set (replace), add (append),
+// remove; names lowercase as written.
+struct header_ops {
+	struct kv *set, *add;
+	int num_set, num_add;
+	const char **remove;
+	int num_remove;
+};
+
+// http_headers are a route's or a destination's header manipulations.
+struct http_headers {
+	struct header_ops request, response;
+};
+
 struct http_route_dest {
 	struct destination destination;
 	int32_t weight;		// 0 = unset
+	struct http_headers *headers;	// NULL unless set
 };
 
 // http_redirect is an HTTPRoute's redirect; NULL/0 fields keep the request's.
@@ -152,6 +167,7 @@ struct http_route {
 	struct http_redirect *redirect;			// NULL unless HR_F_REDIRECT
 	struct http_direct_response *direct_response;	// NULL unless HR_F_DIRECT_RESPONSE
 	struct http_rewrite *rewrite;			// NULL unless HR_F_REWRITE
+	struct http_headers *headers;			// route-level headers, or NULL
 	const char *delegate_name;	// delegate.name, NULL if no delegate
 	const char *delegate_namespace;	// delegate.namespace, NULL if unset
 };

@@ -1009,6 +1009,45 @@ static bool bound_to_mesh(const struct virtual_service *vs)
 	return false;
 }
 
+static int copy_ops(struct builder *bd, const struct header_ops *in, struct snap_header_ops *out)
+{
+	out->num_set = (uint32_t)in->num_set;
+	out->num_add = (uint32_t)in->num_add;
+	out->num_remove = (uint32_t)in->num_remove;
+	out->set_names = arena_alloc(bd->a, sizeof(char *) * (size_t)(in->num_set + 1));
+	out->set_values = arena_alloc(bd->a, sizeof(char *) * (size_t)(in->num_set + 1));
+	out->add_names = arena_alloc(bd->a, sizeof(char *) * (size_t)(in->num_add + 1));
+	out->add_values = arena_alloc(bd->a, sizeof(char *) * (size_t)(in->num_add + 1));
+	out->remove = arena_alloc(bd->a, sizeof(char *) * (size_t)(in->num_remove + 1));
+	if (!out->set_names || !out->set_values || !out->add_names || !out->add_values || !out->remove)
+		return -ENOMEM;
+	for (int i = 0; i < in->num_set; i++) {
+		out->set_names[i] = lower_dup(bd->a, in->set[i].key);
+		out->set_values[i] = arena_strdup(bd->a, in->set[i].value);
+	}
+	for (int i = 0; i < in->num_add; i++) {
+		out->add_names[i] = lower_dup(bd->a, in->add[i].key);
+		out->add_values[i] = arena_strdup(bd->a, in->add[i].value);
+	}
+	for (int i = 0; i < in->num_remove; i++)
+		out->remove[i] = lower_dup(bd->a, in->remove[i]);
+	return 0;
+}
+
+// copy_headers puts a route's or destination's header operations into the
+// snapshot.
+static const struct snap_headers *copy_headers(struct builder *bd, const struct http_headers *h)
+{
+	struct snap_headers *out;
+
+	if (!h || !(out = arena_alloc(bd->a, sizeof(*out))))
+		return NULL;
+	if (copy_ops(bd, &h->request, &out->request) < 0 ||
+	    copy_ops(bd, &h->response, &out->response) < 0)
+		return NULL;
+	return out;
+}
+
 static int build_route(struct builder *bd, const struct virtual_service *vs,
 		       const struct http_route *hr, struct snap_route *r)
 {
@@ -1087,6 +1126,8 @@ static int build_route(struct builder *bd, const struct virtual_service *vs,
 			return -ENOMEM;
 		r->direct = dr;
 	}
+	if (hr->headers && !(r->headers = copy_headers(bd, hr->headers)))
+		return -ENOMEM;
 	if (hr->rewrite) {
 		r->rewrite_uri = hr->rewrite->uri ? arena_strdup(bd->a, hr->rewrite->uri) : NULL;
 		r->rewrite_authority = hr->rewrite->authority ?
@@ -1101,11 +1142,10 @@ static int build_route(struct builder *bd, const struct virtual_service *vs,
 			 vs->meta.file, vs->meta.line, ns, vs->meta.name, hr->name ? hr->name : "",
 			 r->unsupported);
 	}
-	if (hr->features & (HR_F_RETRIES | HR_F_MIRROR | HR_F_CORS | HR_F_HEADERS))
-		log_emit(LOG_WARN, NULL, "%s:%d: VirtualService %s/%s: http[%s]: retries, mirror, "
-			 "corsPolicy and headers are not enforced yet (Istio's default retries "
-			 "apply)", vs->meta.file, vs->meta.line, ns, vs->meta.name,
-			 hr->name ? hr->name : "");
+	if (hr->features & (HR_F_RETRIES | HR_F_MIRROR | HR_F_CORS))
+		log_emit(LOG_WARN, NULL, "%s:%d: VirtualService %s/%s: http[%s]: retries, mirror "
+			 "and corsPolicy are not enforced yet (Istio's default retries apply)",
+			 vs->meta.file, vs->meta.line, ns, vs->meta.name, hr->name ? hr->name : "");
 	for (int d = 0; d < hr->num_route; d++) {
 		const struct http_route_dest *rd = &hr->route[d];
 		struct snap_dest *sd = &r->dests[r->num_dests];
@@ -1125,6 +1165,8 @@ static int build_route(struct builder *bd, const struct virtual_service *vs,
 					 "host: routes to it get 503 NC", vs->meta.file, vs->meta.line,
 					 ns, vs->meta.name, sd->host, rd->destination.subset);
 		}
+		if (rd->headers && !(sd->headers = copy_headers(bd, rd->headers)))
+			return -ENOMEM;
 		sd->weight = hr->num_route == 1 ? 100 : (uint32_t)(rd->weight > 0 ? rd->weight : 0);
 		r->total_weight += sd->weight;
 		r->num_dests++;

@@ -67,10 +67,26 @@ struct snap_match {
 	bool unsupported;	// uses a field this build does not enforce: never matches
 };
 
+// snap_header_ops are Istio's HeaderOperations for one direction.
+struct snap_header_ops {
+	const char **set_names, **set_values;
+	uint32_t num_set;
+	const char **add_names, **add_values;
+	uint32_t num_add;
+	const char **remove;
+	uint32_t num_remove;
+};
+
+// snap_headers: a route's or destination's request and response operations.
+struct snap_headers {
+	struct snap_header_ops request, response;
+};
+
 struct snap_dest {
 	struct snap_cluster *cluster;	// NULL when the destination is unknown (503 NC)
 	uint32_t weight;
 	const char *host;		// as resolved, for messages
+	const struct snap_headers *headers;	// destination-level, or NULL
 };
 
 // snap_redirect is a route's redirect (Istio HTTPRedirect); NULL and 0
@@ -100,6 +116,7 @@ struct snap_route {
 	const char *unsupported;	// features this build cannot honour: answer 500
 	const struct snap_redirect *redirect;	// the route answers with a redirect
 	const struct snap_direct *direct;	// the route answers with its own response
+	const struct snap_headers *headers;	// route-level, or NULL
 	const char *rewrite_uri;		// replaces the matched prefix (or path), or NULL
 	const char *rewrite_authority;		// replaces the Host, or NULL
 };

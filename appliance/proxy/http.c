@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -276,6 +277,7 @@ static void reset_transaction(struct hconn *c)
 {
 	c->cluster = NULL;
 	c->route = NULL;
+	c->dest = NULL;
 	c->route_name = NULL;
 	c->ep = c->failed_ep = NULL;
 	c->eps = NULL;
@@ -718,45 +720,109 @@ static void redirect(struct hconn *c, const struct snap_redirect *rd, const stru
 	buf_cleanup(&loc);
 }
 
-// apply_rewrite rewrites the upstream request line and Host of c->rq_head
-// (built as "METHOD PATH HTTP/1.1\r\nhost: AUTHORITY\r\n...") as the
-// route's rewrite says: the matched prefix (the whole path for an exact
-// match, "/" without a uri match) becomes rewrite_uri, the query stays; the
-// authority becomes rewrite_authority. It returns 0 or -ENOMEM.
-static int apply_rewrite(struct hconn *c, const struct route_result *rr, const struct h1_msg *m)
+// ops_names says whether name[0..len) is one an operation removes or sets
+// (a set replaces what came before it).
+static bool ops_drop(const struct snap_header_ops *o, const char *name, size_t len)
+{
+	for (uint32_t i = 0; i < o->num_remove; i++)
+		if (strlen(o->remove[i]) == len && !strncasecmp(o->remove[i], name, len))
+			return true;
+	for (uint32_t i = 0; i < o->num_set; i++)
+		if (strlen(o->set_names[i]) == len && !strncasecmp(o->set_names[i], name, len))
+			return true;
+	return false;
+}
+
+static bool is_authority_name(const char *n)
+{
+	return !strcasecmp(n, ":authority") || !strcasecmp(n, "host");
+}
+
+// ops_emit appends the set and add headers of o (the authority aside: it
+// is the Host line's).
+static void ops_emit(struct buf *b, const struct snap_header_ops *o)
+{
+	for (uint32_t i = 0; i < o->num_set; i++)
+		if (!is_authority_name(o->set_names[i]))
+			buf_appendf(b, "%s: %s\r\n", o->set_names[i], o->set_values[i]);
+	for (uint32_t i = 0; i < o->num_add; i++)
+		if (!is_authority_name(o->add_names[i]))
+			buf_appendf(b, "%s: %s\r\n", o->add_names[i], o->add_values[i]);
+}
+
+static const char *ops_authority(const struct snap_header_ops *o)
+{
+	for (uint32_t i = 0; o && i < o->num_set; i++)
+		if (is_authority_name(o->set_names[i]))
+			return o->set_values[i];
+	return NULL;
+}
+
+// rebuild_head applies the route's rewrite and the request header
+// operations (the destination's, then the route's) to c->rq_head, built as
+// "METHOD PATH HTTP/1.1\r\nhost: AUTHORITY\r\n" + header lines + "\r\n":
+// the matched prefix (the whole path for an exact match, "/" without a uri
+// match) becomes rewrite_uri with the query kept; the authority becomes
+// rewrite_authority, or a set ":authority"/"host"; removed and set headers
+// are dropped, set and added ones appended. It returns 0 or -ENOMEM.
+static int rebuild_head(struct hconn *c, const struct route_result *rr, const struct h1_msg *m)
 {
 	const struct snap_route *r = rr->route;
+	const struct snap_header_ops *ops[2] = {
+		rr->dest && rr->dest->headers ? &rr->dest->headers->request : NULL,
+		r->headers ? &r->headers->request : NULL,
+	};
 	const char *q = memchr(m->path.p, '?', m->path.len);
 	size_t plen = q ? (size_t)(q - m->path.p) : m->path.len, cut = 0;
-	const char *head = buf_head(&c->rq_head), *line2, *rest;
+	const char *head = buf_head(&c->rq_head), *end = head + buf_avail(&c->rq_head);
+	const char *line, *auth = r->rewrite_authority;
 	struct buf nb;
 	int rc;
 
-	if (m->path.len && m->path.p[0] != '/')
-		return 0;	// "*" (OPTIONS): nothing to rewrite
-	if (r->rewrite_uri)
+	for (int k = 0; k < 2; k++)
+		if (ops[k] && ops_authority(ops[k]))
+			auth = ops_authority(ops[k]);
+	if (r->rewrite_uri && m->path.len && m->path.p[0] == '/')
 		cut = !rr->match || rr->match->uri_kind == MATCH_ANY ? 1 :
 		      rr->match->uri_kind == MATCH_PREFIX ? rr->match->uri_len : plen;
-	line2 = memchr(head, '\n', buf_avail(&c->rq_head));
-	rest = line2 ? memchr(line2 + 1, '\n', buf_avail(&c->rq_head) - (size_t)(line2 + 1 - head)) : NULL;
-	if (!rest)
+	// the header lines start after the request line and the Host line
+	line = memchr(head, '\n', (size_t)(end - head));
+	line = line ? memchr(line + 1, '\n', (size_t)(end - line - 1)) : NULL;
+	if (!line)
 		return 0;
+	line++;
 	buf_init(&nb);
 	buf_append(&nb, m->method.p, m->method.len);
 	buf_appends(&nb, " ");
-	if (r->rewrite_uri) {
+	if (cut) {
 		buf_appends(&nb, r->rewrite_uri);
 		buf_append(&nb, m->path.p + cut, m->path.len - cut);
 	} else {
 		buf_append(&nb, m->path.p, m->path.len);
 	}
 	buf_appends(&nb, " HTTP/1.1\r\nhost: ");
-	if (r->rewrite_authority)
-		buf_appends(&nb, r->rewrite_authority);
+	if (auth)
+		buf_appends(&nb, auth);
 	else
 		buf_append(&nb, m->authority.p, m->authority.len);
-	buf_appends(&nb, "\r");
-	rc = buf_append(&nb, rest, buf_avail(&c->rq_head) - (size_t)(rest - head));
+	buf_appends(&nb, "\r\n");
+	while (line < end) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		const char *colon = memchr(line, ':', eol ? (size_t)(eol - line) : 0);
+		bool drop = false;
+
+		if (!eol || eol == line + 1)
+			break;		// the final CRLF
+		for (int k = 0; k < 2 && colon; k++)
+			drop |= ops[k] && ops_drop(ops[k], line, (size_t)(colon - line));
+		if (!drop)
+			buf_append(&nb, line, (size_t)(eol + 1 - line));
+		line = eol + 1;
+	}
+	for (int k = 0; k < 2; k++)
+		if (ops[k])
+			ops_emit(&nb, ops[k]);
+	rc = buf_appends(&nb, "\r\n");
 	if (rc == 0) {
 		buf_cleanup(&c->rq_head);
 		c->rq_head = nb;
@@ -832,6 +898,7 @@ static void start_request(struct hconn *c, const struct h1_msg *m)
 		      s->listeners[c->l->idx].port : 0,
 		      m->path.p, path_len, worker_rand(w), &rr);
 	c->route = rr.route;
+	c->dest = rr.dest;
 	c->route_name = rr.route_name;
 	c->cluster = rr.cluster;
 	switch (rr.kind) {
@@ -875,8 +942,9 @@ static void start_request(struct hconn *c, const struct h1_msg *m)
 	case ROUTE_CLUSTER:
 		if (c->od)	// resolution NONE: where the client was going
 			c->cluster = od_target(c, c->cluster);
-		if (rr.route && (rr.route->rewrite_uri || rr.route->rewrite_authority) &&
-		    apply_rewrite(c, &rr, m) < 0) {
+		if (rr.route && (rr.route->rewrite_uri || rr.route->rewrite_authority ||
+				 rr.route->headers || (rr.dest && rr.dest->headers)) &&
+		    rebuild_head(c, &rr, m) < 0) {
 			local_reply(c, 500, "-", "out_of_memory", "internal error", true);
 			return;
 		}
@@ -1208,6 +1276,10 @@ static void write_response_head(struct hconn *c, const struct h1_msg *m)
 	struct buf *o = sock_out(&c->s);
 	size_t before = buf_avail(o);
 	bool keep_cl = m->framing == H1_BODY_NONE;
+	const struct snap_header_ops *rs_ops[2] = {
+		c->dest && c->dest->headers ? &c->dest->headers->response : NULL,
+		c->route && c->route->headers ? &c->route->headers->response : NULL,
+	};
 
 	buf_appendf(o, "HTTP/1.1 %d %.*s\r\n", m->status, (int)m->reason.len, m->reason.p);
 	for (unsigned i = 0; i < m->num_headers; i++) {
@@ -1217,6 +1289,9 @@ static void write_response_head(struct hconn *c, const struct h1_msg *m)
 		    is_name(h->name, "x-envoy-upstream-service-time") ||
 		    (!keep_cl && is_name(h->name, "content-length")))
 			continue;
+		if ((rs_ops[0] && ops_drop(rs_ops[0], h->name.p, h->name.len)) ||
+		    (rs_ops[1] && ops_drop(rs_ops[1], h->name.p, h->name.len)))
+			continue;	// VirtualService headers.response remove/set
 		buf_append(o, h->name.p, h->name.len);
 		buf_appends(o, ": ");
 		buf_append(o, h->value.p, h->value.len);
@@ -1248,6 +1323,9 @@ static void write_response_head(struct hconn *c, const struct h1_msg *m)
 			buf_appends(o, "connection: close\r\n");
 		}
 	}
+	for (int k = 0; k < 2; k++)
+		if (rs_ops[k])
+			ops_emit(o, rs_ops[k]);
 	buf_appendf(o, "x-envoy-upstream-service-time: %llu\r\nserver: envoy\r\n\r\n",
 		    (unsigned long long)((c->upstream_head_ns - c->upstream_sent_ns) / 1000000));
 	c->rs_bytes += buf_avail(o) - before;

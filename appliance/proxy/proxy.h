@@ -147,6 +147,7 @@ struct hconn {
 	struct snap_hold *hold;
 	const struct snap_cluster *cluster;
 	const struct snap_route *route;
+	const struct snap_dest *dest;		// the route's destination picked, or NULL
 	const char *route_name;
 	const struct snap_endpoint *ep;		// chosen endpoint
 	const struct snap_endpoint *failed_ep;	// previous host on retry
@@ -260,6 +261,7 @@ struct route_result {
 	const struct snap_route *route;
 	const char *route_name;
 	const struct snap_match *match;	// the match that selected route (NULL: none had to)
+	const struct snap_dest *dest;	// the weighted destination picked, or NULL
 };
 
 // route_request selects the route for a request: host is lowercase without

@@ -109,6 +109,7 @@ void route_request(const struct snapshot *s, const char *host, size_t host_len,
 		for (uint32_t d = 0; d < r->num_dests; d++) {
 			if (pick < r->dests[d].weight) {
 				out->cluster = r->dests[d].cluster;
+				out->dest = &r->dests[d];
 				out->kind = out->cluster ? ROUTE_CLUSTER : ROUTE_NO_CLUSTER;
 				return;
 			}

@@ -143,6 +143,12 @@ def check_actions():
          "route": [mg.dest("act.example")]},
         {"match": [{"uri": {"exact": "/whole"}}], "rewrite": {"uri": "/echo", "authority": "inside.example"},
          "route": [mg.dest("act.example")]},
+        {"match": [{"uri": {"prefix": "/hdr"}}],
+         "headers": {"request": {"set": {"x-set": "new"}, "add": {"x-add": "added"},
+                                 "remove": ["x-drop"]},
+                     "response": {"set": {"x-resp": "r1"}, "remove": ["x-upstream-name"]}},
+         "route": [{"destination": {"host": "act.example"},
+                    "headers": {"request": {"add": {"x-dest": "d1"}}}}]},
         mg.http_route([mg.dest("act.example")]),
     ])
     m = mg.Mesh(yaml=[mg.service_entry("act", ["act.example"], endpoints=[up.endpoint]), vs],
@@ -174,7 +180,15 @@ def check_actions():
     host = [v for k, v in j.get("headers", []) if k.lower() == "host"]
     mg.check(j.get("target") == "/echo?y=2" and host == ["inside.example"],
              "rewrite: an exact match's whole path and the authority", (j.get("target"), host))
-    log = m.access_log()
+    r = mg.get(m.port, "/hdr", "act.example", [("X-Set", "old"), ("X-Drop", "1"), ("X-Keep", "k")])
+    seen = {}
+    for k, v in (up.log()[-1].get("headers", []) if r.status == 200 else []):
+        seen.setdefault(k.lower(), []).append(v)
+    mg.check(seen.get("x-set") == ["new"] and seen.get("x-add") == ["added"] and
+             "x-drop" not in seen and seen.get("x-keep") == ["k"] and seen.get("x-dest") == ["d1"],
+             "headers: request set/add/remove at route and destination level", seen)
+    mg.check(r.header("x-resp") == "r1" and r.header("x-upstream-name") is None,
+             "headers: response set and remove", (r.header("x-resp"), r.header("x-upstream-name")))
     mg.check(mg.wait_for(lambda: '"GET /api/v1/items?x=1 HTTP/1.1"' in m.access_log(), 5),
              "the access log shows the path the client sent", m.access_log()[-300:])
     m.stop()
