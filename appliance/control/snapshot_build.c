@@ -1419,9 +1419,11 @@ static int port_modes(struct builder *bd, const struct listener_cfg *lc,
 static int listener_tls(struct builder *bd, const struct listener_cfg *lc,
 			struct snap_listener *sl)
 {
-	static const char *const http_alpn[] = { "http/1.1", "http/1.0" };
-	static const char *const istio_http_alpn[] = { "istio-http/1.1", "istio-http/1.0",
-						       "istio", "http/1.1", "http/1.0" };
+	// HTTP/2 first, as Envoy's HTTP connection manager (AUTO codec) offers it
+	static const char *const http_alpn[] = { "h2", "http/1.1", "http/1.0" };
+	static const char *const istio_http_alpn[] = { "istio-h2", "h2", "istio-http/1.1",
+						       "istio-http/1.0", "istio", "http/1.1",
+						       "http/1.0" };
 	static const char *const istio_tcp_alpn[] = { "istio-peer-exchange", "istio" };
 	struct tls_server_cfg cfg;
 	struct tls_server *srv;
@@ -1503,7 +1505,7 @@ static int listener_tls(struct builder *bd, const struct listener_cfg *lc,
 	}
 	if (lc->protocol == LISTENER_HTTP) {
 		const char *const *a = cfg.mode == TLS_ISTIO_MUTUAL ? istio_http_alpn : http_alpn;
-		int n = cfg.mode == TLS_ISTIO_MUTUAL ? 5 : 2;
+		int n = cfg.mode == TLS_ISTIO_MUTUAL ? 7 : 3;
 
 		for (int i = 0; i < n; i++)
 			cfg.alpn[cfg.num_alpn++] = a[i];

@@ -76,6 +76,18 @@ static void update_flow(struct hconn *c)
 
 	if (c->state == DS_CLOSED)
 		return;
+	if (c->h2) {
+		h2down_drained(c);	// the session goes on producing frames
+		return;
+	}
+	if (c->parent) {
+		// the request's pace is the stream window's (h2down_pump); the
+		// response's is the stream buffer's
+		if (!c->up || c->up->state != UP_BUSY)
+			return;
+		want_up = !buf_avail(&c->rs_pending);
+		goto up;
+	}
 	want_down = buf_avail(&c->in) < FLOW_HIGH &&
 		    (!c->up || sock_pending(&c->up->s) < FLOW_HIGH) && !c->peer_eof &&
 		    (!c->raw || c->state == DS_TUNNEL);
@@ -89,6 +101,7 @@ static void update_flow(struct hconn *c)
 	if (!c->up || c->up->state != UP_BUSY)
 		return;
 	want_up = sock_pending(&c->s) < FLOW_HIGH;
+up:
 	if (want_up && c->up_paused) {
 		c->up_paused = false;
 		sock_recv_start(&c->up->s);
@@ -96,6 +109,14 @@ static void update_flow(struct hconn *c)
 		c->up_paused = true;
 		sock_recv_stop(&c->up->s);
 	}
+}
+
+// ds_flush sends what the transaction wrote toward its client: the socket
+// for HTTP/1.1; an HTTP/2 stream's frames go out in h2down_service.
+static void ds_flush(struct hconn *c)
+{
+	if (!c->parent)
+		sock_flush(&c->s);
 }
 
 // ---- access log and metrics ----------------------------------------------
@@ -116,7 +137,7 @@ static void observe(struct hconn *c)
 	snprintf(code, sizeof(code), "%d", c->status);
 	if (s)
 		worker_labels(s, c->l->idx, cl, c->tls, labels);
-	labels[IL_REQUEST_PROTOCOL] = "http";
+	labels[IL_REQUEST_PROTOCOL] = c->grpc ? "grpc" : "http";
 	labels[IL_RESPONSE_CODE] = code;
 	labels[IL_RESPONSE_FLAGS] = flags;
 	metrics_http_observe(w->metrics, labels, ms, c->rq_bytes, c->rs_bytes);
@@ -130,7 +151,10 @@ static void observe(struct hconn *c)
 		e.start_time_ns = c->start_wall_ns;
 		e.method = meta_str(c, c->m_method, &e.method_len);
 		e.path = meta_str(c, c->m_path, &e.path_len);
-		snprintf(ver, sizeof(ver), "HTTP/1.%d", c->minor);
+		if (c->parent)
+			snprintf(ver, sizeof(ver), "HTTP/2");
+		else
+			snprintf(ver, sizeof(ver), "HTTP/1.%d", c->minor);
 		e.protocol = ver;
 		e.response_code = c->status;
 		e.response_flags = flags;
@@ -213,9 +237,12 @@ static void local_reply(struct hconn *c, int status, const char *flags, const ch
 static void local_reply_ex(struct hconn *c, int status, const char *flags, const char *details,
 			   const char *extra, const char *body, size_t body_len, bool close)
 {
-	struct buf *o = sock_out(&c->s);
-	size_t before = buf_avail(o);
+	struct buf *o = c->parent ? &c->w->h2_head : sock_out(&c->s);
+	size_t before;
 
+	if (c->parent)
+		o->off = o->len = 0;
+	before = buf_avail(o);
 	if (c->rs_head_sent) {
 		// too late for an answer: the client already has a status
 		c->flags = flags;
@@ -237,10 +264,17 @@ static void local_reply_ex(struct hconn *c, int status, const char *flags, const
 	buf_appendf(o, "%sdate: %s\r\nserver: envoy\r\n%s%s\r\n",
 		    body_len ? "content-type: text/plain\r\n" : "", http_date(c->w), extra,
 		    c->keepalive ? "" : "connection: close\r\n");
-	if (!c->head_request)
-		buf_append(o, body, body_len);
-	c->rs_bytes += buf_avail(o) - before;
-	sock_flush(&c->s);
+	if (c->parent) {
+		c->rs_bytes += buf_avail(o) + (c->head_request ? 0 : body_len);
+		h2down_respond(c, buf_head(o), buf_avail(o), c->head_request || !body_len);
+		if (!c->head_request)
+			h2down_write(c, body, body_len);
+	} else {
+		if (!c->head_request)
+			buf_append(o, body, body_len);
+		c->rs_bytes += buf_avail(o) - before;
+		sock_flush(&c->s);
+	}
 	c->status = status;
 	c->flags = flags;
 	c->details = details;
@@ -269,6 +303,11 @@ static void bad_request(struct hconn *c, int status)
 	c->in.off = c->in.len = 0;
 	local_reply(c, status, "-", "http1.codec_error", status == 400 ? bodies[0] :
 		    h1_status_reason(status), true);
+}
+
+void http_bad_request(struct hconn *c, int status)
+{
+	bad_request(c, status);
 }
 
 // ---- transactions ---------------------------------------------------------
@@ -347,6 +386,10 @@ static void finish_transaction(struct hconn *c)
 		worker_snap_release(w, c->hold);
 		c->hold = NULL;
 	}
+	if (c->parent) {
+		h2down_done(c, false);	// one transaction per stream
+		return;
+	}
 	if (!c->rq_done)
 		c->keepalive = false;	// unread body: the next bytes are not a head
 	if (!c->keepalive || __atomic_load_n(&w->draining, __ATOMIC_RELAXED)) {
@@ -413,6 +456,8 @@ static void conn_close(struct hconn *c)
 {
 	if (c->state == DS_CLOSED)
 		return;
+	if (c->h2)
+		h2down_free(c);	// closes every stream's transaction first
 	if (c->raw && c->start_ns) {
 		observe_raw(c);
 		c->start_ns = 0;
@@ -435,7 +480,26 @@ static void conn_close(struct hconn *c)
 		worker_snap_release(c->w, c->hold);
 		c->hold = NULL;
 	}
+	if (c->parent) {
+		h2down_done(c, true);	// RST_STREAM; the connection goes on
+		return;
+	}
 	sock_close(&c->s, false);
+}
+
+void http_conn_close(struct hconn *c)
+{
+	conn_close(c);
+}
+
+void http_close_flushing(struct hconn *c)
+{
+	close_flushing(c);
+}
+
+void http_update_flow(struct hconn *c)
+{
+	update_flow(c);
 }
 
 // ---- request head -> upstream request -------------------------------------
@@ -958,6 +1022,11 @@ static void start_request(struct hconn *c, const struct h1_msg *m)
 	start_upstream(c);
 }
 
+void http_start_request(struct hconn *c, const struct h1_msg *m)
+{
+	start_request(c, m);
+}
+
 // ---- body forwarding --------------------------------------------------------
 
 struct chunk_sink {
@@ -975,7 +1044,9 @@ static void sink_data(void *arg, const char *p, size_t len)
 
 	if (!len)
 		return;
-	if (k->chunked_out) {
+	if (k->c->parent && k->dst == &k->c->s) {
+		h2down_write(k->c, p, len);	// DATA frames toward the client
+	} else if (k->chunked_out) {
 		char line[24];
 		size_t n = h1_chunk_size_line(line, len);
 
@@ -994,6 +1065,10 @@ static void sink_trailer(void *arg, const char *name, size_t name_len, const cha
 	struct chunk_sink *k = arg;
 	struct buf *o = sock_out(k->dst);
 
+	if (k->c->parent && k->dst == &k->c->s) {
+		h2down_trailer(k->c, name, name_len, value, value_len);
+		return;
+	}
 	if (!k->chunked_out)
 		return;	// an HTTP/1.0 peer cannot receive trailers
 	if (!*k->zero_written) {
@@ -1008,8 +1083,8 @@ static void sink_trailer(void *arg, const char *name, size_t name_len, const cha
 
 static void sink_end(struct chunk_sink *k)
 {
-	if (!k->chunked_out)
-		return;
+	if (!k->chunked_out || (k->c->parent && k->dst == &k->c->s))
+		return;	// an HTTP/2 stream ends in finish_transaction
 	if (!*k->zero_written)
 		buf_append(sock_out(k->dst), "0\r\n", 3);
 	buf_append(sock_out(k->dst), "\r\n", 2);
@@ -1017,6 +1092,13 @@ static void sink_end(struct chunk_sink *k)
 }
 
 static void route_timeout(struct ring_timer *t);
+
+static void request_done(struct hconn *c);
+
+void http_request_done(struct hconn *c)
+{
+	request_done(c);
+}
 
 static void request_done(struct hconn *c)
 {
@@ -1137,6 +1219,9 @@ static void feed(struct hconn *c, const char *p, size_t len)
 {
 	size_t n;
 
+	// HTTP/2 by ALPN or by its preface, else HTTP/1.1 from here on
+	if (!c->proto_known && (len || buf_avail(&c->in)) && h2down_detect(c, p, len))
+		return;
 	c->in_feed = true;
 	if (buf_avail(&c->in) || !len) {
 		if (len && buf_append(&c->in, p, len) < 0) {
@@ -1208,7 +1293,9 @@ void http_upstream_ready(struct hconn *c)
 	if (c->rq_done && c->route && c->route->timeout_ms > 0)
 		ring_timer_set(&c->w->ring, &c->rq_timer, (uint64_t)c->route->timeout_ms,
 			       route_timeout);
-	if (!c->in_feed && buf_avail(&c->in))
+	if (c->parent)
+		h2down_pump(c);
+	else if (!c->in_feed && buf_avail(&c->in))
 		feed(c, NULL, 0);
 	else
 		update_flow(c);
@@ -1273,8 +1360,12 @@ static void route_timeout(struct ring_timer *t)
 
 static void write_response_head(struct hconn *c, const struct h1_msg *m)
 {
-	struct buf *o = sock_out(&c->s);
-	size_t before = buf_avail(o);
+	struct buf *o = c->parent ? &c->w->h2_head : sock_out(&c->s);
+	size_t before;
+
+	if (c->parent)
+		o->off = o->len = 0;
+	before = buf_avail(o);
 	bool keep_cl = m->framing == H1_BODY_NONE;
 	const struct snap_header_ops *rs_ops[2] = {
 		c->dest && c->dest->headers ? &c->dest->headers->response : NULL,
@@ -1329,6 +1420,9 @@ static void write_response_head(struct hconn *c, const struct h1_msg *m)
 	buf_appendf(o, "x-envoy-upstream-service-time: %llu\r\nserver: envoy\r\n\r\n",
 		    (unsigned long long)((c->upstream_head_ns - c->upstream_sent_ns) / 1000000));
 	c->rs_bytes += buf_avail(o) - before;
+	if (c->parent)
+		h2down_respond(c, buf_head(o), buf_avail(o), m->framing == H1_BODY_NONE ||
+			       (m->framing == H1_BODY_LENGTH && !m->content_length));
 }
 
 // response_body forwards response body bytes; returns bytes used or -1.
@@ -1340,7 +1434,10 @@ static ssize_t response_body(struct hconn *c, const char *p, size_t len)
 	case H1_BODY_LENGTH: {
 		size_t n = len < c->rs_remaining ? len : (size_t)c->rs_remaining;
 
-		buf_append(sock_out(d), p, n);
+		if (c->parent)
+			h2down_write(c, p, n);
+		else
+			buf_append(sock_out(d), p, n);
 		c->rs_remaining -= n;
 		c->rs_bytes += n;
 		if (!c->rs_remaining)
@@ -1505,7 +1602,7 @@ static void response_input(struct hconn *c, const char *p, size_t len)
 		}
 	}
 	if (c->up == up || c->state != DS_CLOSED)
-		sock_flush(&c->s);
+		ds_flush(c);
 	if (c->rs_done && c->state != DS_CLOSED && c->state != DS_LINGER) {
 		if (c->rq_done)
 			finish_transaction(c);
@@ -1545,7 +1642,7 @@ void http_upstream_eof(struct hconn *c, int err)
 		struct chunk_sink k = { c, &c->s, c->rs_chunk_out, &c->rs_zero_written, 0 };
 
 		sink_end(&k);
-		sock_flush(&c->s);
+		ds_flush(c);
 		c->rs_done = true;
 		if (c->rq_done)
 			finish_transaction(c);
@@ -1583,6 +1680,8 @@ void http_upstream_eof(struct hconn *c, int err)
 
 void http_upstream_drained(struct hconn *c)
 {
+	if (c->parent)
+		h2down_pump(c);
 	update_flow(c);
 }
 
@@ -1796,6 +1895,10 @@ static void hc_recv(struct sock *s, const char *data, size_t len)
 {
 	struct hconn *c = hc_of(s);
 
+	if (c->h2) {
+		h2down_input(c, data, len);
+		return;
+	}
 	if (c->sniff_srv) {
 		sniff(c, data, len);
 		return;
@@ -1830,6 +1933,10 @@ static void hc_eof(struct sock *s, int err)
 	struct hconn *c = hc_of(s);
 
 	c->peer_eof = true;
+	if (c->h2) {
+		h2down_eof(c, err);
+		return;
+	}
 	if (c->detect && !err && buf_avail(&c->sniff)) {
 		// the client said all it will: decide on what it sent
 		c->detect = false;
@@ -1890,6 +1997,8 @@ static void hc_closed(struct sock *s)
 {
 	struct hconn *c = hc_of(s);
 
+	h2down_free(c);
+	list_del(&c->h2_link);
 	ring_timer_cancel(&c->w->ring, &c->timer);
 	ring_timer_cancel(&c->w->ring, &c->rq_timer);
 	list_del(&c->link);
@@ -1940,6 +2049,7 @@ void http_accept(struct wlistener *l, int fd)
 	sock_init(&c->s, &w->ring, fd, &hc_ops);
 	c->w = w;
 	c->l = l;
+	list_init(&c->h2_link);
 	getpeername(fd, (struct sockaddr *)&c->peer, &len);
 	len = sizeof(c->local);
 	getsockname(fd, (struct sockaddr *)&c->local, &len);
@@ -2008,7 +2118,9 @@ void http_drain(struct worker *w)
 	list_for_each_safe(pos, tmp, &w->conns) {
 		struct hconn *c = list_entry(pos, struct hconn, link);
 
-		if (c->state == DS_HEAD && !buf_avail(&c->in))
+		if (c->h2)
+			h2down_drain(c);	// GOAWAY; open streams finish
+		else if (c->state == DS_HEAD && !buf_avail(&c->in))
 			conn_close(c);
 		else
 			c->keepalive = false;

@@ -19,6 +19,8 @@
 
 struct worker;
 struct bootstrap;
+struct h2_conn;
+struct h2_stream;
 struct tls_conn;
 struct tls_server;
 
@@ -60,6 +62,7 @@ struct worker {
 	struct ring_writer access_log;
 	bool access_log_on;
 	struct buf log_line;		// reused for each access-log line
+	struct buf h2_head;		// a response head for an HTTP/2 stream, being built
 	struct snapshot *const *global;	// the published snapshot pointer
 	struct snap_hold *cur;		// hold on the current snapshot
 	struct list holds;		// older holds still in use
@@ -70,6 +73,7 @@ struct worker {
 	uint32_t num_eps;
 	struct list conns;		// downstream HTTP connections
 	struct list tcp_conns;		// TCP proxy connections
+	struct list h2_dirty;		// HTTP/2 connections with frames to produce
 	uint32_t num_conns;
 	uint32_t num_up;			// upstream HTTP connections alive
 	char date[40];			// cached HTTP Date value
@@ -196,6 +200,24 @@ struct hconn {
 	const char *details;		// response code details
 	uint64_t start_ns, start_wall_ns, upstream_sent_ns, upstream_head_ns;
 	uint64_t rq_bytes, rs_bytes;
+	// HTTP/2 (h2down.c). A connection that speaks it owns the socket and
+	// the session (h2); each request stream is an hconn of its own that
+	// carries one transaction: parent is the connection, s is unused,
+	// and it is freed when both the transaction and the codec's stream
+	// have ended (state DS_CLOSED and h2s NULL).
+	struct h2_conn *h2;		// connection: the session, else NULL
+	struct list h2_link;		// connection: on w->h2_dirty while linked
+	uint32_t h2_streams;		// connection: streams with an hconn
+	bool proto_known;		// connection: HTTP/1.1 or HTTP/2 decided
+	struct hconn *parent;		// stream: its connection
+	struct h2_stream *h2s;		// stream: the codec's stream, NULL once closed
+	struct buf rs_pending;		// stream: response bytes the codec has no room for
+	struct buf rs_trailers;		// stream: "name\0value\0" pairs to send at the end
+	uint32_t num_rs_trailers;
+	bool rq_eos;			// stream: the request's END_STREAM arrived
+	bool rs_end_wanted;		// stream: end the response once rs_pending is sent
+	bool rs_ended;			// stream: the response's end is submitted
+	bool grpc;			// content-type application/grpc
 };
 
 // worker.c
@@ -293,6 +315,42 @@ void http_upstream_failed(struct hconn *c, int err, bool connect_failure);
 void http_upstream_data(struct hconn *c, const char *p, size_t len);
 void http_upstream_eof(struct hconn *c, int err);
 void http_upstream_drained(struct hconn *c);
+// Shared between http.c and h2down.c: http.c runs transactions, h2down.c
+// the HTTP/2 connections and streams they may belong to.
+void http_start_request(struct hconn *c, const struct h1_msg *m);
+void http_bad_request(struct hconn *c, int status);
+void http_conn_close(struct hconn *c);
+void http_close_flushing(struct hconn *c);
+void http_request_done(struct hconn *c);
+void http_update_flow(struct hconn *c);
+void http_feed(struct hconn *c, const char *p, size_t len);
+// h2down_detect looks at a new connection's first bytes (with what is
+// buffered in c->in): the HTTP/2 preface, or TLS that chose h2 by ALPN,
+// starts an HTTP/2 session. It returns true when it took the bytes.
+bool h2down_detect(struct hconn *c, const char *p, size_t len);
+void h2down_input(struct hconn *c, const char *p, size_t len);
+void h2down_eof(struct hconn *c, int err);
+void h2down_drained(struct hconn *c);
+void h2down_drain(struct hconn *c);
+// h2down_free ends the session (every stream's transaction closed).
+void h2down_free(struct hconn *c);
+// h2down_service produces the frames of the connections streams touched
+// since the last call; the worker runs it after each ring turn, the only
+// place besides input where streams close and their hconn is freed.
+void h2down_service(struct worker *w);
+// stream side: the response toward the client
+// h2down_respond sends a response head given in HTTP/1.1 form (status
+// line, field lines, CRLF), as http.c builds it for a client of either
+// version: connection-specific fields are dropped, names lowercased.
+int h2down_respond(struct hconn *t, const char *head, size_t len, bool end_stream);
+void h2down_write(struct hconn *t, const char *p, size_t len);
+void h2down_trailer(struct hconn *t, const char *name, size_t name_len, const char *value,
+		    size_t value_len);
+// h2down_done: the transaction is over (finished or closed); the stream
+// ends cleanly once its response is sent, or is reset if abort.
+void h2down_done(struct hconn *t, bool abort);
+// h2down_pump moves buffered request body bytes upstream.
+void h2down_pump(struct hconn *t);
 // tcp.c
 void tcp_accept(struct wlistener *l, int fd);
 

@@ -291,6 +291,7 @@ static void *worker_main(void *arg)
 		if (w->drain_started && !w->num_conns)
 			break;
 		ring_run_once(&w->ring, true);
+		h2down_service(w);
 		if (w->access_log_on)
 			ring_writer_flush(&w->ring, &w->access_log);
 	}
@@ -305,6 +306,7 @@ static void *worker_main(void *arg)
 		// at most, not a process that never exits
 		ring_timer_set(&w->ring, &tick, 100, exit_tick);
 		ring_run_once(&w->ring, true);
+		h2down_service(w);
 		ring_timer_cancel(&w->ring, &tick);
 	}
 	if (w->num_conns || w->num_up)
@@ -355,6 +357,7 @@ int workers_start(struct worker **out, int n, const struct bootstrap *b,
 		w->global = global;
 		list_init(&w->conns);
 		list_init(&w->tcp_conns);
+		list_init(&w->h2_dirty);
 		list_init(&w->holds);
 		if (getrandom(&w->rng, sizeof(w->rng), 0) != sizeof(w->rng) || !w->rng)
 			w->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)(i + 1);
