@@ -77,6 +77,20 @@ def pattern(n):
     return b"".join(bytes(p) for p in mg.pattern_iter(n))
 
 
+def body_diff(data, n):
+    """How data differs from the first n pattern bytes, for failure messages."""
+    data = bytes(data)
+    want = pattern(n)
+    if data == want:
+        return "intact"
+    k = min(len(data), n)
+    first = next((i for i in range(0, k, 4096) if data[i:i + 4096] != want[i:i + 4096]), None)
+    if first is not None:
+        first = next(i for i in range(first, min(first + 4096, k)) if data[i] != want[i])
+    return (f"{len(data)} bytes ({len(data) - n:+d}), first difference at offset "
+            f"{first if first is not None else k}")
+
+
 # ---------------------------------------------------------------- an HTTP/2 client
 
 class H2Error(Exception):
@@ -122,8 +136,9 @@ class Stream:
             return {}
 
     def __repr__(self):
+        head = bytes(self.data[:60]) if len(self.data) < 4096 else b"..."
         return (f"<stream {self.sid} status={self.status} ended={self.ended} "
-                f"reset={ename(self.reset)} {len(self.data)} bytes {bytes(self.data[:60])!r}>")
+                f"reset={ename(self.reset)} {len(self.data)} bytes {head!r}>")
 
 
 class H2:
@@ -685,6 +700,13 @@ def case_tools(t):
     mg.check(p.returncode == 0 and codes == want,
              f"nghttp: {len(paths)} multiplexed GETs on one connection all answered", 
              f"rc={p.returncode} {codes} {p.stderr.decode(errors='replace')[-300:]}")
+    n = 8 << 20
+    p = subprocess.run(["nghttp", "-w", "16", "-W", "16", "-t", "60", "-H", f":authority: {HOST}",
+                        f"{base}/bytes?n={n}"], capture_output=True, timeout=90)
+    mg.check(p.returncode == 0 and sha(p.stdout) == mg.pattern_sha256(n),
+             "nghttp with 64 KiB windows (-w 16 -W 16): an 8 MiB response arrives intact",
+             f"rc={p.returncode} {body_diff(p.stdout, n)} "
+             f"{p.stderr.decode(errors='replace')[-200:].strip()}")
     p = subprocess.run(["h2load", "-n", "2000", "-c", "4", "-m", "32", "-t", "1",
                         "-H", f":authority: {HOST}", base + "/"], capture_output=True, timeout=120)
     out = p.stdout.decode(errors="replace")
@@ -713,10 +735,16 @@ def case_tls(t):
             mg.check(c.alpn == "h2", "ALPN [h2, http/1.1]: the server selects h2", c.alpn)
             st = c.get("/bytes?n=300000")
             mg.check(st.status == 200 and bytes(st.data) == pattern(300000),
-                     "TLS h2: a 300 kB response arrives intact", st)
+                     "TLS h2: a 300 kB response arrives intact", f"{st}: {body_diff(st.data, 300000)}")
             mg.check(not c.violations, "TLS h2: no protocol violation", c.violations[:3])
     except (H2Error, OSError) as e:
         mg.check(False, "TLS h2 with ALPN h2", repr(e))
+    ctx = t.tls_client()
+    ctx.set_alpn_protocols(["http/1.1", "h2"])
+    with socket.create_connection(("127.0.0.1", t.tls), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname=HOST) as s:
+            proto = s.selected_alpn_protocol()
+    mg.check(proto == "h2", "ALPN [http/1.1, h2]: the server's preference (h2 first) wins", proto)
     ctx = t.tls_client()
     ctx.set_alpn_protocols(["http/1.1"])
     with socket.create_connection(("127.0.0.1", t.tls), timeout=10) as raw:
@@ -789,6 +817,7 @@ def case_multiplex(t):
         mg.check_eq(c.peer.get(S_MAX_CONCURRENT_STREAMS), 100, "SETTINGS_MAX_CONCURRENT_STREAMS")
         mg.check_eq(c.peer.get(S_INITIAL_WINDOW_SIZE), 65536,
                     "SETTINGS_INITIAL_WINDOW_SIZE (64 KiB stream window)")
+        mg.note(f"server SETTINGS: {c.peer}")
         c.wait(lambda: c.send_conn_window >= 1 << 20, 3)
         mg.check_eq(c.send_conn_window, 1 << 20, "connection window opened to 1 MiB")
         before = echo_count(t.up)
@@ -868,6 +897,17 @@ def case_upload(t):
         e = st.json() if st.status == 200 else {}
         mg.check(st.status == 200 and e.get("body_length") == 0,
                  "a POST whose body is one empty DATA frame with END_STREAM", st)
+        # a client that gives up mid-upload: the upstream connection carrying
+        # the half-sent body must not go back to the pool
+        sid = c.request("POST", "/sink?delay_ms=500", HOST, [("content-length", str(1 << 20))],
+                        body=pattern(100000), end=False)
+        c.send_frames(hf.RstStreamFrame(sid, error_code=CANCEL))
+        sids = {i: c.request("GET", f"/echo?after-upload-cancel={i}", HOST) for i in range(5)}
+        c.wait(lambda: all(c.done(s) for s in sids.values()), 20)
+        bad = [c.streams[s] for i, s in sids.items()
+               if c.streams[s].jsonq().get("query") != f"after-upload-cancel={i}"]
+        mg.check(not bad, "after RST_STREAM(CANCEL) mid-upload, later requests get their own answers",
+                 bad[:2])
         mg.check(not c.violations, "uploads: no protocol violation", c.violations[:3])
 
 
@@ -896,14 +936,14 @@ def case_download(t):
         mg.check(st.status == 200 and st.ended and len(st.data) == n
                  and sha(st.data) == mg.pattern_sha256(n),
                  "an 8 MiB response arrives intact while the client opens its window 128 KiB at a time",
-                 f"{st} after {opens} openings")
+                 f"{st}: {body_diff(st.data, n)}, after {opens} openings")
         mg.check(opens > 30, "the server waited for each window opening", opens)
         m = 2 << 20
         st, opens = gradual_download(c, f"/chunked?n={m}&chunk=10007", m, 64 * 1024)
         mg.check(st.status == 200 and st.ended and len(st.data) == m
                  and sha(st.data) == mg.pattern_sha256(m),
                  "a 2 MiB chunked upstream response becomes DATA frames, windows respected",
-                 f"{st} after {opens} openings")
+                 f"{st}: {body_diff(st.data, m)}, after {opens} openings")
         mg.check(st.header("content-length") is None and st.trailers is None,
                  "... without content-length and without trailers", st.headers)
         mg.check(not c.violations, "downloads: no DATA beyond the windows, no other violation",
@@ -928,7 +968,9 @@ def case_download(t):
         c.send_frames(hf.RstStreamFrame(sid, error_code=CANCEL))
         c.window_update(0, 4 << 20)
         st2 = c.get("/echo?after-cancel=1")
-        mg.check(st2.status == 200, "after RST_STREAM(CANCEL) the connection still serves", st2)
+        mg.check(st2.jsonq().get("query") == "after-cancel=1",
+                 "after RST_STREAM(CANCEL) of the download the connection still serves, "
+                 "with its own answer", st2)
 
 
 def case_trailers(t):
@@ -936,7 +978,8 @@ def case_trailers(t):
     with H2(t.plain) as c:
         st = c.get(f"/chunked?n={n}&chunk=7000&trailers=1", headers=[("te", "trailers")])
         mg.check(st.status == 200 and bytes(st.data) == pattern(n),
-                 "a chunked upstream response with trailers: the body arrives intact", st)
+                 "a chunked upstream response with trailers: the body arrives intact",
+                 f"{st}: {body_diff(st.data, n)}")
         tr = dict(st.trailers or [])
         mg.check(tr.get("x-body-sha256") == mg.pattern_sha256(n) and tr.get("x-trailer-note") == "done",
                  "the upstream's chunked trailers arrive as an HTTP/2 trailers HEADERS frame",
