@@ -293,7 +293,10 @@ static void send_pending(struct hconn *t)
 			room = n;
 		if (room && h2_stream_write(t->h2s, buf_head(&t->rs_pending), room) == 0)
 			buf_consume(&t->rs_pending, room);
-		if (buf_avail(&t->rs_pending))	// no room: ask for on_drain
+		// more than there was room for: the codec's buffer is full
+		// now, so this write is refused and asks for on_drain (when
+		// the upstream, paused meanwhile, may go on)
+		if (buf_avail(&t->rs_pending))
 			h2_stream_write(t->h2s, buf_head(&t->rs_pending),
 					buf_avail(&t->rs_pending));
 	}
@@ -543,6 +546,7 @@ void h2down_write(struct hconn *t, const char *p, size_t len)
 	if (!t->h2s || !len)
 		return;
 	if (!buf_avail(&t->rs_pending)) {
+		// nothing waiting: straight into the codec, as much as fits
 		room = h2_stream_out_space(t->h2s);
 		if (room > len)
 			room = len;
@@ -550,15 +554,17 @@ void h2down_write(struct hconn *t, const char *p, size_t len)
 			p += room;
 			len -= room;
 		}
+		mark(t->parent);
+		if (!len)
+			return;
 	}
-	if (len) {
-		// the codec takes nothing more until its buffer empties: keep
-		// the rest (the upstream is paused meanwhile) and ask for on_drain
-		h2_stream_write(t->h2s, p, len);
-		if (buf_append(&t->rs_pending, p, len) < 0)
-			h2_stream_reset(t->h2s, H2_INTERNAL_ERROR);
+	// the rest goes behind what is pending, in order
+	if (buf_append(&t->rs_pending, p, len) < 0) {
+		h2_stream_reset(t->h2s, H2_INTERNAL_ERROR);
+		mark(t->parent);
+		return;
 	}
-	mark(t->parent);
+	send_pending(t);
 }
 
 void h2down_trailer(struct hconn *t, const char *name, size_t name_len, const char *value,
