@@ -1095,7 +1095,9 @@ const char *tls_conn_alpn(const struct tls_conn *t)
 	unsigned n;
 
 	SSL_get0_alpn_selected(t->ssl, &p, &n);
-	memcpy(b, p, n);
+	if (!p)
+		n = 0;	// none chosen: ""
+	memcpy(b, p ? (const void *)p : "", n);
 	b[n] = 0;
 	return b;
 }
