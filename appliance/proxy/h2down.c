@@ -359,6 +359,7 @@ static void start(struct hconn *c, const char *p, size_t len)
 		http_conn_close(c);
 		return;
 	}
+	metrics_inc(c->w->metrics, MC_H2_CX, 1);
 	c->state = DS_ACTIVE;
 	c->rq_done = c->rs_done = true;	// the connection itself has no transaction
 	arm_idle(c);
@@ -416,14 +417,8 @@ void h2down_input(struct hconn *c, const char *p, size_t len)
 	if (c->state == DS_CLOSED)
 		return;
 	sock_flush(&c->s);
-	if (r < 0) {
-		if (r == -EPROTO)
-			metrics_inc(c->w->metrics, MC_RQ_400, 1);
-		log_ratelimited(LOG_INFO, NULL, "downstream HTTP/2: %s, closing",
-				r == -EPROTO ? "protocol error" : r == -ESHUTDOWN ?
-				"session ended" : "out of memory");
-		session_ended(c);
-	}
+	if (r < 0)
+		session_ended(c);	// account() says why
 }
 
 void h2down_eof(struct hconn *c, int err)
@@ -444,6 +439,31 @@ void h2down_drain(struct hconn *c)
 		mark(c);
 }
 
+// account adds a session's counters to the worker's, and says what a
+// hostile client ran into.
+static void account(struct hconn *c, struct h2_conn *h)
+{
+	const struct h2_stats *st = h2_conn_stats(h);
+	struct metrics *m = c->w->metrics;
+
+	metrics_inc(m, MC_H2_RX_RESET, st->resets_recv);
+	metrics_inc(m, MC_H2_TX_RESET, st->resets_sent);
+	metrics_inc(m, MC_H2_PREMATURE_RESET, st->premature_resets);
+	metrics_inc(m, MC_H2_HEADER_OVERFLOW, st->header_overflows);
+	metrics_inc(m, MC_H2_EMPTY_FRAMES, st->empty_frames);
+	metrics_inc(m, MC_H2_REFUSED, st->refused);
+	metrics_inc(m, MC_H2_PROTOCOL_ERROR, st->protocol_errors);
+	metrics_inc(m, MC_H2_GOAWAY_SENT, st->goaway_sent);
+	if (st->premature_resets >= H2_MAX_PREMATURE_RESETS)
+		log_ratelimited(LOG_WARN, NULL, "downstream HTTP/2: %llu streams reset before "
+				"their response (Rapid Reset), connection ended with GOAWAY",
+				(unsigned long long)st->premature_resets);
+	else if (st->protocol_errors || st->bad_preface)
+		log_ratelimited(LOG_INFO, NULL, "downstream HTTP/2: %s, connection ended",
+				st->bad_preface ? "bad connection preface" :
+				"protocol error or flood");
+}
+
 void h2down_free(struct hconn *c)
 {
 	struct h2_conn *h = c->h2;
@@ -455,6 +475,7 @@ void h2down_free(struct hconn *c)
 	// connection or arms its idle timer meanwhile
 	c->h2 = NULL;
 	list_del(&c->h2_link);
+	account(c, h);
 	h2_conn_free(h);
 }
 

@@ -73,6 +73,15 @@ const char *const mg_counter_names[MC_COUNT] = {
 	[MC_LOG_DROPPED] = "log_bytes_dropped",
 	[MC_NO_ORIGINAL_DST] = "downstream_cx_no_original_dst",
 	[MC_TLS_HANDSHAKE_SHED] = "downstream_cx_tls_handshake_shed",
+	[MC_H2_CX] = "downstream_cx_http2_total",
+	[MC_H2_RX_RESET] = "http2_rx_reset",
+	[MC_H2_TX_RESET] = "http2_tx_reset",
+	[MC_H2_PREMATURE_RESET] = "http2_premature_reset",
+	[MC_H2_HEADER_OVERFLOW] = "http2_header_overflow",
+	[MC_H2_EMPTY_FRAMES] = "http2_inbound_empty_frames",
+	[MC_H2_REFUSED] = "http2_stream_refused",
+	[MC_H2_PROTOCOL_ERROR] = "http2_protocol_error",
+	[MC_H2_GOAWAY_SENT] = "http2_goaway_sent",
 };
 
 const char mg_counter_is_gauge[MC_COUNT] = {

@@ -69,6 +69,16 @@ enum mg_counter {
 	MC_LOG_DROPPED,			// access/log bytes dropped (writer full)
 	MC_NO_ORIGINAL_DST,		// original_dst listener: not redirected, closed
 	MC_TLS_HANDSHAKE_SHED,		// TLS handshakes refused over the cap/rate
+	// downstream HTTP/2, added up from each session's counters at its end
+	MC_H2_CX,			// connections that spoke HTTP/2
+	MC_H2_RX_RESET,			// RST_STREAM received
+	MC_H2_TX_RESET,			// RST_STREAM sent
+	MC_H2_PREMATURE_RESET,		// streams ended without a response (Rapid Reset)
+	MC_H2_HEADER_OVERFLOW,		// header sections over the limits (431)
+	MC_H2_EMPTY_FRAMES,		// empty DATA frames without END_STREAM
+	MC_H2_REFUSED,			// streams refused over max_concurrent_streams
+	MC_H2_PROTOCOL_ERROR,		// sessions the client broke (floods included)
+	MC_H2_GOAWAY_SENT,
 	MC_COUNT,
 };
 
