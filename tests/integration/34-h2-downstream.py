@@ -909,6 +909,26 @@ def case_upload(t):
         mg.check(not bad, "after RST_STREAM(CANCEL) mid-upload, later requests get their own answers",
                  bad[:2])
         mg.check(not c.violations, "uploads: no protocol violation", c.violations[:3])
+    # backpressure: an upstream that reads nothing for 2.5 s must not make
+    # meshgate buffer the upload (it reopens windows only as bytes leave)
+    big = 32 << 20
+    base = t.rss_kib()
+    samples = []
+    sampler = threading.Thread(target=lambda: (time.sleep(1.5), samples.append(t.rss_kib())),
+                               daemon=True)
+    with H2(t.plain, timeout=60) as c:
+        sampler.start()
+        sid = c.request("POST", "/sink?delay_ms=2500", HOST, [("content-length", str(big))],
+                        body=pattern(big), body_timeout=60)
+        st = c.response(sid, 60)
+        got = st.jsonq()
+        mg.check(got.get("bytes") == big and got.get("sha256") == mg.pattern_sha256(big),
+                 "a 32 MiB POST to an upstream that stalls 2.5 s arrives intact", (st, got))
+    sampler.join(10)
+    if base is not None and samples and samples[0] is not None:
+        mg.check(samples[0] - base < 16 * 1024,
+                 "... and meshgate does not buffer it while the upstream stalls (VmRSS < +16 MiB)",
+                 f"grew {samples[0] - base} KiB")
 
 
 def gradual_download(c, path, n, step):
