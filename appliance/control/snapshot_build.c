@@ -30,7 +30,7 @@ struct builder {
 	const struct bootstrap *b;
 	const struct snap_secrets *sec;
 	const struct istio_config *cfg;
-	struct tls_client *mesh_http, *mesh_tcp;	// auto-mTLS clients, shared by clusters
+	struct tls_client *mesh_http, *mesh_h2, *mesh_tcp;	// auto-mTLS clients, shared by clusters
 	char *err;
 	size_t err_len;
 	// growing arrays (heap, copied into the arena at the end)
@@ -179,11 +179,14 @@ static bool is_http_protocol(const char *proto)
 
 // mesh_client returns the shared ISTIO_MUTUAL client context for HTTP or
 // TCP traffic (Istio's ALPN lists), or NULL without an identity.
-static struct tls_client *mesh_client(struct builder *bd, bool http)
+static struct tls_client *mesh_client(struct builder *bd, int kind)
 {
 	static const char *const alpn_http[] = { "istio-http/1.1", "istio", "http/1.1" };
+	static const char *const alpn_h2[] = { "istio-h2", "istio", "h2" };
 	static const char *const alpn_tcp[] = { "istio-peer-exchange", "istio" };
-	struct tls_client **slot = http ? &bd->mesh_http : &bd->mesh_tcp;
+	static const char *const *const lists[] = { alpn_tcp, alpn_http, alpn_h2 };
+	bool http = kind > 0;
+	struct tls_client **slot = kind == 2 ? &bd->mesh_h2 : http ? &bd->mesh_http : &bd->mesh_tcp;
 	struct tls_client_cfg cfg;
 	char why[256];
 
@@ -196,7 +199,7 @@ static struct tls_client *mesh_client(struct builder *bd, bool http)
 	cfg.identity = bd->sec->identity;
 	cfg.bundle = bd->sec->bundle;
 	for (int i = 0; i < (http ? 3 : 2); i++)
-		cfg.alpn[cfg.num_alpn++] = http ? alpn_http[i] : alpn_tcp[i];
+		cfg.alpn[cfg.num_alpn++] = lists[kind][i];
 	if (tls_client_new(slot, &cfg, why, sizeof(why)) < 0) {
 		log_emit(LOG_ERR, NULL, "snapshot: mesh TLS client: %s", why);
 		return NULL;
@@ -245,7 +248,7 @@ static int auto_mtls(struct builder *bd, const struct service_entry *se,
 		any |= c->eps[e].mtls_ready;
 	if (!any)
 		return 0;
-	if (!(c->tls = mesh_client(bd, is_http_protocol(sp->protocol)))) {
+	if (!(c->tls = mesh_client(bd, c->h2 ? 2 : is_http_protocol(sp->protocol)))) {
 		log_emit(LOG_WARN, NULL, "%s:%d: ServiceEntry %s/%s: endpoints want mutual TLS "
 			 "but the appliance has no workload certificate; they get plaintext",
 			 se->meta.file, se->meta.line, se->meta.namespace_, se->meta.name);
@@ -465,7 +468,7 @@ static int dr_origination(struct builder *bd, const struct destination_rule *dr,
 		c->num_sans = (uint32_t)t->num_subject_alt_names;
 	}
 	if (t->mode == DR_TLS_ISTIO_MUTUAL) {
-		if (!(c->tls = mesh_client(bd, http)))
+		if (!(c->tls = mesh_client(bd, c->h2 ? 2 : http)))
 			DR_ERR("trafficPolicy.tls: ISTIO_MUTUAL needs the appliance's workload "
 			       "certificate, which is not available");
 		c->tls_mode = "ISTIO_MUTUAL";
@@ -489,7 +492,9 @@ static int dr_origination(struct builder *bd, const struct destination_rule *dr,
 			DR_ERR("trafficPolicy.tls.clientCertificate: %.500s", why);
 		cfg.identity = id;
 	}
-	if (http)
+	if (c->h2)
+		cfg.alpn[cfg.num_alpn++] = "h2";
+	else if (http)
 		cfg.alpn[cfg.num_alpn++] = "http/1.1";
 	rc = tls_client_new(&cli, &cfg, why, sizeof(why));
 	tls_identity_unref(id);
@@ -765,6 +770,52 @@ static int fill_endpoints(struct builder *bd, const struct service_entry *se,
 	return 0;
 }
 
+// http_pool_for is the connectionPool.http a cluster on port follows: the
+// subset's policy (port level first), then the rule's (port level first).
+static const struct dr_http_pool *http_pool_for(const struct destination_rule *dr,
+						const struct dr_subset *sub, uint32_t port)
+{
+	const struct dr_traffic_policy *tps[2] = { sub ? sub->traffic_policy : NULL,
+						   dr ? dr->traffic_policy : NULL };
+
+	for (int k = 0; k < 2; k++) {
+		const struct dr_traffic_policy *tp = tps[k];
+
+		for (int i = 0; tp && i < tp->num_port_level_settings; i++)
+			if (tp->port_level_settings[i].port == port &&
+			    tp->port_level_settings[i].connection_pool &&
+			    tp->port_level_settings[i].connection_pool->http)
+				return tp->port_level_settings[i].connection_pool->http;
+		if (tp && tp->connection_pool && tp->connection_pool->http)
+			return tp->connection_pool->http;
+	}
+	return NULL;
+}
+
+// cluster_protocol decides how a cluster speaks HTTP to its endpoints, as
+// istiod does: HTTP/2 for HTTP2, GRPC and GRPC-WEB ports, or for HTTP ones
+// when the DestinationRule says h2UpgradePolicy UPGRADE (DO_NOT_UPGRADE
+// keeps HTTP/1.1); useClientProtocol lets the client's version decide.
+static void cluster_protocol(const struct destination_rule *dr, const struct dr_subset *sub,
+			     const struct se_port *sp, struct snap_cluster *c)
+{
+	const struct dr_http_pool *hp = http_pool_for(dr, sub, sp->number);
+	const char *proto = sp->protocol;
+
+	if (!is_http_protocol(proto) || (proto && !strcmp(proto, "HTTP_PROXY")))
+		return;
+	c->h2 = proto && (!strcmp(proto, "HTTP2") || !strcmp(proto, "GRPC") ||
+			  !strcmp(proto, "GRPC-WEB"));
+	if (!hp)
+		return;
+	if (hp->h2_upgrade_policy == DR_H2_UPGRADE)
+		c->h2 = true;
+	c->use_client_protocol = hp->use_client_protocol == 1;
+	c->max_streams = hp->max_concurrent_streams > 0 ? (uint32_t)hp->max_concurrent_streams : 0;
+	c->max_requests_per_cx = hp->max_requests_per_connection > 0 ?
+				 (uint32_t)hp->max_requests_per_connection : 0;
+}
+
 // subset_tls is the client TLS a subset's cluster on port uses: the
 // subset's own traffic policy (port level first) over the rule's.
 static const struct dr_tls *subset_tls(const struct destination_rule *dr,
@@ -816,6 +867,7 @@ static int add_subsets(struct builder *bd, const struct service_entry *se,
 			}
 			if ((rc = fill_endpoints(bd, se, sp, svc->host, sub, c)) < 0)
 				return rc;
+			cluster_protocol(dr, sub, sp, c);
 			t = subset_tls(dr, sub, sp->number);
 			rc = t ? dr_origination(bd, dr, t, sp, c) : auto_mtls(bd, se, sp, c);
 			if (rc < 0)
@@ -927,6 +979,7 @@ static int add_service_entry(struct builder *bd, const struct service_entry *se)
 				const struct destination_rule *dr = find_dr(bd, host);
 				const struct dr_tls *t = dr_tls_for(dr, sp->number);
 
+				cluster_protocol(dr, NULL, sp, c);
 				rc = t ? dr_origination(bd, dr, t, sp, c) : auto_mtls(bd, se, sp, c);
 				if (rc < 0)
 					return rc;

@@ -50,6 +50,16 @@ struct snap_cluster {
 	const char *const *sans;	// identities/names the server may present
 	uint32_t num_sans;
 	uint64_t tls_key;		// pooled connections are reused only with the same key
+	// HTTP/2 toward the endpoints (proxy/h2up.c): the port's protocol is
+	// HTTP2, GRPC or GRPC-WEB, or a DestinationRule's h2UpgradePolicy
+	// says UPGRADE; with use_client_protocol the client's version
+	// decides instead. Streams per connection: at most max_streams
+	// (DestinationRule maxConcurrentStreams, 0: the server's SETTINGS),
+	// and a connection carries at most max_requests_per_cx (0: no limit).
+	bool h2;
+	bool use_client_protocol;
+	uint32_t max_streams;
+	uint32_t max_requests_per_cx;
 };
 
 enum snap_match_kind {

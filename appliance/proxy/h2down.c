@@ -235,8 +235,8 @@ static int on_trailers(void *arg, struct h2_stream *s, const struct h2_header *h
 	struct hconn *t = live(s);
 
 	(void)arg;
-	if (!t || t->rq_framing != H1_BODY_CHUNKED)
-		return 0;	// a Content-Length body has no place for them
+	if (!t || (t->rq_framing != H1_BODY_CHUNKED && !h2up_wanted(t)))
+		return 0;	// an HTTP/1.1 Content-Length body has no place for them
 	for (size_t i = 0; i < num; i++) {
 		if (h[i].name[0] == ':')
 			continue;
@@ -624,10 +624,10 @@ void h2down_pump(struct hconn *t)
 	struct sock *up;
 	bool moved = false;
 
-	if (t->state != DS_ACTIVE || !t->up || t->rq_done)
+	if (t->state != DS_ACTIVE || (!t->up && !t->ust) || t->rq_done)
 		return;
-	up = &t->up->s;
-	while (buf_avail(&t->in) && sock_pending(up) < 64 * 1024) {
+	up = t->up ? &t->up->s : NULL;
+	while (buf_avail(&t->in) && (up ? sock_pending(up) : h2up_pending(t)) < 64 * 1024) {
 		size_t n = buf_avail(&t->in);
 
 		if (n > 16384)
@@ -635,15 +635,20 @@ void h2down_pump(struct hconn *t)
 		if (t->rq_framing == H1_BODY_LENGTH) {
 			size_t take = n < t->rq_remaining ? n : (size_t)t->rq_remaining;
 
-			buf_append(sock_out(up), buf_head(&t->in), take);
+			if (up)
+				buf_append(sock_out(up), buf_head(&t->in), take);
+			else
+				h2up_write(t, buf_head(&t->in), take);
 			t->rq_remaining -= take;
-		} else {
+		} else if (up) {
 			char line[24];
 			size_t ln = h1_chunk_size_line(line, n);
 
 			buf_append(sock_out(up), line, ln);
 			buf_append(sock_out(up), buf_head(&t->in), n);
 			buf_append(sock_out(up), "\r\n", 2);
+		} else {
+			h2up_write(t, buf_head(&t->in), n);	// HTTP/2 both ways: DATA is DATA
 		}
 		buf_consume(&t->in, n);
 		t->rq_bytes += n;
@@ -655,17 +660,20 @@ void h2down_pump(struct hconn *t)
 	if (moved)
 		mark(t->parent);
 	if (t->rq_eos && !buf_avail(&t->in)) {
-		if (t->rq_framing == H1_BODY_CHUNKED) {
+		if (!up) {
+			h2up_end(t);	// request trailers, if any, are in t->sniff
+		} else if (t->rq_framing == H1_BODY_CHUNKED) {
 			buf_appends(sock_out(up), "0\r\n");
 			buf_append(sock_out(up), buf_head(&t->sniff), buf_avail(&t->sniff));
 			buf_appends(sock_out(up), "\r\n");
 		} else if (t->rq_remaining) {
 			t->up_reusable = false;	// shorter than announced (the codec checks)
 		}
-		sock_flush(up);
+		if (up)
+			sock_flush(up);
 		http_request_done(t);
 		return;
 	}
-	if (moved)
+	if (moved && up)
 		sock_flush(up);
 }

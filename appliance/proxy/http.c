@@ -83,13 +83,18 @@ static void update_flow(struct hconn *c)
 	if (c->parent) {
 		// the request's pace is the stream window's (h2down_pump); the
 		// response's is the stream buffer's
+		if (c->ust) {
+			h2up_consume(c);
+			return;
+		}
 		if (!c->up || c->up->state != UP_BUSY)
 			return;
 		want_up = !buf_avail(&c->rs_pending);
 		goto up;
 	}
 	want_down = buf_avail(&c->in) < FLOW_HIGH &&
-		    (!c->up || sock_pending(&c->up->s) < FLOW_HIGH) && !c->peer_eof &&
+		    (!c->up || sock_pending(&c->up->s) < FLOW_HIGH) &&
+		    (!c->ust || h2up_pending(c) < FLOW_HIGH) && !c->peer_eof &&
 		    (!c->raw || c->state == DS_TUNNEL);
 	if (want_down && c->paused) {
 		c->paused = false;
@@ -97,6 +102,10 @@ static void update_flow(struct hconn *c)
 	} else if (!want_down && !c->paused) {
 		c->paused = true;
 		sock_recv_stop(&c->s);
+	}
+	if (c->ust) {
+		h2up_consume(c);	// the response window reopens as the client reads
+		return;
 	}
 	if (!c->up || c->up->state != UP_BUSY)
 		return;
@@ -138,6 +147,8 @@ static void observe(struct hconn *c)
 	if (s)
 		worker_labels(s, c->l->idx, cl, c->tls, labels);
 	labels[IL_REQUEST_PROTOCOL] = c->grpc ? "grpc" : "http";
+	if (c->grpc_status[0])
+		labels[IL_GRPC_RESPONSE_STATUS] = c->grpc_status;
 	labels[IL_RESPONSE_CODE] = code;
 	labels[IL_RESPONSE_FLAGS] = flags;
 	metrics_http_observe(w->metrics, labels, ms, c->rq_bytes, c->rs_bytes);
@@ -284,6 +295,7 @@ static void local_reply_ex(struct hconn *c, int status, const char *flags, const
 		upstream_abort(c->up);
 		c->up = NULL;
 	}
+	h2up_release(c, true);
 	count_status(c->w, status);
 	finish_transaction(c);
 }
@@ -382,6 +394,7 @@ static void finish_transaction(struct hconn *c)
 		upstream_release(c->up, c->up_reusable && c->rq_done && c->rs_done);
 		c->up = NULL;
 	}
+	h2up_release(c, false);
 	if (c->hold) {
 		worker_snap_release(w, c->hold);
 		c->hold = NULL;
@@ -438,6 +451,7 @@ static void begin_linger(struct hconn *c)
 		upstream_abort(c->up);
 		c->up = NULL;
 	}
+	h2up_release(c, true);
 	if (c->hold) {
 		worker_snap_release(c->w, c->hold);
 		c->hold = NULL;
@@ -476,6 +490,7 @@ static void conn_close(struct hconn *c)
 		upstream_abort(c->up);
 		c->up = NULL;
 	}
+	h2up_release(c, true);
 	if (c->hold) {
 		worker_snap_release(c->w, c->hold);
 		c->hold = NULL;
@@ -1031,7 +1046,7 @@ void http_start_request(struct hconn *c, const struct h1_msg *m)
 
 struct chunk_sink {
 	struct hconn *c;
-	struct sock *dst;
+	struct sock *dst;	// NULL: the transaction's HTTP/2 upstream stream
 	bool chunked_out;
 	bool *zero_written;
 	uint64_t bytes;
@@ -1040,10 +1055,16 @@ struct chunk_sink {
 static void sink_data(void *arg, const char *p, size_t len)
 {
 	struct chunk_sink *k = arg;
-	struct buf *o = sock_out(k->dst);
+	struct buf *o;
 
 	if (!len)
 		return;
+	k->bytes += len;
+	if (!k->dst) {
+		h2up_write(k->c, p, len);	// unframed into the upstream stream
+		return;
+	}
+	o = sock_out(k->dst);
 	if (k->c->parent && k->dst == &k->c->s) {
 		h2down_write(k->c, p, len);	// DATA frames toward the client
 	} else if (k->chunked_out) {
@@ -1056,15 +1077,22 @@ static void sink_data(void *arg, const char *p, size_t len)
 	} else {
 		buf_append(o, p, len);
 	}
-	k->bytes += len;
 }
 
 static void sink_trailer(void *arg, const char *name, size_t name_len, const char *value,
 			 size_t value_len)
 {
 	struct chunk_sink *k = arg;
-	struct buf *o = sock_out(k->dst);
+	struct buf *o;
 
+	if (!k->dst) {	// kept as lines for h2up_end
+		buf_append(&k->c->sniff, name, name_len);
+		buf_append(&k->c->sniff, ": ", 2);
+		buf_append(&k->c->sniff, value, value_len);
+		buf_append(&k->c->sniff, "\r\n", 2);
+		return;
+	}
+	o = sock_out(k->dst);
 	if (k->c->parent && k->dst == &k->c->s) {
 		h2down_trailer(k->c, name, name_len, value, value_len);
 		return;
@@ -1083,6 +1111,10 @@ static void sink_trailer(void *arg, const char *name, size_t name_len, const cha
 
 static void sink_end(struct chunk_sink *k)
 {
+	if (!k->dst) {
+		h2up_end(k->c);
+		return;
+	}
 	if (!k->chunked_out || (k->c->parent && k->dst == &k->c->s))
 		return;	// an HTTP/2 stream ends in finish_transaction
 	if (!*k->zero_written)
@@ -1114,16 +1146,22 @@ static void request_done(struct hconn *c)
 // p[0..len) belonged to this request's body (-1: malformed, answered).
 static ssize_t forward_body(struct hconn *c, const char *p, size_t len)
 {
-	struct sock *up = &c->up->s;
+	struct sock *up = c->ust ? NULL : &c->up->s;
 	size_t n;
 
 	if (c->rq_framing == H1_BODY_LENGTH) {
 		n = len < c->rq_remaining ? len : (size_t)c->rq_remaining;
-		buf_append(sock_out(up), p, n);
+		if (up)
+			buf_append(sock_out(up), p, n);
+		else
+			h2up_write(c, p, n);
 		c->rq_remaining -= n;
 		c->rq_bytes += n;
 		c->rq_body_sent |= n > 0;
-		sock_flush(up);
+		if (up)
+			sock_flush(up);
+		else if (!c->rq_remaining)
+			h2up_end(c);
 		if (!c->rq_remaining)
 			request_done(c);
 		return (ssize_t)n;
@@ -1143,7 +1181,8 @@ static ssize_t forward_body(struct hconn *c, const char *p, size_t len)
 		c->rq_body_sent = true;
 		if (done)
 			sink_end(&k);
-		sock_flush(up);
+		if (up)
+			sock_flush(up);
 		if (done)
 			request_done(c);
 		return r;
@@ -1269,7 +1308,7 @@ static void feed(struct hconn *c, const char *p, size_t len)
 
 void http_upstream_ready(struct hconn *c)
 {
-	struct sock *up = &c->up->s;
+	struct sock *up = c->up ? &c->up->s : NULL;
 
 	if (c->raw) {
 		const char *labels[IL_COUNT];
@@ -1288,8 +1327,10 @@ void http_upstream_ready(struct hconn *c)
 
 	c->state = c->state == DS_UPSTREAM ? DS_ACTIVE : c->state;
 	c->upstream_sent_ns = clock_mono_ns();
-	buf_append(sock_out(up), buf_head(&c->rq_head), buf_avail(&c->rq_head));
-	sock_flush(up);
+	if (!c->ust) {	// an HTTP/2 stream was opened with the head already
+		buf_append(sock_out(up), buf_head(&c->rq_head), buf_avail(&c->rq_head));
+		sock_flush(up);
+	}
 	if (c->rq_done && c->route && c->route->timeout_ms > 0)
 		ring_timer_set(&c->w->ring, &c->rq_timer, (uint64_t)c->route->timeout_ms,
 			       route_timeout);
@@ -1613,6 +1654,95 @@ static void response_input(struct hconn *c, const char *p, size_t len)
 			c->keepalive = false;
 			finish_transaction(c);
 		}
+	}
+}
+
+// ---- an HTTP/2 upstream stream's response (h2up.c) -------------------------------
+
+// response_complete ends the transaction once the response is whole.
+static void response_complete(struct hconn *c)
+{
+	if (c->state == DS_CLOSED || c->state == DS_LINGER)
+		return;
+	if (!c->rq_done) {
+		// answered before the whole request body: it will not be read
+		c->up_reusable = false;
+		c->keepalive = false;
+	}
+	finish_transaction(c);
+}
+
+void http_upstream_h2_head(struct hconn *c, const struct h1_msg *m)
+{
+	if (c->state == DS_CLOSED || c->state == DS_LINGER || c->rs_head_sent)
+		return;
+	ring_timer_cancel(&c->w->ring, &c->rq_timer);
+	c->upstream_head_ns = clock_mono_ns();
+	c->status = m->status;
+	c->rs_framing = m->framing;
+	c->rs_remaining = m->content_length;
+	write_response_head(c, m);
+	c->rs_head_sent = true;
+	c->flags = "-";
+	c->details = "via_upstream";
+	ds_flush(c);
+	if (m->framing == H1_BODY_NONE || (m->framing == H1_BODY_LENGTH && !m->content_length)) {
+		c->rs_done = true;
+		response_complete(c);
+	}
+}
+
+void http_upstream_h2_data(struct hconn *c, const char *p, size_t len)
+{
+	if (c->state == DS_CLOSED || c->state == DS_LINGER || !c->rs_head_sent || c->rs_done)
+		return;
+	if (c->rs_framing == H1_BODY_LENGTH || c->rs_framing == H1_BODY_EOF)
+		response_body(c, p, len);
+	ds_flush(c);
+	if (c->rs_done) {
+		response_complete(c);
+		return;
+	}
+	h2up_consume(c);
+}
+
+void http_upstream_h2_trailer(struct hconn *c, const char *name, size_t name_len,
+			      const char *value, size_t value_len)
+{
+	struct chunk_sink k = { c, &c->s, c->rs_chunk_out, &c->rs_zero_written, 0 };
+
+	if (c->state == DS_CLOSED || c->state == DS_LINGER || !c->rs_head_sent || c->rs_done)
+		return;
+	sink_trailer(&k, name, name_len, value, value_len);
+}
+
+void http_upstream_h2_end(struct hconn *c)
+{
+	struct chunk_sink k = { c, &c->s, c->rs_chunk_out, &c->rs_zero_written, 0 };
+
+	if (c->state == DS_CLOSED || c->state == DS_LINGER || c->rs_done)
+		return;
+	if (!c->rs_head_sent) {
+		upstream_protocol_error(c, "HTTP/2 stream ended without a response");
+		return;
+	}
+	if (c->rs_framing == H1_BODY_LENGTH && c->rs_remaining) {
+		c->flags = "UPE";
+		conn_close(c);	// the codec checks content-length; never a short 200
+		return;
+	}
+	sink_end(&k);
+	c->rs_done = true;
+	ds_flush(c);
+	response_complete(c);
+}
+
+void http_upstream_interim(struct hconn *c, int status)
+{
+	if (status == 100 && c->expect_continue && !c->parent && !c->rs_head_sent &&
+	    c->state != DS_CLOSED && c->state != DS_LINGER) {
+		buf_appends(sock_out(&c->s), "HTTP/1.1 100 Continue\r\n\r\n");
+		sock_flush(&c->s);
 	}
 }
 
@@ -2156,4 +2286,5 @@ void http_close_all(struct worker *w)
 		conn_close(c);
 	}
 	upstream_close_idle(w);
+	h2up_close_idle(w, true);
 }

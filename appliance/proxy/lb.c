@@ -29,6 +29,7 @@ struct ep_state *ep_state_get(struct worker *w, const struct snap_endpoint *ep)
 			e->addr_len = ep->addr_len;
 			e->hash = h;
 			list_init(&e->idle);
+			list_init(&e->h2_conns);
 			w->num_eps++;
 			__atomic_store_n(&e->published, 1, __ATOMIC_RELEASE);
 			return e;

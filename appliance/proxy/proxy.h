@@ -21,6 +21,8 @@ struct worker;
 struct bootstrap;
 struct h2_conn;
 struct h2_stream;
+struct h2up;
+struct h2c_stream;
 struct tls_conn;
 struct tls_server;
 
@@ -42,6 +44,7 @@ struct ep_state {
 	uint32_t active_rq;		// least-request input
 	uint32_t num_idle;
 	struct list idle;		// pooled upconns
+	struct list h2_conns;		// HTTP/2 connections (struct h2up), any state
 	uint64_t rq_total, cx_total, cx_connect_fail, rq_error;	// relaxed-atomic
 	int published;			// release-stored 1 once the key is valid
 };
@@ -74,6 +77,7 @@ struct worker {
 	struct list conns;		// downstream HTTP connections
 	struct list tcp_conns;		// TCP proxy connections
 	struct list h2_dirty;		// HTTP/2 connections with frames to produce
+	struct list h2up_dirty;		// the same, upstream (struct h2up)
 	uint32_t num_conns;
 	uint32_t num_up;			// upstream HTTP connections alive
 	char date[40];			// cached HTTP Date value
@@ -218,6 +222,16 @@ struct hconn {
 	bool rs_end_wanted;		// stream: end the response once rs_pending is sent
 	bool rs_ended;			// stream: the response's end is submitted
 	bool grpc;			// content-type application/grpc
+	char grpc_status[4];		// the response's grpc-status, "" if none
+	// HTTP/2 upstream (h2up.c): the transaction's stream on a shared
+	// connection instead of an upconn of its own (then up is NULL)
+	struct h2up *mux;		// the connection it has or waits for
+	struct h2c_stream *ust;		// its stream once opened
+	struct list mux_link;		// on mux->waiting until the connection is ready
+	struct buf rq_pending;		// request bytes the stream has no room for
+	uint64_t rs_unconsumed;		// response bytes not yet given back to the window
+	bool ust_end_wanted;		// end the request once rq_pending is sent
+	bool ust_ended;
 };
 
 // worker.c
@@ -351,6 +365,32 @@ void h2down_trailer(struct hconn *t, const char *name, size_t name_len, const ch
 void h2down_done(struct hconn *t, bool abort);
 // h2down_pump moves buffered request body bytes upstream.
 void h2down_pump(struct hconn *t);
+// h2up.c: HTTP/2 toward upstreams. h2up_wanted says whether c's request
+// goes over HTTP/2 (its cluster's protocol); h2up_acquire opens a stream
+// for it on a pooled connection (or connects one) and calls
+// http_upstream_ready or http_upstream_failed as upstream_acquire does.
+bool h2up_wanted(const struct hconn *c);
+void h2up_acquire(struct hconn *c);
+// the request body: bytes (unframed), trailers ("name: value\r\n" lines
+// in c->sniff), the end
+void h2up_write(struct hconn *c, const char *p, size_t len);
+void h2up_end(struct hconn *c);
+// h2up_pending: request bytes waiting for room in the stream
+size_t h2up_pending(const struct hconn *c);
+// h2up_consume gives the response bytes passed on back to the windows
+void h2up_consume(struct hconn *c);
+// h2up_release ends the transaction's use of its stream (reset when
+// abort or the exchange is not complete).
+void h2up_release(struct hconn *c, bool abort);
+void h2up_service(struct worker *w);
+void h2up_close_idle(struct worker *w, bool all);
+// http.c, for h2up.c: the response of an HTTP/2 upstream stream
+void http_upstream_h2_head(struct hconn *c, const struct h1_msg *m);
+void http_upstream_h2_data(struct hconn *c, const char *p, size_t len);
+void http_upstream_h2_trailer(struct hconn *c, const char *name, size_t name_len,
+			      const char *value, size_t value_len);
+void http_upstream_h2_end(struct hconn *c);
+void http_upstream_interim(struct hconn *c, int status);
 // tcp.c
 void tcp_accept(struct wlistener *l, int fd);
 

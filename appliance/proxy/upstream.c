@@ -216,6 +216,10 @@ void upstream_acquire(struct hconn *c)
 	struct upconn *up;
 	int fd, one = 1;
 
+	if (h2up_wanted(c)) {
+		h2up_acquire(c);	// a stream on a multiplexed connection
+		return;
+	}
 	ep = lb_pick(w, c->cluster, c->failed_ep);
 	BUG_ON(!ep);	// callers answer 503 UH for clusters without endpoints
 	c->ep = ep;
@@ -325,4 +329,5 @@ void upstream_close_idle(struct worker *w)
 		list_for_each_safe(pos, tmp, &e->idle)
 			up_close(list_entry(pos, struct upconn, link));
 	}
+	h2up_close_idle(w, false);
 }

@@ -272,6 +272,16 @@ static void exit_tick(struct ring_timer *t)
 {
 }
 
+// service_h2 produces the frames HTTP/2 connections owe after a ring
+// turn; each side's work may give the other more, so until both are done.
+static void service_h2(struct worker *w)
+{
+	while (!list_empty(&w->h2_dirty) || !list_empty(&w->h2up_dirty)) {
+		h2down_service(w);
+		h2up_service(w);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -291,7 +301,7 @@ static void *worker_main(void *arg)
 		if (w->drain_started && !w->num_conns)
 			break;
 		ring_run_once(&w->ring, true);
-		h2down_service(w);
+		service_h2(w);
 		if (w->access_log_on)
 			ring_writer_flush(&w->ring, &w->access_log);
 	}
@@ -306,7 +316,7 @@ static void *worker_main(void *arg)
 		// at most, not a process that never exits
 		ring_timer_set(&w->ring, &tick, 100, exit_tick);
 		ring_run_once(&w->ring, true);
-		h2down_service(w);
+		service_h2(w);
 		ring_timer_cancel(&w->ring, &tick);
 	}
 	if (w->num_conns || w->num_up)
@@ -358,6 +368,7 @@ int workers_start(struct worker **out, int n, const struct bootstrap *b,
 		list_init(&w->conns);
 		list_init(&w->tcp_conns);
 		list_init(&w->h2_dirty);
+		list_init(&w->h2up_dirty);
 		list_init(&w->holds);
 		if (getrandom(&w->rng, sizeof(w->rng), 0) != sizeof(w->rng) || !w->rng)
 			w->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)(i + 1);
