@@ -150,9 +150,17 @@ class H2:
     .violations."""
 
     def __init__(self, port, addr="127.0.0.1", tls=None, sni=None, alpn=("h2", "http/1.1"),
-                 settings=None, timeout=20, auto_window=True, preface_parts=None, handshake=True):
+                 settings=None, timeout=20, auto_window=True, preface_parts=None, handshake=True,
+                 rcvbuf=None):
         self.timeout = timeout
-        sock = socket.create_connection((addr, port), timeout=timeout)
+        if rcvbuf:
+            # a small receive buffer: what the server sends piles up on its side
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            sock.settimeout(timeout)
+            sock.connect((addr, port))
+        else:
+            sock = socket.create_connection((addr, port), timeout=timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.alpn = None
         if tls is not None:
@@ -1206,6 +1214,56 @@ def case_continuation(t):
     mg.check(t.alive(), "the proxy is alive after the CONTINUATION flood")
 
 
+def frame_flood(t, what, make, total, batch=1000, rcvbuf=None, read=True):
+    """Send make(c, i) frames in batches until GOAWAY/close or total; the
+    connection must be ended by the server."""
+    try:
+        with H2(t.plain, timeout=5, rcvbuf=rcvbuf) as c:
+            sent = 0
+            while sent < total and not c.goaway and not c.closed:
+                try:
+                    c.send_frames(*[make(c, sent + i) for i in range(batch)])
+                except H2Error:
+                    break
+                sent += batch
+                if read:
+                    c.pump(0)
+            c.wait(lambda: c.goaway is not None, 5)
+            closed = c.wait_closed(5)
+            ga = c.goaway
+            mg.note(f"{what}: {sent} frames sent; GOAWAY {ga and (ename(ga[0]), ga[1])}; "
+                    f"close: {c.close_reason}")
+            mg.check(closed or ga is not None, f"{what}: the server ends the connection",
+                     f"{sent} frames sent, still open")
+    except H2Error as e:
+        mg.check(False, f"{what}: h2 connection", repr(e))
+
+
+def case_floods(t):
+    """hardening.md 2.2, the Netflix 2019 set: control frames the server must
+    answer while the client reads nothing, empty DATA, WINDOW_UPDATE of +1."""
+    base = t.rss_kib()
+    frame_flood(t, "PING flood without reading", total=300000, rcvbuf=4096, read=False,
+                make=lambda c, i: hf.PingFrame(0, opaque_data=i.to_bytes(8, "big")))
+    frame_flood(t, "SETTINGS flood without reading", total=300000, rcvbuf=4096, read=False,
+                make=lambda c, i: hf.SettingsFrame(0, settings={S_INITIAL_WINDOW_SIZE: 65535}))
+
+    def empty_data(c, i):
+        if i == 0:
+            c._stream(1)
+            return hf.HeadersFrame(1, data=c.enc.encode([
+                (":method", "POST"), (":scheme", "http"), (":authority", HOST),
+                (":path", "/sink?flood=1")]), flags=["END_HEADERS"])
+        return hf.DataFrame(1, data=b"")
+    frame_flood(t, "empty DATA frame flood", empty_data, total=100000)
+    frame_flood(t, "WINDOW_UPDATE +1 flood", total=100000,
+                make=lambda c, i: hf.WindowUpdateFrame(0, window_increment=1))
+    mid = t.rss_kib()
+    if base is not None and mid is not None:
+        mg.check(mid - base < 8 * 1024, "floods: VmRSS grows < 8 MiB", f"grew {mid - base} KiB")
+    mg.check(t.alive(), "the proxy is alive after the floods")
+
+
 def case_big_headers(t):
     with H2(t.plain) as c:
         fields = [(f"x-big-{i}", chr(ord("a") + i) * 4000) for i in range(5)]
@@ -1508,6 +1566,7 @@ def main():
              ("access log and metrics", case_telemetry, True),
              ("Rapid Reset", case_rapid_reset, False),
              ("CONTINUATION flood", case_continuation, False),
+             ("control and empty frame floods", case_floods, False),
              ("SIGTERM drain", case_drain, True)]
     for name, fn, only_meshgate in cases:
         if only_meshgate and t.m is None:
