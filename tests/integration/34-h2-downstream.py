@@ -3,20 +3,23 @@
 # 34-h2-downstream: HTTP/2 from clients, HTTP/1.1 to the upstream fixture.
 # Cleartext HTTP/2 with prior knowledge on every HTTP listener (the preface
 # sniffed on the first bytes, HTTP/1.1 still served on the same port), ALPN
-# h2 on a tls = simple listener and istio-h2 on istio_mutual, driven by curl
-# (--http2-prior-knowledge, --http2), nghttp and h2load, and by a small
-# frame-level client below (hpack + hyperframe from python3-h2) for what the
-# tools cannot do: 100 multiplexed streams each answered with its own body, a
-# 101st refused with REFUSED_STREAM, 5 MiB up and 8 MiB down with the client
-# opening its window a little at a time (every DATA frame checked against the
-# windows), backpressure on a stalled 64 MiB download, chunked upstream
-# responses with trailers as HTTP/2 trailers, request bodies without
-# content-length forwarded chunked, local replies (404 NR, 503, 502) as h2
-# responses, Rapid Reset (GOAWAY while a benign client on another connection
-# keeps getting 200s), a CONTINUATION flood, an oversized header list (431),
-# Upgrade: h2c never relayed, %PROTOCOL% HTTP/2 in the access log,
-# request_protocol http/grpc, and a SIGTERM drain (GOAWAY, in-flight streams
-# finish).
+# h2 on a tls = simple listener and istio-h2 on istio_mutual and PERMISSIVE
+# inbound, driven by curl (--http2-prior-knowledge, --http2), nghttp and
+# h2load, and by a small frame-level client below (hpack + hyperframe from
+# python3-h2) for what the tools cannot do: 100 multiplexed streams each
+# answered with its own body, a 101st refused with REFUSED_STREAM, 5 MiB up
+# and 8 MiB down with the client opening its window a little at a time
+# (every DATA frame checked against the windows), backpressure both ways
+# (stalled 64 MiB download, 32 MiB upload to a stalled upstream: VmRSS),
+# chunked upstream responses with trailers as HTTP/2 trailers, request
+# bodies without content-length forwarded chunked, RST_STREAM mid-body
+# leaving the upstream pool in sync, local replies (404 NR, 502, 503, 504)
+# as h2 responses, h2-to-h1 desync inputs refused, an oversized header list
+# (431), Upgrade: h2c never relayed, Rapid Reset (client and server-side
+# resets; GOAWAY while a benign client on another connection keeps getting
+# 200s), CONTINUATION, PING, SETTINGS, empty DATA and WINDOW_UPDATE floods,
+# %PROTOCOL% HTTP/2 in the access log, request_protocol http/grpc, and a
+# SIGTERM drain (GOAWAY, in-flight streams finish).
 #
 # MESHGATE_H2_REFERENCE=nghttpx runs the protocol-only cases through nghttpx
 # (Debian nghttp2-proxy) instead of meshgate: a way to tell a test bug from a
