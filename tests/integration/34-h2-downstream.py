@@ -908,6 +908,31 @@ def case_upload(t):
         e = st.json() if st.status == 200 else {}
         mg.check(st.status == 200 and e.get("body_length") == 0,
                  "a POST whose body is one empty DATA frame with END_STREAM", st)
+        # padding counts against the windows (RFC 9113 6.1): 5 MiB in 1 KiB
+        # frames padded by 255 bytes spends 1.25 MiB on padding, more than
+        # the connection window, so padding the proxy does not give back stalls
+        n = 5 << 20
+        body = pattern(n)
+        sid = c.request("POST", "/sink?padded=1", HOST, [("content-length", str(n))], end=False)
+        st = c.streams[sid]
+        off, deadline = 0, time.monotonic() + 60
+        while off < n and not c.done(sid) and time.monotonic() < deadline:
+            k = min(1024, n - off)
+            need = k + 256
+            if min(c.send_conn_window, st.send_window) < need:
+                c.pump(0.5)
+                continue
+            c.send_frames(hf.DataFrame(sid, data=body[off:off + k], pad_length=255,
+                                       flags=["PADDED"] + (["END_STREAM"] if off + k == n else [])))
+            c.send_conn_window -= need
+            st.send_window -= need
+            off += k
+        st = c.response(sid, 30)
+        got = st.jsonq()
+        mg.check(off == n and got.get("bytes") == n and got.get("sha256") == mg.pattern_sha256(n),
+                 "5 MiB in padded DATA frames: padding counted and given back, body intact",
+                 f"sent {off} of {n}; windows: connection {c.send_conn_window}, stream "
+                 f"{st.send_window}; {st}")
         # a client that gives up mid-upload: the upstream connection carrying
         # the half-sent body must not go back to the pool
         sid = c.request("POST", "/sink?delay_ms=500", HOST, [("content-length", str(1 << 20))],
