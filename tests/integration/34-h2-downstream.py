@@ -897,6 +897,16 @@ def case_upload(t):
                  and not echo_headers(e, "content-length"),
                  "... forwarded chunked (no content-length upstream)",
                  (echo_headers(e, "transfer-encoding"), echo_headers(e, "content-length")))
+        sid = c.request("POST", "/echo?trailers=1", HOST, [("te", "trailers")], body=b"hello",
+                        end=False)
+        c.send_frames(*c.header_frames(sid, c.enc.encode([("x-req-trailer", "yes")]),
+                                       end_stream=True))
+        st = c.response(sid)
+        e = st.jsonq()
+        mg.check(e.get("body_sha256") == sha(b"hello") and
+                 ["x-req-trailer", "yes"] in [[k.lower(), v] for k, v in e.get("trailers", [])],
+                 "request trailers (HEADERS after DATA) reach the upstream as chunked trailers",
+                 (st, e.get("trailers"), echo_headers(e, "transfer-encoding")))
         sid = c.request("POST", "/echo?framing=cl", HOST, [("content-length", "5")], body=b"hello")
         st = c.response(sid)
         e = st.json() if st.status == 200 else {}
