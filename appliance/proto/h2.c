@@ -302,6 +302,8 @@ void h2_sess_frame_recv(struct h2_sess *ss, const nghttp2_frame *frame)
 	case NGHTTP2_SETTINGS:
 		if (frame->hd.flags & NGHTTP2_FLAG_ACK)
 			ss->settings_acked = true;
+		else
+			ss->peer_settings = true;
 		break;
 	case NGHTTP2_GOAWAY:
 		ss->stats.goaway_recv++;

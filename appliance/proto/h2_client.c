@@ -328,6 +328,11 @@ uint32_t h2c_conn_peer_max_streams(const struct h2c_conn *c)
 						   NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
 }
 
+bool h2c_conn_peer_settings(const struct h2c_conn *c)
+{
+	return c->s.peer_settings;
+}
+
 bool h2c_conn_settings_acked(const struct h2c_conn *c)
 {
 	return c->s.settings_acked;

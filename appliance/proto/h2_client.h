@@ -132,6 +132,10 @@ uint32_t h2c_conn_open_streams(const struct h2c_conn *c);
 // SETTINGS_MAX_CONCURRENT_STREAMS (100 until its SETTINGS arrive).
 uint32_t h2c_conn_peer_max_streams(const struct h2c_conn *c);
 
+// h2c_conn_peer_settings says the server's first SETTINGS arrived (its
+// limits, SETTINGS_MAX_CONCURRENT_STREAMS above all, are known).
+bool h2c_conn_peer_settings(const struct h2c_conn *c);
+
 // h2c_conn_settings_acked says the server acknowledged our SETTINGS; the
 // owner closes connections that have not done so within 10 s.
 bool h2c_conn_settings_acked(const struct h2c_conn *c);

@@ -88,6 +88,7 @@ struct h2_sess {
 	bool dead;			// nghttp2 failed fatally: never call it again
 	bool manual;			// no automatic WINDOW_UPDATE
 	bool settings_acked;
+	bool peer_settings;		// the peer's first SETTINGS arrived
 	bool owner_goaway;		// the next error GOAWAY is the owner's
 };
 

@@ -53,8 +53,10 @@ struct h2up {
 	uint32_t max_streams;		// the cluster's cap, 0: the server's
 	uint32_t max_requests;		// per connection, 0: no limit
 	uint32_t opened;		// streams opened so far
+	uint32_t connect_timeout_ms;
 	bool tls;
 	bool handshaking;
+	bool started;			// the server's SETTINGS came: streams may open
 	bool retired;			// no new streams (GOAWAY, request limit, drain)
 	bool closing;
 };
@@ -86,7 +88,7 @@ static void idle_timeout(struct ring_timer *t)
 // mark the connection, and h2up_service settles it.
 static void settle(struct h2up *m)
 {
-	if (m->closing || !m->h2 || h2c_conn_open_streams(m->h2) || m->num_waiting)
+	if (m->closing || !m->h2 || !m->started || h2c_conn_open_streams(m->h2) || m->num_waiting)
 		return;
 	if (m->retired) {
 		mux_close(m, 0);
@@ -200,7 +202,7 @@ static bool has_room(const struct h2up *m)
 		return false;
 	if (m->max_requests && m->opened + m->num_waiting >= m->max_requests)
 		return false;
-	if (!m->h2)	// connecting: the server's limit is not known yet
+	if (!m->started)	// its limits are not known yet: queue, sorted out then
 		return open < (m->max_streams ? m->max_streams : 100);
 	return h2c_conn_can_open(m->h2) &&
 	       open < h2c_conn_peer_max_streams(m->h2);
@@ -403,6 +405,8 @@ static void mux_close(struct h2up *m, int err)
 	sock_close(&m->s, false);
 }
 
+static void connect_timeout(struct ring_timer *t);
+
 static void ready(struct h2up *m)
 {
 	struct h2_config cfg;
@@ -416,12 +420,37 @@ static void ready(struct h2up *m)
 		return;
 	}
 	sock_flush(&m->s);
+	// the requests wait for the server's SETTINGS (mux_recv): sent now,
+	// more than its SETTINGS_MAX_CONCURRENT_STREAMS would be refused. A
+	// server that never sends them (not HTTP/2) fails like a connect.
+	ring_timer_set(&m->w->ring, &m->timer, m->connect_timeout_ms, connect_timeout);
+}
+
+// begin opens the waiting requests' streams once the server's SETTINGS
+// say how many it takes; the rest choose a connection again.
+static void begin(struct h2up *m)
+{
+	struct list extra;
+
+	m->started = true;
+	ring_timer_cancel(&m->w->ring, &m->timer);
+	list_init(&extra);
 	while (!list_empty(&m->waiting) && !m->closing) {
 		struct hconn *c = list_first(&m->waiting, struct hconn, mux_link);
 
 		list_del(&c->mux_link);
 		m->num_waiting--;
-		start(m, c);
+		if (has_room(m))
+			start(m, c);
+		else
+			list_add_tail(&extra, &c->mux_link);
+	}
+	while (!list_empty(&extra)) {
+		struct hconn *c = list_first(&extra, struct hconn, mux_link);
+
+		list_del(&c->mux_link);
+		c->mux = NULL;
+		upstream_acquire(c);
 	}
 	settle(m);
 }
@@ -437,6 +466,8 @@ static void mux_recv(struct sock *s, const char *data, size_t len)
 	if (m->closing)
 		return;
 	sock_flush(&m->s);
+	if (r == 0 && !m->started && h2c_conn_peer_settings(m->h2))
+		begin(m);
 	if (r < 0) {
 		if (r != -ESHUTDOWN)
 			log_ratelimited(LOG_WARN, NULL, "upstream HTTP/2: %s, closing the "
@@ -555,6 +586,7 @@ static struct h2up *mux_new(struct worker *w, struct ep_state *e, const struct s
 	m->tls = key != 0;
 	m->max_streams = cl->max_streams;
 	m->max_requests = cl->max_requests_per_cx;
+	m->connect_timeout_ms = cl->connect_timeout_ms;
 	list_init(&m->link);
 	list_init(&m->dirty);
 	list_init(&m->waiting);
@@ -607,7 +639,7 @@ void h2up_acquire(struct hconn *c)
 			}
 		}
 	}
-	if (m && m->h2) {
+	if (m && m->started) {
 		metrics_inc(w->metrics, MC_UPSTREAM_REUSED, 1);
 		c->mux = m;
 		start(m, c);
