@@ -98,6 +98,8 @@ static int to_h1(struct hconn *t, const struct h2_header *h, size_t num, bool en
 
 	memset(m, 0, offsetof(struct h1_msg, headers));
 	m->minor = 1;
+	m->num_connection = 0;	// after headers[]: a previous parse's otherwise
+	m->head_len = 0;
 	for (size_t i = 0; i < num; i++) {
 		const struct h2_header *f = &h[i];
 		struct h1_str v = { f->value, f->value_len };

@@ -228,6 +228,8 @@ static int on_headers(void *arg, struct h2c_stream *s, const struct h2_header *h
 	msg = &c->w->scratch;
 	memset(msg, 0, offsetof(struct h1_msg, headers));
 	msg->minor = 1;
+	msg->num_connection = 0;	// after headers[]: a previous parse's otherwise
+	msg->head_len = 0;
 	msg->reason = (struct h1_str){ "", 0 };
 	for (size_t i = 0; i < num; i++) {
 		if (!strcmp(h[i].name, ":status")) {
