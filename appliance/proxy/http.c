@@ -243,6 +243,57 @@ static void local_reply(struct hconn *c, int status, const char *flags, const ch
 	local_reply_ex(c, status, flags, details, "", body, strlen(body), close);
 }
 
+// grpc_status_of maps an HTTP status to a gRPC code as the gRPC spec's
+// "HTTP to gRPC status code mapping" (and Envoy) do.
+static int grpc_status_of(int status)
+{
+	switch (status) {
+	case 400: return 13;	// INTERNAL
+	case 401: return 16;	// UNAUTHENTICATED
+	case 403: return 7;	// PERMISSION_DENIED
+	case 404: return 12;	// UNIMPLEMENTED
+	case 429: case 502: case 503: case 504: return 14;	// UNAVAILABLE
+	default: return 2;	// UNKNOWN
+	}
+}
+
+// grpc_local_reply answers a gRPC request with HTTP 200, grpc-status and
+// grpc-message (the body, percent-encoded where the spec says) in the one
+// header section, and no body.
+static void grpc_local_reply(struct hconn *c, int status, const char *flags,
+			     const char *details, const char *body, size_t body_len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf x;
+	int code = grpc_status_of(status);
+
+	buf_init(&x);
+	buf_appendf(&x, "content-type: application/grpc\r\ngrpc-status: %d\r\ngrpc-message: ",
+		    code);
+	for (size_t i = 0; i < body_len && i < 1024; i++) {
+		unsigned char ch = (unsigned char)body[i];
+
+		if (ch == '\n' && i + 1 == body_len)
+			break;
+		if (ch < 0x20 || ch > 0x7e || ch == '%') {
+			char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
+
+			buf_append(&x, e, 3);
+		} else {
+			buf_append(&x, &ch, 1);
+		}
+	}
+	buf_appends(&x, "\r\n");
+	snprintf(c->grpc_status, sizeof(c->grpc_status), "%d", code);
+	c->grpc = false;	// answered: the reply below is a plain one
+	if (buf_append(&x, "", 1) == 0)
+		local_reply_ex(c, 200, flags, details, x.data, "", 0, false);
+	else
+		local_reply_ex(c, status, "-", "out_of_memory", "", "", 0, true);
+	c->grpc = true;
+	buf_cleanup(&x);
+}
+
 // local_reply_ex is local_reply with extra header lines (each ending in
 // CRLF, "" for none) and a body of any bytes.
 static void local_reply_ex(struct hconn *c, int status, const char *flags, const char *details,
@@ -260,6 +311,12 @@ static void local_reply_ex(struct hconn *c, int status, const char *flags, const
 		c->details = details;
 		c->keepalive = false;
 		conn_close(c);
+		return;
+	}
+	if (c->grpc && status != 204 && status != 304) {
+		// a gRPC client reads the outcome from grpc-status, not the HTTP
+		// status: a trailers-only response, as Envoy answers locally
+		grpc_local_reply(c, status, flags, details, body, body_len);
 		return;
 	}
 	if (close || (!c->rq_done && c->rq_framing != H1_BODY_NONE))
