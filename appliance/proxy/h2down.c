@@ -41,6 +41,8 @@ static void mark(struct hconn *c)
 
 static void stream_free(struct hconn *t)
 {
+	ring_timer_cancel(&t->w->ring, &t->rq_timer);
+	ring_timer_cancel(&t->w->ring, &t->dl_timer);
 	buf_cleanup(&t->in);
 	buf_cleanup(&t->rq_head);
 	buf_cleanup(&t->meta);

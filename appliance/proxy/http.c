@@ -265,7 +265,9 @@ static void grpc_local_reply(struct hconn *c, int status, const char *flags,
 {
 	static const char hex[] = "0123456789ABCDEF";
 	struct buf x;
-	int code = grpc_status_of(status);
+	// a deadline that passed is DEADLINE_EXCEEDED to a gRPC client
+	int code = status == 504 && details && strstr(details, "timeout") ? 4 :
+		   grpc_status_of(status);
 
 	buf_init(&x);
 	buf_appendf(&x, "content-type: application/grpc\r\ngrpc-status: %d\r\ngrpc-message: ",
@@ -284,13 +286,12 @@ static void grpc_local_reply(struct hconn *c, int status, const char *flags,
 		}
 	}
 	buf_appends(&x, "\r\n");
+	// grpc_status set: local_reply_ex sends the reply below as it is
 	snprintf(c->grpc_status, sizeof(c->grpc_status), "%d", code);
-	c->grpc = false;	// answered: the reply below is a plain one
 	if (buf_append(&x, "", 1) == 0)
 		local_reply_ex(c, 200, flags, details, x.data, "", 0, false);
 	else
 		local_reply_ex(c, status, "-", "out_of_memory", "", "", 0, true);
-	c->grpc = true;
 	buf_cleanup(&x);
 }
 
@@ -313,7 +314,7 @@ static void local_reply_ex(struct hconn *c, int status, const char *flags, const
 		conn_close(c);
 		return;
 	}
-	if (c->grpc && status != 204 && status != 304) {
+	if (c->grpc && !c->grpc_status[0] && status != 204 && status != 304) {
 		// a gRPC client reads the outcome from grpc-status, not the HTTP
 		// status: a trailers-only response, as Envoy answers locally
 		grpc_local_reply(c, status, flags, details, body, body_len);
@@ -445,6 +446,7 @@ static void finish_transaction(struct hconn *c)
 	struct worker *w = c->w;
 
 	ring_timer_cancel(&w->ring, &c->rq_timer);
+	ring_timer_cancel(&w->ring, &c->dl_timer);
 	if (c->start_ns)
 		observe(c);
 	if (c->up) {
@@ -504,6 +506,7 @@ static void begin_linger(struct hconn *c)
 	c->state = DS_LINGER;
 	c->in.off = c->in.len = 0;
 	ring_timer_cancel(&c->w->ring, &c->rq_timer);
+	ring_timer_cancel(&c->w->ring, &c->dl_timer);
 	if (c->up) {
 		upstream_abort(c->up);
 		c->up = NULL;
@@ -543,6 +546,7 @@ static void conn_close(struct hconn *c)
 	c->state = DS_CLOSED;
 	ring_timer_cancel(&c->w->ring, &c->timer);
 	ring_timer_cancel(&c->w->ring, &c->rq_timer);
+	ring_timer_cancel(&c->w->ring, &c->dl_timer);
 	if (c->up) {
 		upstream_abort(c->up);
 		c->up = NULL;
@@ -974,6 +978,50 @@ static void start_upstream(struct hconn *c)
 	upstream_acquire(c);
 }
 
+// grpc_timeout_ms parses a grpc-timeout value (1 to 8 digits and a unit,
+// H M S m u n) into milliseconds, at least 1; -1 when malformed.
+static int64_t grpc_timeout_ms(struct h1_str v)
+{
+	int64_t n = 0;
+	uint32_t i;
+
+	if (v.len < 2 || v.len > 9)
+		return -1;
+	for (i = 0; i + 1 < v.len; i++) {
+		if (v.p[i] < '0' || v.p[i] > '9')
+			return -1;
+		n = n * 10 + (v.p[i] - '0');
+	}
+	switch (v.p[i]) {
+	case 'H': n *= 3600000; break;
+	case 'M': n *= 60000; break;
+	case 'S': n *= 1000; break;
+	case 'm': break;
+	case 'u': n = (n + 999) / 1000; break;
+	case 'n': n = (n + 999999) / 1000000; break;
+	default: return -1;
+	}
+	return n > 0 ? n : 1;
+}
+
+// grpc_deadline: the call's grpc-timeout passed (Istio lets the header
+// bound the stream: max_stream_duration with grpc_timeout_header_max 0).
+static void grpc_deadline(struct ring_timer *t)
+{
+	struct hconn *c = container_of(t, struct hconn, dl_timer);
+
+	metrics_inc(c->w->metrics, MC_ROUTE_TIMEOUT, 1);
+	c->up_reusable = false;
+	if (c->rs_head_sent) {
+		c->flags = "UT";
+		c->details = "max_duration_timeout";
+		c->rs_done = false;
+		conn_close(c);
+		return;
+	}
+	local_reply(c, 504, "UT", "max_duration_timeout", "grpc-timeout expired", false);
+}
+
 // start_request takes a parsed head: copies what outlives the input buffer,
 // routes, and starts the upstream side or answers locally.
 static void start_request(struct hconn *c, const struct h1_msg *m)
@@ -1008,6 +1056,17 @@ static void start_request(struct hconn *c, const struct h1_msg *m)
 	meta_set(c, &c->m_authority, m->authority.p, m->authority.len);
 	worker_snap_acquire(w, &c->hold);
 	s = c->hold->snap;
+	if (c->grpc) {
+		for (unsigned i = 0; i < m->num_headers; i++) {
+			int64_t ms;
+
+			if (!is_name(m->headers[i].name, "grpc-timeout"))
+				continue;
+			if ((ms = grpc_timeout_ms(m->headers[i].value)) > 0)
+				ring_timer_set(&w->ring, &c->dl_timer, (uint64_t)ms, grpc_deadline);
+			break;
+		}
+	}
 
 	if (build_upstream_head(c, m) < 0) {
 		local_reply(c, 500, "-", "out_of_memory", "internal error", true);
@@ -2188,6 +2247,7 @@ static void hc_closed(struct sock *s)
 	list_del(&c->h2_link);
 	ring_timer_cancel(&c->w->ring, &c->timer);
 	ring_timer_cancel(&c->w->ring, &c->rq_timer);
+	ring_timer_cancel(&c->w->ring, &c->dl_timer);
 	list_del(&c->link);
 	c->w->num_conns--;
 	metrics_gauge_add(c->w->metrics, MC_DOWNSTREAM_ACTIVE, -1);

@@ -149,6 +149,7 @@ struct hconn {
 	size_t scanned;
 	struct ring_timer timer;	// header/idle/linger timeout
 	struct ring_timer rq_timer;	// route timeout, retry backoff
+	struct ring_timer dl_timer;	// gRPC: the call's grpc-timeout, from its start
 	enum ds_state state;
 	bool is_tcp;
 	bool paused;			// recv stopped for backpressure

@@ -781,6 +781,38 @@ def case(name, fn, m, *args):
     return True
 
 
+def case_grpc_local(m, h1):
+    """meshgate's own answers to a gRPC call are gRPC statuses (HTTP 200,
+    grpc-status, grpc-message), and the call's grpc-timeout bounds it from
+    its start: an HTTP/1.1 upstream (which ignores the header) taking 3 s
+    gives DEADLINE_EXCEEDED after the 300 ms asked for."""
+    base = f"http://127.0.0.1:{m.port}"
+    grpc_hdr = ["--http2-prior-knowledge", "-H", "content-type: application/grpc",
+                "--data-binary", ""]
+    t0 = time.monotonic()
+    rc, status, _, head, _, err = curl(base + "/slow?ms=3000", *grpc_hdr, "-H", f"host: {PLAIN}",
+                                       "-H", "grpc-timeout: 300m")
+    secs = time.monotonic() - t0
+    mg.check(status == 200 and "grpc-status: 4" in head.lower(),
+             "grpc-timeout 300m on a 3 s upstream: HTTP 200 with grpc-status 4 (DEADLINE_EXCEEDED)",
+             f"rc={rc} {status} {head!r} {err[-200:]}")
+    mg.check(secs < 2.5, "... answered at the deadline, not when the upstream answers",
+             f"{secs:.2f} s")
+    rc, status, _, head, _, err = curl(base + "/slow?ms=100", *grpc_hdr, "-H", f"host: {PLAIN}",
+                                       "-H", "grpc-timeout: 5S")
+    mg.check(status == 200 and "grpc-status" not in head.lower(),
+             "grpc-timeout 5S on a 100 ms upstream: its own answer passes", f"{status} {head!r}")
+    rc, status, _, head, _, err = curl(base + "/x", *grpc_hdr, "-H", "host: nosuch.example")
+    mg.check(status == 200 and "grpc-status: 14" in head.lower(),
+             "a gRPC call to a host not in the registry: grpc-status 14 (UNAVAILABLE), not 502",
+             f"{status} {head!r}")
+    for v in ("1234567890m", "10x", "m", "-5S"):
+        rc, status, _, head, _, err = curl(base + "/slow?ms=50", *grpc_hdr, "-H", f"host: {PLAIN}",
+                                           "-H", f"grpc-timeout: {v}")
+        mg.check(status == 200 and "grpc-status" not in head.lower(),
+                 f"a malformed grpc-timeout ({v!r}) is ignored, not a deadline", f"{status} {head!r}")
+
+
 def main():
     mg.binary()
     if h2 is None:
@@ -845,7 +877,8 @@ def main():
              ("(d) h2UpgradePolicy", case_upgrade, sniff, h1),
              ("(e) useClientProtocol", case_client_protocol, sniff, h1),
              ("(f) bodies and trailers, HTTP/1.1 client to HTTP/2 upstream", case_bodies, body),
-             ("(g) upstream closes mid-response", case_abort, ab)]
+             ("(g) upstream closes mid-response", case_abort, ab),
+             ("(i) gRPC local replies and grpc-timeout", case_grpc_local, h1)]
     if tu:
         cases.append(("(h) TLS with ALPN h2", case_tls, tu))
     else:
