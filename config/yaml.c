@@ -724,7 +724,19 @@ enum yscalar_kind yaml_tree_scalar_kind(const struct ynode *n)
 
 	if (!n || n->type != YN_SCALAR)
 		return YK_STR;
-	if (n->style != YS_PLAIN || n->tag == YTAG_STR)
+	switch (n->tag) {
+	case YTAG_STR:
+		return YK_STR;
+	case YTAG_NULL:
+		return YK_NULL;
+	case YTAG_BOOL:
+		return YK_BOOL;
+	case YTAG_INT:
+		return YK_INT;
+	case YTAG_FLOAT:
+		return YK_FLOAT;
+	}
+	if (n->style != YS_PLAIN)
 		return YK_STR;
 	// every null, bool, inf and nan word is at most WORD_MAX bytes: longer
 	// scalars (host names, addresses) skip the lists
@@ -749,15 +761,46 @@ int yaml_tree_is_null(const struct ynode *n)
 	return !n || (n->type == YN_SCALAR && yaml_tree_scalar_kind(n) == YK_NULL);
 }
 
+// decimal_int reads a YTAG_INT literal: -?[0-9]+ of any length (JSON puts no
+// bound on it, unlike the 128 bytes a plain YAML integer may have).
+static int decimal_int(const char *s, size_t len, int *neg, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	size_t i;
+	int over = 0;
+
+	*neg = len && s[0] == '-';
+	i = (size_t)*neg;
+	if (i == len)
+		return -EINVAL;
+	for (; i < len; i++) {
+		unsigned d = (unsigned)(unsigned char)s[i] - '0';
+
+		if (d > 9)
+			return -EINVAL;
+		if (v > (ULLONG_MAX - d) / 10)
+			over = 1;
+		else
+			v = v * 10 + d;
+	}
+	*out = v;
+	return over ? -ERANGE : 0;
+}
+
 int yaml_tree_scalar_int(const struct ynode *n, int64_t *out)
 {
 	char buf[128];
 	const char *digits;
 	unsigned long long v = 0;
-	int base, neg;
+	int base, neg, err;
 
 	if (yaml_tree_scalar_kind(n) != YK_INT)
 		return -EINVAL;
+	if (n->tag == YTAG_INT) {
+		if ((err = decimal_int(n->str, n->len, &neg, &v)) < 0)
+			return err;
+		goto sign;
+	}
 	strip_underscores(n->str, n->len, buf, sizeof(buf));
 	base = int_syntax(buf, &digits, &neg);
 	for (const char *s = digits; *s; s++) {
@@ -769,6 +812,7 @@ int yaml_tree_scalar_int(const struct ynode *n, int64_t *out)
 			return -ERANGE;
 		v = v * (unsigned)base + d;
 	}
+sign:
 	if (neg) {
 		if (v > (unsigned long long)INT64_MAX + 1)
 			return -ERANGE;
@@ -789,14 +833,35 @@ int yaml_tree_scalar_bool(const struct ynode *n, int *out)
 	return 0;
 }
 
+// literal_double reads a typed number's literal whole. JSON's number syntax
+// is a subset of strtod's; the check on the end refuses a literal with a NUL
+// or junk that a hand-built node might carry.
+static int literal_double(const struct ynode *n, double *out)
+{
+	char *end;
+	double d;
+
+	if (!n->len)
+		return -EINVAL;
+	d = strtod(n->str, &end);
+	if (end != n->str + n->len)
+		return -EINVAL;
+	*out = d;
+	return 0;
+}
+
 int yaml_tree_scalar_double(const struct ynode *n, double *out)
 {
 	char buf[128];
 	int64_t i;
+	int err;
 
 	switch (yaml_tree_scalar_kind(n)) {
 	case YK_INT:
-		if (yaml_tree_scalar_int(n, &i) < 0)
+		err = yaml_tree_scalar_int(n, &i);
+		if (err == -ERANGE && n->tag == YTAG_INT)
+			return literal_double(n, out);	// JSON: 1e20 written out
+		if (err < 0)
 			return -EINVAL;
 		*out = (double)i;
 		return 0;
@@ -805,6 +870,8 @@ int yaml_tree_scalar_double(const struct ynode *n, double *out)
 	default:
 		return -EINVAL;
 	}
+	if (n->tag == YTAG_FLOAT)
+		return literal_double(n, out);
 	if (is_one_of(n->str, inf_nan_words)) {
 		if (strstr(n->str, "inf") || strstr(n->str, "Inf") || strstr(n->str, "INF"))
 			*out = n->str[0] == '-' ? -INFINITY : INFINITY;

@@ -2,7 +2,8 @@
 // yaml.h: YAML (and so JSON) read through libyaml's event parser into a small
 // node tree: scalars, sequences and mappings, each with its line. Hostile
 // input is refused, not expanded: anchors/aliases (alias bombs), merge keys,
-// deep nesting, duplicate keys, oversized documents and files.
+// deep nesting, duplicate keys, oversized documents and files. json.h reads
+// strict JSON (the Kubernetes API's) into the same tree.
 #ifndef MG_CONFIG_YAML_H
 #define MG_CONFIG_YAML_H
 
@@ -33,11 +34,18 @@ enum ynode_style {
 };
 
 // Explicit tags we accept. Anything else ("!foo", "!!binary", ...) is an error.
+// The typed scalar tags are never read from YAML: the JSON reader (json.h)
+// sets them so that a JSON value keeps the type its syntax gave it instead of
+// going through YAML 1.1 resolution again.
 enum ynode_tag {
 	YTAG_NONE = 0,
 	YTAG_STR,		// !!str: the scalar is a string whatever it looks like
 	YTAG_SEQ,
 	YTAG_MAP,
+	YTAG_NULL,		// JSON null; str is "null"
+	YTAG_BOOL,		// JSON true/false; str is "true" or "false"
+	YTAG_INT,		// JSON number without fraction or exponent; str is its literal
+	YTAG_FLOAT,		// JSON number with a fraction or exponent; str is its literal
 };
 
 // What a scalar means once YAML 1.1 resolution (as Kubernetes' go-yaml does
@@ -96,23 +104,28 @@ void yaml_tree_free(struct yaml_tree *t);
 // map is not a mapping or has no such key. The node is owned by the tree.
 const struct ynode *yaml_tree_map_get(const struct ynode *map, const char *key);
 
-// yaml_tree_scalar_kind resolves a scalar: quoted, block and !!str scalars
-// are strings; plain ones follow YAML 1.1 (null ~, y/yes/on/true..., ints in
-// decimal/0x/0o/0b with _, floats, .inf, .nan). Non-scalars give YK_STR.
+// yaml_tree_scalar_kind resolves a scalar: a typed tag decides (YTAG_STR is
+// YK_STR, YTAG_NULL YK_NULL, YTAG_BOOL YK_BOOL, YTAG_INT YK_INT, YTAG_FLOAT
+// YK_FLOAT); otherwise quoted and block scalars are strings and plain ones
+// follow YAML 1.1 (null ~, y/yes/on/true..., ints in decimal/0x/0o/0b with _,
+// floats, .inf, .nan). Non-scalars give YK_STR.
 enum yscalar_kind yaml_tree_scalar_kind(const struct ynode *n);
 
 // yaml_tree_is_null reports whether n is absent (NULL) or a null scalar.
 int yaml_tree_is_null(const struct ynode *n);
 
-// yaml_tree_scalar_int converts an YK_INT scalar. It returns 0, -ERANGE when
-// the value does not fit an int64_t, or -EINVAL when n is not an integer.
+// yaml_tree_scalar_int converts an YK_INT scalar (a YTAG_INT one is read as
+// a decimal literal, "-0" included). It returns 0, -ERANGE when the value
+// does not fit an int64_t, or -EINVAL when n is not an integer.
 int yaml_tree_scalar_int(const struct ynode *n, int64_t *out);
 
 // yaml_tree_scalar_bool converts an YK_BOOL scalar. It returns 0 or -EINVAL.
 int yaml_tree_scalar_bool(const struct ynode *n, int *out);
 
-// yaml_tree_scalar_double converts an YK_INT or YK_FLOAT scalar. It returns
-// 0 or -EINVAL.
+// yaml_tree_scalar_double converts an YK_INT or YK_FLOAT scalar (a YTAG_FLOAT
+// one, or a YTAG_INT one too big for an int64_t, with strtod on its literal;
+// an exponent too big gives +-HUGE_VAL as it does for YAML). It returns 0 or
+// -EINVAL.
 int yaml_tree_scalar_double(const struct ynode *n, double *out);
 
 #endif
