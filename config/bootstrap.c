@@ -36,6 +36,7 @@ enum section {
 	SEC_LISTENER,
 	SEC_CA,
 	SEC_DNS,
+	SEC_KUBERNETES,
 	SEC_BAD,		// a header already reported as wrong
 	SEC_COUNT,
 };
@@ -49,6 +50,7 @@ static const char *const section_names[SEC_COUNT] = {
 	[SEC_LISTENER] = "listener",
 	[SEC_CA] = "ca",
 	[SEC_DNS] = "dns",
+	[SEC_KUBERNETES] = "kubernetes",
 };
 
 struct seen_keys {
@@ -125,6 +127,7 @@ void bootstrap_default(struct bootstrap *b)
 	strcpy(b->ca_address, "0.0.0.0");
 	b->ca_port = 15012;
 	b->workload_cert_ttl_s = 24 * 3600;
+	strcpy(b->kube_domain, "cluster.local");
 
 	l = &b->listeners[0];
 	strcpy(l->name, "outbound_http");
@@ -1011,6 +1014,66 @@ static const struct key_desc dns_keys[] = {
 	{ NULL, NULL },
 };
 
+// ---- [kubernetes] ----
+
+static int k_kube_config(struct parse_state *ps, const char *key, const char *v)
+{
+	return set_string(ps, key, v, ps->b->kube_config, sizeof(ps->b->kube_config), true);
+}
+
+static int k_kube_domain(struct parse_state *ps, const char *key, const char *v)
+{
+	size_t len = strlen(v);
+
+	if (len >= sizeof(ps->b->kube_domain) || !dns_subdomain(v, len)) {
+		bad(ps, ps->line, "%s: \"%.64s\" is not a DNS name", key, v);
+		return -1;
+	}
+	memcpy(ps->b->kube_domain, v, len + 1);
+	return 0;
+}
+
+// namespaces: a comma-separated list of namespace names; empty is all.
+static int k_kube_namespaces(struct parse_state *ps, const char *key, const char *v)
+{
+	char out[sizeof(ps->b->kube_namespaces)];
+	size_t o = 0;
+
+	for (const char *p = v; *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		while (n && isspace((unsigned char)*p))
+			p++, n--;
+		while (n && isspace((unsigned char)p[n - 1]))
+			n--;
+		if (!dns_label(p, n)) {
+			bad(ps, ps->line, "%s: \"%.*s\" is not a namespace name", key,
+			    (int)(n > 64 ? 64 : n), p);
+			return -1;
+		}
+		if (o + n + 2 > sizeof(out)) {
+			bad(ps, ps->line, "%s: longer than %zu bytes", key, sizeof(out) - 2);
+			return -1;
+		}
+		if (o)
+			out[o++] = ',';
+		memcpy(out + o, p, n);
+		o += n;
+		p = e ? e + 1 : p + strlen(p);
+	}
+	out[o] = '\0';
+	memcpy(ps->b->kube_namespaces, out, o + 1);
+	return 0;
+}
+
+static const struct key_desc kube_keys[] = {
+	{ "kubeconfig", k_kube_config },
+	{ "domain", k_kube_domain },
+	{ "namespaces", k_kube_namespaces },
+	{ NULL, NULL },
+};
+
 static const struct key_desc *const section_keys[SEC_COUNT] = {
 	[SEC_APPLIANCE] = appliance_keys,
 	[SEC_ADMIN] = admin_keys,
@@ -1020,6 +1083,7 @@ static const struct key_desc *const section_keys[SEC_COUNT] = {
 	[SEC_LISTENER] = listener_keys,
 	[SEC_CA] = ca_keys,
 	[SEC_DNS] = dns_keys,
+	[SEC_KUBERNETES] = kube_keys,
 };
 
 static void start_listener(struct parse_state *ps, const char *name, size_t len)
@@ -1111,6 +1175,8 @@ static void section_header(struct parse_state *ps, const char *line)
 			}
 			ps->section_line[s] = ps->line;
 			ps->cur = s;
+			if (s == SEC_KUBERNETES)
+				ps->b->kube_enabled = true;
 			return;
 		}
 	}

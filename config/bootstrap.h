@@ -111,6 +111,13 @@ struct bootstrap {
 	// c-ares' "ip:port,[ip6]:port" list; "" = the system's resolv.conf
 	char dns_servers[512];
 	int64_t workload_cert_ttl_s;	// the appliance's own SVID, default 24h
+	// [kubernetes]: the section's presence turns the source on
+	// (bootstrap_kube_auto turns it on from the environment for the
+	// embedded default); kube_config "" reads $KUBECONFIG, then in-cluster
+	bool kube_enabled;
+	char kube_config[4096];
+	char kube_domain[256];		// default "cluster.local"
+	char kube_namespaces[1024];	// "a,b"; "" = every namespace
 	// [telemetry]
 	char access_log[4096];		// "" (off), "stdout", or a path
 	// [limits]

@@ -6079,34 +6079,74 @@ static void sinkf(struct errsink *es, const char *fmt, ...)
 	sink_add(es, msg);
 }
 
+static void finish_errs(const struct errsink *es, int *out_num_errs)
+{
+	if (out_num_errs)
+		*out_num_errs = es->num;
+}
+
+// counts is what a config held before a load, to roll a failed one back.
+struct counts {
+	int se, vs, dr, pa, we, sc, ap, ra, ign;
+};
+
+static void counts_save(const struct istio_config *cfg, struct counts *k)
+{
+	k->se = cfg->num_service_entries;
+	k->vs = cfg->num_virtual_services;
+	k->dr = cfg->num_destination_rules;
+	k->pa = cfg->num_peer_authentications;
+	k->we = cfg->num_workload_entries;
+	k->sc = cfg->num_sidecars;
+	k->ap = cfg->num_authorization_policies;
+	k->ra = cfg->num_request_authentications;
+	k->ign = cfg->num_ignored;
+}
+
+static void counts_restore(struct istio_config *cfg, const struct counts *k)
+{
+	cfg->num_service_entries = k->se;
+	cfg->num_virtual_services = k->vs;
+	cfg->num_destination_rules = k->dr;
+	cfg->num_peer_authentications = k->pa;
+	cfg->num_workload_entries = k->we;
+	cfg->num_sidecars = k->sc;
+	cfg->num_authorization_policies = k->ap;
+	cfg->num_request_authentications = k->ra;
+	cfg->num_ignored = k->ign;
+}
+
+static int loader_init(struct loader *ld, const char *name, struct istio_config *cfg,
+		       struct errsink *es)
+{
+	struct istio_priv *pv = priv_get(cfg);
+
+	ld->cfg = cfg;
+	ld->priv = pv;
+	ld->es = es;
+	ld->file = pv ? arena_strdup(&pv->ar, name) : NULL;
+	if (!ld->file) {
+		sinkf(es, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 // load_buf parses one stream into cfg. On any error cfg keeps only what it
 // held before (the arrays' counts are rolled back).
 static int load_buf(const char *name, const char *data, size_t len, struct istio_config *cfg,
 		    struct errsink *es)
 {
-	struct istio_priv *pv = priv_get(cfg);
 	struct yaml_tree t;
 	struct yaml_error ye;
 	struct loader ld;
-	int nse = cfg->num_service_entries, nvs = cfg->num_virtual_services;
-	int ndr = cfg->num_destination_rules, npa = cfg->num_peer_authentications;
-	int nwe = cfg->num_workload_entries, nsc = cfg->num_sidecars;
-	int nap = cfg->num_authorization_policies, nra = cfg->num_request_authentications;
-	int nign = cfg->num_ignored, before = es->total;
+	struct counts k;
+	int before = es->total;
 	int err;
 
-	if (!pv) {
-		sinkf(es, "%s: out of memory", name);
+	counts_save(cfg, &k);
+	if (loader_init(&ld, name, cfg, es) < 0)
 		return -ENOMEM;
-	}
-	ld.cfg = cfg;
-	ld.priv = pv;
-	ld.es = es;
-	ld.file = arena_strdup(&pv->ar, name);
-	if (!ld.file) {
-		sinkf(es, "%s: out of memory", name);
-		return -ENOMEM;
-	}
 	err = yaml_tree_parse(&t, data, len, &ye);
 	if (err < 0) {
 		if (err == -ENOMEM)
@@ -6122,18 +6162,34 @@ static int load_buf(const char *name, const char *data, size_t len, struct istio
 		load_object(&ld, t.docs[i], 0);
 	yaml_tree_free(&t);
 	if (es->total != before) {
-		cfg->num_service_entries = nse;
-		cfg->num_virtual_services = nvs;
-		cfg->num_destination_rules = ndr;
-		cfg->num_peer_authentications = npa;
-		cfg->num_workload_entries = nwe;
-		cfg->num_sidecars = nsc;
-		cfg->num_authorization_policies = nap;
-		cfg->num_request_authentications = nra;
-		cfg->num_ignored = nign;
+		counts_restore(cfg, &k);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int istio_load_node(const char *name, const struct ynode *doc, struct istio_config *cfg,
+		    struct istio_error *errs, int max_errs, int *out_num_errs)
+{
+	struct errsink es;
+	struct loader ld;
+	struct counts k;
+	int err = 0;
+
+	sink_init(&es, errs, max_errs);
+	counts_save(cfg, &k);
+	if (loader_init(&ld, name, cfg, &es) < 0) {
+		err = -ENOMEM;
+		goto out;
+	}
+	load_object(&ld, doc, 0);
+	if (es.total) {
+		counts_restore(cfg, &k);
+		err = -EINVAL;
+	}
+out:
+	finish_errs(&es, out_num_errs);
+	return err;
 }
 
 static int read_all(const char *path, char **out, size_t *out_len, struct errsink *es)
@@ -6217,12 +6273,6 @@ out:
 	return err;
 }
 
-static void finish_errs(const struct errsink *es, int *out_num_errs)
-{
-	if (out_num_errs)
-		*out_num_errs = es->num;
-}
-
 int istio_load_buf(const char *name, const char *data, size_t len,
 		   struct istio_config *cfg, struct istio_error *errs,
 		   int max_errs, int *out_num_errs)
@@ -6269,8 +6319,60 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+void istio_sources_free(struct istio_sources *srcs)
+{
+	for (int i = 0; i < srcs->num; i++) {
+		free(srcs->v[i].name);
+		free(srcs->v[i].data);
+	}
+	free(srcs->v);
+	memset(srcs, 0, sizeof(*srcs));
+}
+
+static int keep_source(struct istio_sources *srcs, const char *path, char *data, size_t len)
+{
+	if (srcs->num == srcs->cap) {
+		int ncap = srcs->cap ? srcs->cap * 2 : 16;
+		void *nv = realloc(srcs->v, (size_t)ncap * sizeof(srcs->v[0]));
+
+		if (!nv)
+			return -ENOMEM;
+		srcs->v = nv;
+		srcs->cap = ncap;
+	}
+	if (!(srcs->v[srcs->num].name = strdup(path)))
+		return -ENOMEM;
+	srcs->v[srcs->num].data = data;
+	srcs->v[srcs->num].len = len;
+	srcs->num++;
+	return 0;
+}
+
+int istio_load_sources(const struct istio_sources *srcs, struct istio_config *cfg,
+		       struct istio_error *errs, int max_errs, int *out_num_errs)
+{
+	struct errsink es;
+	int err = 0;
+
+	sink_init(&es, errs, max_errs);
+	for (int i = 0; i < srcs->num; i++) {
+		int r = load_buf(srcs->v[i].name, srcs->v[i].data, srcs->v[i].len, cfg, &es);
+
+		if (r < 0 && (err == 0 || err == -EINVAL))
+			err = r;
+	}
+	finish_errs(&es, out_num_errs);
+	return err;
+}
+
 int istio_load_dir(const char *dir, struct istio_config *out,
 		   struct istio_error *errs, int max_errs, int *out_num_errs)
+{
+	return istio_load_dir_keep(dir, out, NULL, errs, max_errs, out_num_errs);
+}
+
+int istio_load_dir_keep(const char *dir, struct istio_config *out, struct istio_sources *keep,
+			struct istio_error *errs, int max_errs, int *out_num_errs)
 {
 	struct errsink es;
 	struct istio_config cfg = { 0 };
@@ -6344,6 +6446,12 @@ int istio_load_dir(const char *dir, struct istio_config *out,
 		r = read_all(path, &data, &len, &es);
 		if (r == 0)
 			r = load_buf(path, data, len, &cfg, &es);
+		if (r == 0 && keep) {
+			if ((r = keep_source(keep, path, data, len)) == 0)
+				data = NULL;
+			else
+				sinkf(&es, "%s: out of memory", path);
+		}
 		free(data);
 		if (r < 0 && (err == 0 || err == -EINVAL))
 			err = r;
@@ -6355,10 +6463,13 @@ out:
 	for (size_t i = 0; i < num; i++)
 		free(names[i]);
 	free(names);
-	if (err)
+	if (err) {
 		istio_config_free(&cfg);
-	else
+		if (keep)
+			istio_sources_free(keep);
+	} else {
 		*out = cfg;
+	}
 	finish_errs(&es, out_num_errs);
 	return err;
 }

@@ -676,6 +676,29 @@ bool istio_wanted_file(const char *name);
 int istio_load_dir(const char *dir, struct istio_config *out,
 		   struct istio_error *errs, int max_errs, int *out_num_errs);
 
+// istio_sources are the files a load read (their path and bytes), so that
+// a later rebuild (a Kubernetes change) can load the same good files again
+// without reading a directory that may hold a broken edit by then.
+struct istio_sources {
+	struct istio_source {
+		char *name;
+		char *data;
+		size_t len;
+	} *v;
+	int num, cap;
+};
+
+// istio_load_dir_keep is istio_load_dir that also hands the files it read
+// to *keep (zeroed by the caller) when it succeeds; on failure *keep is
+// left empty.
+int istio_load_dir_keep(const char *dir, struct istio_config *out, struct istio_sources *keep,
+			struct istio_error *errs, int max_errs, int *out_num_errs);
+
+// istio_load_sources loads kept files into *cfg (as istio_load_buf each).
+int istio_load_sources(const struct istio_sources *srcs, struct istio_config *cfg,
+		       struct istio_error *errs, int max_errs, int *out_num_errs);
+void istio_sources_free(struct istio_sources *srcs);
+
 // istio_load_file parses one file (multi-document YAML; JSON is YAML) and
 // appends what it holds to *cfg, which must have been zeroed or filled by a
 // previous istio_load_*. Same return convention. On any error nothing of the
@@ -687,6 +710,14 @@ int istio_load_file(const char *path, struct istio_config *cfg,
 int istio_load_buf(const char *name, const char *data, size_t len,
 		   struct istio_config *cfg, struct istio_error *errs,
 		   int max_errs, int *out_num_errs);
+
+// istio_load_node is istio_load_buf on one document already parsed (a
+// Kubernetes API object read as JSON): a resource, or a v1 List of them.
+// name is the source named in messages ("kubernetes VirtualService ns/x").
+// On any error nothing of the document is appended.
+struct ynode;
+int istio_load_node(const char *name, const struct ynode *doc, struct istio_config *cfg,
+		    struct istio_error *errs, int max_errs, int *out_num_errs);
 
 // istio_config_free frees everything *cfg owns and zeroes it.
 void istio_config_free(struct istio_config *cfg);

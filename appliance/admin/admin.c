@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "control/control.h"
+#include "control/kube.h"
 #include "control/snapshot_build.h"
 #include "core/bug.h"
 #include "core/json.h"
@@ -170,8 +171,10 @@ static void syncz_json(struct control *ctl, struct buf *o)
 		    (unsigned long long)ctl->reloads, (unsigned long long)ctl->reload_errors);
 	json_append_cstr(o, ctl->last_error[0] ? ctl->last_error : NULL);
 	buf_appendf(o, "},{\"source\":\"dns\",\"status\":\"%s\",\"names\":%u,\"unanswered\":%u,"
-		    "\"failing\":%u}]}", !ctl->dns.started ? "OFF" : unanswered || failing ? "STALE" :
+		    "\"failing\":%u}", !ctl->dns.started ? "OFF" : unanswered || failing ? "STALE" :
 		    "SYNCED", ctl->dns.num, unanswered, failing);
+	kube_syncz(ctl->kube, o);
+	buf_appends(o, "]}");
 }
 
 static void clusters_text(struct control *ctl, struct buf *o)
@@ -299,6 +302,8 @@ static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 			respond(a, 503, "text/plain", "draining\n", 9, keep);
 		else if (!ctl->identity)
 			respond(a, 503, "text/plain", "no workload certificate\n", 24, keep);
+		else if (!ctl->synced_once && !kube_synced(ctl->kube))
+			respond(a, 503, "text/plain", "kubernetes: first lists pending\n", 32, keep);
 		else if (!ctl->synced_once && dns_first_sync_pending(&ctl->dns))
 			respond(a, 503, "text/plain", "dns: first lookups pending\n", 27, keep);
 		else if (!ctl->synced_once && !applied_generation(ctl))

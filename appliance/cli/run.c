@@ -75,6 +75,11 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "meshgate: %s\n", err);
 		return 1;
 	}
+	// The embedded default follows the environment as kubectl reads it: a
+	// KUBECONFIG, or a pod's in-cluster service account.
+	if (!path && ((getenv("KUBECONFIG") && *getenv("KUBECONFIG")) ||
+		      getenv("KUBERNETES_SERVICE_HOST")))
+		b.kube_enabled = true;
 	if (state_dir)
 		snprintf(b.state_dir, sizeof(b.state_dir), "%s", state_dir);
 	return control_run(&b);

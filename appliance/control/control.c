@@ -15,6 +15,7 @@
 
 #include "admin/admin.h"
 #include "config/istio.h"
+#include "control/kube.h"
 #include "control/snapshot_build.h"
 #include "core/bug.h"
 #include "core/clock.h"
@@ -127,9 +128,15 @@ int control_rebuild(struct control *ctl)
 	return build_publish(ctl, &ctl->cfg);
 }
 
-int control_load(struct control *ctl)
+// load_publish builds a configuration from the files (read again from the
+// directory when reread, else the last good ones) and what the Kubernetes
+// watches hold, and publishes it. A file that fails validation rejects
+// the whole change (the last good snapshot keeps serving); a Kubernetes
+// object that fails is skipped alone, as istiod's controller does.
+static int load_publish(struct control *ctl, bool reread)
 {
 	struct istio_error *errs = calloc(MAX_CONFIG_ERRORS, sizeof(*errs));
+	struct istio_sources srcs = { 0 };
 	struct istio_config cfg;
 	int nerr = 0, err;
 	uint64_t t0;
@@ -138,7 +145,13 @@ int control_load(struct control *ctl)
 		return -ENOMEM;
 	memset(&cfg, 0, sizeof(cfg));
 	t0 = clock_mono_ns();
-	err = istio_load_dir(ctl->boot->config_dir, &cfg, errs, MAX_CONFIG_ERRORS, &nerr);
+	if (reread)
+		err = istio_load_dir_keep(ctl->boot->config_dir, &cfg, &srcs, errs,
+					  MAX_CONFIG_ERRORS, &nerr);
+	else
+		err = istio_load_sources(&ctl->sources, &cfg, errs, MAX_CONFIG_ERRORS, &nerr);
+	if (err == 0)
+		err = kube_append(ctl->kube, &cfg);
 	ctl->last_load_us = (clock_mono_ns() - t0) / 1000;
 	if (err == 0)
 		dns_want_config(&ctl->dns, &cfg);	// answers come later: rebuilds
@@ -149,16 +162,23 @@ int control_load(struct control *ctl)
 			log_emit(LOG_ERR, NULL, "config: %s: %s", ctl->boot->config_dir, strerror(-err));
 		snprintf(ctl->last_error, sizeof(ctl->last_error), "%s",
 			 nerr ? errs[0].msg : strerror(-err));
+		istio_config_free(&cfg);
+		istio_sources_free(&srcs);
 		goto out_rejected;
 	}
 	if (build_publish(ctl, &cfg) < 0) {
 		istio_config_free(&cfg);
+		istio_sources_free(&srcs);
 		goto out_rejected;
 	}
 	if (ctl->have_cfg)
 		istio_config_free(&ctl->cfg);
 	ctl->cfg = cfg;
 	ctl->have_cfg = true;
+	if (reread) {
+		istio_sources_free(&ctl->sources);
+		ctl->sources = srcs;
+	}
 	ctl->last_error[0] = '\0';
 	free(errs);
 	return 0;
@@ -169,6 +189,18 @@ out_rejected:
 			 (unsigned long long)ctl->global->version);
 	free(errs);
 	return -EINVAL;
+}
+
+int control_load(struct control *ctl)
+{
+	return load_publish(ctl, true);
+}
+
+// kube_changed: what the Kubernetes watches hold changed (once per burst).
+static void kube_changed(struct control *ctl)
+{
+	if (!ctl->draining)
+		load_publish(ctl, false);
 }
 
 // ---- the appliance's identity ----------------------------------------------
@@ -327,6 +359,7 @@ static void start_drain(struct control *ctl)
 	ctl->draining = true;
 	ca_server_stop(ctl);
 	watch_stop(ctl);
+	kube_stop(ctl->kube);
 	dns_stop(&ctl->dns);
 	ring_timer_cancel(&ctl->ring, &ctl->rotate);
 	ctl->drain_deadline_ms = ctl->ring.now_ms + ctl->boot->drain_timeout_ms;
@@ -410,6 +443,16 @@ int control_run(const struct bootstrap *b)
 	if (identity_start(ctl) < 0)
 		log_emit(LOG_WARN, NULL, "identity: no workload certificate; ISTIO_MUTUAL and "
 			 "the signing service are unavailable");
+	if (b->kube_enabled) {
+		char why[512];
+
+		// the watches start now; their first lists rebuild as they land
+		// and readiness waits for all of them
+		if (kube_start(ctl, kube_changed, why, sizeof(why)) < 0) {
+			log_emit(LOG_ERR, NULL, "kubernetes: %s; not starting", why);
+			return 1;
+		}
+	}
 	if (control_load(ctl) < 0) {
 		log_emit(LOG_ERR, NULL, "config: the initial configuration is invalid, not starting");
 		return 1;

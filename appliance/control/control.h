@@ -47,6 +47,8 @@ struct control {
 	// from it, so a broken file on disk never blocks a rotation
 	struct istio_config cfg;
 	bool have_cfg;
+	struct istio_sources sources;	// the files behind it, to rebuild without rereading
+	struct kube *kube;		// the Kubernetes source (NULL: off)
 	// the authority and the appliance's own identity
 	struct ca ca;
 	bool ca_ok;

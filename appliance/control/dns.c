@@ -311,7 +311,7 @@ void dns_want_config(struct dns *d, const struct istio_config *cfg)
 	if (!d->channel)
 		return;
 	for (uint32_t i = 0; i < d->num; i++)
-		d->names[i].wanted = false;
+		d->names[i].wanted = d->names[i].pinned;
 	for (int i = 0; i < cfg->num_service_entries; i++) {
 		const struct service_entry *se = &cfg->service_entries[i];
 
@@ -326,6 +326,18 @@ void dns_want_config(struct dns *d, const struct istio_config *cfg)
 	// WorkloadEntries by host name (selected by a resolution DNS entry)
 	for (int i = 0; i < cfg->num_workload_entries; i++)
 		want(d, cfg->workload_entries[i].ep.address);
+	due_fire(&d->due_timer);
+}
+
+void dns_pin(struct dns *d, const char *name)
+{
+	struct dns_name *n;
+
+	if (!d->channel)
+		return;
+	want(d, name);
+	if ((n = find(d, name)))
+		n->pinned = true;
 	due_fire(&d->due_timer);
 }
 

@@ -31,6 +31,7 @@ struct dns_name {
 	int num_addrs;
 	bool answered;		// an answer (possibly empty) was ever received
 	bool wanted;		// the current configuration names it
+	bool pinned;		// wanted whatever the configuration (dns_pin)
 	bool in_flight;
 	uint64_t due_ms;	// next query (ring time)
 	uint32_t failures;	// consecutive
@@ -70,6 +71,10 @@ int dns_start(struct dns *d, struct ring *r, const char *servers,
 // dns_want_config makes the names cfg needs the ones kept resolved: new
 // ones are asked now, names no longer used stop being refreshed.
 void dns_want_config(struct dns *d, const struct istio_config *cfg);
+
+// dns_pin keeps name resolved whatever the configuration says (the
+// Kubernetes API server's host name).
+void dns_pin(struct dns *d, const char *name);
 
 // dns_resolve is snap_secrets.resolve: the addresses known for name.
 int dns_resolve(void *arg, const char *name, struct sockaddr_storage *out, int max);

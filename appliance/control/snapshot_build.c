@@ -375,7 +375,7 @@ static const struct destination_rule *find_dr(struct builder *bd, const char *ho
 
 		if (!visible(bd, dr->meta.namespace_, dr->export_to, dr->num_export_to))
 			continue;
-		h = snapshot_expand_host(bd->a, dr->host, dr->meta.namespace_, "cluster.local");
+		h = snapshot_expand_host(bd->a, dr->host, dr->meta.namespace_, bd->b->kube_domain);
 		size_t hl = h ? strlen(h) : 0, l = strlen(host);
 
 		if (!h)
@@ -1105,7 +1105,7 @@ static int build_route(struct builder *bd, const struct virtual_service *vs,
 		       const struct http_route *hr, struct snap_route *r)
 {
 	const char *ns = vs->meta.namespace_;
-	const char *domain = "cluster.local";
+	const char *domain = bd->b->kube_domain;
 
 	r->name = arena_strdup(bd->a, hr->name ? hr->name : "");
 	r->timeout_ms = hr->timeout_ms;
@@ -1235,7 +1235,7 @@ static int add_virtual_service(struct builder *bd, const struct virtual_service 
 		return 0;	// gateway-bound: a later issue
 	for (int h = 0; h < vs->num_hosts; h++) {
 		char *name = snapshot_expand_host(bd->a, vs->hosts[h], vs->meta.namespace_,
-						  "cluster.local");
+						  bd->b->kube_domain);
 		struct snap_vhost *vh;
 
 		if (!imported(bd, vs->meta.namespace_, name))
@@ -1272,30 +1272,60 @@ static int cmp_wildcard(const void *a, const void *b)
 	return lx == ly ? strcmp(x->name, y->name) : (lx > ly ? -1 : 1);
 }
 
+static bool vname_put(struct snapshot *s, const char *name, uint32_t v)
+{
+	uint32_t i = (uint32_t)hash64(name, strlen(name)) & s->vhost_index_mask;
+
+	for (; s->vhost_index[i]; i = (i + 1) & s->vhost_index_mask)
+		if (!strcmp(s->vnames[s->vhost_index[i] - 1].name, name))
+			return false;	// taken: an exact name wins over a short form
+	s->vnames[s->num_vnames].name = name;
+	s->vnames[s->num_vnames].vhost = v;
+	s->vhost_index[i] = ++s->num_vnames;
+	return true;
+}
+
 static int index_vhosts(struct builder *bd)
 {
 	struct snapshot *s = bd->s;
-	uint32_t size = 16;
+	const char *domain = bd->b->kube_domain, *own_ns = bd->b->namespace_;
+	size_t dl = strlen(domain);
+	uint32_t size = 16, max = s->num_vhosts * 4;
 
-	while (size < s->num_vhosts * 2)
+	while (size < max * 2)
 		size *= 2;
 	s->vhost_index = arena_alloc(bd->a, size * sizeof(uint32_t));
+	s->vnames = arena_alloc(bd->a, (max + 1) * sizeof(*s->vnames));
 	s->wildcards = arena_alloc(bd->a, sizeof(void *) * (s->num_vhosts + 1));
-	if (!s->vhost_index || !s->wildcards)
+	if (!s->vhost_index || !s->vnames || !s->wildcards)
 		return -ENOMEM;
+	memset(s->vhost_index, 0, size * sizeof(uint32_t));
 	s->vhost_index_mask = size - 1;
 	for (uint32_t v = 0; v < s->num_vhosts; v++) {
 		struct snap_vhost *vh = &s->vhosts[v];
-		uint32_t i;
 
-		if (vh->wildcard) {
+		if (vh->wildcard)
 			s->wildcards[s->num_wildcards++] = vh;
+		else
+			vname_put(s, vh->name, v);
+	}
+	// the short forms, after every exact name
+	for (uint32_t v = 0; v < s->num_vhosts; v++) {
+		const char *n = s->vhosts[v].name, *dot1, *dot2;
+		size_t len = strlen(n);
+
+		if (s->vhosts[v].wildcard || len <= dl + 5 || n[len - dl - 1] != '.' ||
+		    memcmp(n + len - dl, domain, dl) || memcmp(n + len - dl - 5, ".svc", 4))
 			continue;
-		}
-		i = (uint32_t)hash64(vh->name, strlen(vh->name)) & s->vhost_index_mask;
-		while (s->vhost_index[i])
-			i = (i + 1) & s->vhost_index_mask;
-		s->vhost_index[i] = v + 1;
+		// n is "<svc>.<ns>.svc.<domain>"
+		if (!(dot1 = strchr(n, '.')) || !(dot2 = strchr(dot1 + 1, '.')) ||
+		    (size_t)(dot2 - n) != len - dl - 5)
+			continue;
+		vname_put(s, arena_sprintf(bd->a, "%.*s", (int)(len - dl - 1), n), v);
+		vname_put(s, arena_sprintf(bd->a, "%.*s", (int)(dot2 - n), n), v);
+		if (strlen(own_ns) == (size_t)(dot2 - dot1 - 1) &&
+		    !memcmp(dot1 + 1, own_ns, (size_t)(dot2 - dot1 - 1)))
+			vname_put(s, arena_sprintf(bd->a, "%.*s", (int)(dot1 - n), n), v);
 	}
 	qsort(s->wildcards, s->num_wildcards, sizeof(void *), cmp_wildcard);
 	return 0;

@@ -31,14 +31,13 @@ const struct snap_vhost *snapshot_find_vhost(const struct snapshot *s,
 
 		for (;; i = (i + 1) & s->vhost_index_mask) {
 			uint32_t v = s->vhost_index[i];
-			const struct snap_vhost *vh;
+			const struct snap_vname *vn;
 
 			if (!v)
 				break;
-			vh = &s->vhosts[v - 1];
-			if (!vh->wildcard && strlen(vh->name) == len &&
-			    !memcmp(vh->name, host, len))
-				return vh;
+			vn = &s->vnames[v - 1];
+			if (strlen(vn->name) == len && !memcmp(vn->name, host, len))
+				return &s->vhosts[vn->vhost];
 		}
 	}
 	for (uint32_t i = 0; i < s->num_wildcards; i++) {

@@ -234,9 +234,17 @@ struct snapshot {
 	int outbound_policy;		// enum snap_outbound_policy
 	struct snap_vhost *vhosts;
 	uint32_t num_vhosts;
-	// open-addressing index of exact vhost names -> vhosts[] index + 1
+	// open-addressing index of exact names -> vnames[] index + 1: each
+	// vhost's own name, and the shorter forms of a "<svc>.<ns>.svc.<domain>"
+	// name ("<svc>.<ns>.svc", "<svc>.<ns>", and "<svc>" in the appliance's
+	// namespace), as Istio's sidecar routes accept them
 	uint32_t *vhost_index;
 	uint32_t vhost_index_mask;
+	struct snap_vname {
+		const char *name;
+		uint32_t vhost;		// vhosts[] index
+	} *vnames;
+	uint32_t num_vnames;
 	// wildcard vhosts, most specific (longest suffix) first
 	struct snap_vhost **wildcards;
 	uint32_t num_wildcards;

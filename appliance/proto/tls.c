@@ -265,40 +265,30 @@ void tls_identity_unref(struct tls_identity *id)
 	free(id);
 }
 
-int tls_identity_load(struct tls_identity **out, const char *cert_file, const char *key_file,
-		      char *err, size_t err_len)
+// identity_from_bios reads a leaf then its chain from cb and a key from kb;
+// cname and kname name them in messages.
+static int identity_from_bios(struct tls_identity **out, BIO *cb, const char *cname, BIO *kb,
+			      const char *kname, char *err, size_t err_len)
 {
-	BIO *b = NULL;
 	X509 *cert = NULL, *c;
 	EVP_PKEY *key = NULL;
 	STACK_OF(X509) *chain = NULL;
 	int rc = -EINVAL;
 
-	if (!(b = BIO_new_file(cert_file, "r"))) {
-		snprintf(err, err_len, "%s: cannot read (%s)", cert_file, strerror(errno));
-		ERR_clear_error();
-		return -errno ? -errno : -EINVAL;
-	}
-	if (!(cert = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
-		ssl_err(err, err_len, cert_file);
+	if (!(cert = PEM_read_bio_X509(cb, NULL, NULL, NULL))) {
+		ssl_err(err, err_len, cname);
 		goto out;
 	}
 	chain = sk_X509_new_null();
-	while ((c = PEM_read_bio_X509(b, NULL, NULL, NULL)))
+	while ((c = PEM_read_bio_X509(cb, NULL, NULL, NULL)))
 		sk_X509_push(chain, c);
 	ERR_clear_error();	// the end of the file reads as an error
-	BIO_free(b);
-	if (!(b = BIO_new_file(key_file, "r"))) {
-		snprintf(err, err_len, "%s: cannot read (%s)", key_file, strerror(errno));
-		ERR_clear_error();
-		goto out;
-	}
-	if (!(key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL))) {
-		ssl_err(err, err_len, key_file);
+	if (!(key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL))) {
+		ssl_err(err, err_len, kname);
 		goto out;
 	}
 	if (!X509_check_private_key(cert, key)) {
-		snprintf(err, err_len, "%s: key does not match certificate %s", key_file, cert_file);
+		snprintf(err, err_len, "%s: key does not match certificate %s", kname, cname);
 		ERR_clear_error();
 		goto out;
 	}
@@ -308,10 +298,47 @@ int tls_identity_load(struct tls_identity **out, const char *cert_file, const ch
 	}
 	rc = 0;
 out:
-	BIO_free(b);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	sk_X509_pop_free(chain, X509_free);
+	return rc;
+}
+
+int tls_identity_load(struct tls_identity **out, const char *cert_file, const char *key_file,
+		      char *err, size_t err_len)
+{
+	BIO *cb, *kb;
+	int rc;
+
+	if (!(cb = BIO_new_file(cert_file, "r"))) {
+		rc = errno ? -errno : -EINVAL;
+		snprintf(err, err_len, "%s: cannot read (%s)", cert_file, strerror(errno));
+		ERR_clear_error();
+		return rc;
+	}
+	if (!(kb = BIO_new_file(key_file, "r"))) {
+		snprintf(err, err_len, "%s: cannot read (%s)", key_file, strerror(errno));
+		ERR_clear_error();
+		BIO_free(cb);
+		return -EINVAL;
+	}
+	rc = identity_from_bios(out, cb, cert_file, kb, key_file, err, err_len);
+	BIO_free(cb);
+	BIO_free(kb);
+	return rc;
+}
+
+int tls_identity_load_pem(struct tls_identity **out, const char *cert_pem, size_t cert_len,
+			  const char *key_pem, size_t key_len, char *err, size_t err_len)
+{
+	BIO *cb = BIO_new_mem_buf(cert_pem, cert_len), *kb = BIO_new_mem_buf(key_pem, key_len);
+	int rc = -ENOMEM;
+
+	if (cb && kb)
+		rc = identity_from_bios(out, cb, "client certificate", kb, "client key", err,
+					err_len);
+	BIO_free(cb);
+	BIO_free(kb);
 	return rc;
 }
 
@@ -419,9 +446,14 @@ static bool san_matches(X509 *leaf, const char *want)
 		      !memcmp(ASN1_STRING_get0_data(v), want, wl);
 	}
 	GENERAL_NAMES_free(gens);
-	// a DNS SAN may be a wildcard the expected name falls under
-	if (!hit && wl && !strchr(want, '/'))
-		hit = X509_check_host(leaf, want, wl, 0, NULL) == 1;
+	// an IP literal matches an IP SAN; a DNS SAN may be a wildcard the
+	// expected name falls under
+	if (!hit && wl && !strchr(want, '/')) {
+		if (X509_check_ip_asc(leaf, want, 0) == 1)
+			hit = true;
+		else
+			hit = X509_check_host(leaf, want, wl, 0, NULL) == 1;
+	}
 	ERR_clear_error();
 	return hit;
 }
@@ -564,6 +596,40 @@ static X509_STORE *store_from_file(const char *path, char *err, size_t err_len)
 		return NULL;
 	}
 	return st;
+}
+
+// store_from_pem is store_from_file on PEM text in memory: every
+// certificate in it is a trust anchor.
+static X509_STORE *store_from_pem(const char *pem, size_t len, char *err, size_t err_len)
+{
+	X509_STORE *st = X509_STORE_new();
+	BIO *b = BIO_new_mem_buf(pem, len);
+	X509 *c;
+	int n = 0;
+
+	if (!st || !b)
+		goto bad;
+	while ((c = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+		int ok = X509_STORE_add_cert(st, c);
+
+		X509_free(c);
+		if (!ok)
+			goto bad;
+		n++;
+	}
+	ERR_clear_error();
+	if (!n) {
+		snprintf(err, err_len, "certificate authority: no PEM certificate");
+		goto out;
+	}
+	BIO_free(b);
+	return st;
+bad:
+	ssl_err(err, err_len, "certificate authority");
+out:
+	BIO_free(b);
+	X509_STORE_free(st);
+	return NULL;
 }
 
 static int alpn_select(SSL *ssl, const uint8_t **out, uint8_t *out_len, const uint8_t *in,
@@ -810,6 +876,9 @@ int tls_client_new(struct tls_client **out, const struct tls_client_cfg *cfg,
 	if (!(c->ctx = ctx_new(err, err_len)))
 		goto bad;
 	if (cfg->ca_file && !(c->ca = store_from_file(cfg->ca_file, err, err_len)))
+		goto bad;
+	if (!cfg->ca_file && cfg->ca_pem && !(c->ca = store_from_pem(cfg->ca_pem, cfg->ca_pem_len,
+								  err, err_len)))
 		goto bad;
 	if (cfg->bundle) {
 		tls_bundle_ref(cfg->bundle);

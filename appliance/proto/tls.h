@@ -52,6 +52,9 @@ struct tls_identity *tls_identity_new(X509 *cert, EVP_PKEY *key, STACK_OF(X509) 
 // tls_identity_load reads a certificate file (leaf then chain) and a key file.
 int tls_identity_load(struct tls_identity **out, const char *cert_file, const char *key_file,
 		      char *err, size_t err_len);
+// tls_identity_load_pem is tls_identity_load on PEM text in memory.
+int tls_identity_load_pem(struct tls_identity **out, const char *cert_pem, size_t cert_len,
+			  const char *key_pem, size_t key_len, char *err, size_t err_len);
 void tls_identity_ref(struct tls_identity *id);
 void tls_identity_unref(struct tls_identity *id);
 
@@ -101,6 +104,8 @@ struct tls_client_cfg {
 	enum tls_mode mode;
 	struct tls_identity *identity;	// MUTUAL/ISTIO_MUTUAL: our client certificate
 	const char *ca_file;		// SIMPLE/MUTUAL: server must chain to these (NULL: no check)
+	const char *ca_pem;		// or PEM text (when ca_file is NULL)
+	size_t ca_pem_len;
 	struct tls_bundle *bundle;	// ISTIO_MUTUAL
 	const char *alpn[TLS_MAX_ALPN];	// offered, in order
 	int num_alpn;

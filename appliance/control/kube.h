@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+// kube.h: the Kubernetes API as a configuration source. Each watched
+// resource (Services, EndpointSlices, Pods, Namespaces and the Istio kinds,
+// cluster-wide or per configured namespace) is listed (in pages) and then
+// watched from the list's resourceVersion, over its own HTTPS connection on
+// the control ring: bearer token or client certificate, the API server's CA
+// checked, bookmarks asked for, a watch that ends resumed from the last
+// resourceVersion, a 410 Gone relisted, a failure retried with exponential
+// back-off capped at 5 s. Every response is parsed as strict JSON.
+//
+// What the watches hold is turned into configuration at each rebuild
+// (kube_append): the Istio resources are validated one by one as istiod's
+// controller does (a bad one is skipped and reported, the others apply),
+// and every Service becomes a ServiceEntry of its endpoints (EndpointSlice
+// ready endpoints, the pods' labels and service accounts), as istiod's
+// Kubernetes registry models them.
+#ifndef MG_CONTROL_KUBE_H
+#define MG_CONTROL_KUBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/istio.h"
+
+struct control;
+struct buf;
+struct kube;
+
+// kube_start reads the connection settings ([kubernetes] kubeconfig,
+// $KUBECONFIG, or the in-cluster service account) and starts every watch
+// on the control ring. changed(ctl) runs (once per burst of changes) when
+// what the watches hold changed. It returns 0 or -errno with the reason
+// logged and put in err.
+int kube_start(struct control *ctl, void (*changed)(struct control *ctl), char *err,
+	       size_t err_len);
+
+// kube_stop closes every connection (drain); kube_free releases the rest.
+void kube_stop(struct kube *k);
+void kube_free(struct kube *k);
+
+// kube_append adds what the watches hold to cfg: Istio resources (each one
+// validated alone; bad ones are skipped, logged once per version and
+// counted) and the registry's Services as ServiceEntries. It returns 0 or
+// -ENOMEM.
+int kube_append(struct kube *k, struct istio_config *cfg);
+
+// kube_synced says every watch listed once (or found its kind not served).
+bool kube_synced(const struct kube *k);
+
+// kube_syncz appends /syncz's entries for the watches: JSON objects, each
+// preceded by a comma.
+void kube_syncz(const struct kube *k, struct buf *out);
+
+#endif
