@@ -302,7 +302,8 @@ static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 			respond(a, 503, "text/plain", "draining\n", 9, keep);
 		else if (!ctl->identity)
 			respond(a, 503, "text/plain", "no workload certificate\n", 24, keep);
-		else if (!ctl->synced_once && !kube_synced(ctl->kube))
+		else if (!ctl->synced_once && (!ctl->kube_ready_gen ||
+					       applied_generation(ctl) < ctl->kube_ready_gen))
 			respond(a, 503, "text/plain", "kubernetes: first lists pending\n", 32, keep);
 		else if (!ctl->synced_once && dns_first_sync_pending(&ctl->dns))
 			respond(a, 503, "text/plain", "dns: first lookups pending\n", 27, keep);

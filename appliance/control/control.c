@@ -175,6 +175,8 @@ static int load_publish(struct control *ctl, bool reread)
 		istio_config_free(&ctl->cfg);
 	ctl->cfg = cfg;
 	ctl->have_cfg = true;
+	if (!ctl->kube_ready_gen && kube_appended_synced(ctl->kube))
+		ctl->kube_ready_gen = ctl->global->gen;	// readiness waits for workers to run it
 	if (reread) {
 		istio_sources_free(&ctl->sources);
 		ctl->sources = srcs;

@@ -49,6 +49,7 @@ struct control {
 	bool have_cfg;
 	struct istio_sources sources;	// the files behind it, to rebuild without rereading
 	struct kube *kube;		// the Kubernetes source (NULL: off)
+	uint64_t kube_ready_gen;	// the first generation built from every first list
 	// the authority and the appliance's own identity
 	struct ca ca;
 	bool ca_ok;

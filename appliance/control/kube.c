@@ -163,6 +163,7 @@ struct kube {
 	int num_watches;
 	struct ring_timer settle;
 	bool stopping;
+	bool appended_synced;		// the last kube_append had every first list
 	uint32_t conns;
 	uint64_t rejected;		// Istio resources skipped as invalid
 	char last_rejected[512];
@@ -1433,6 +1434,11 @@ bool kube_synced(const struct kube *k)
 	return true;
 }
 
+bool kube_appended_synced(const struct kube *k)
+{
+	return !k || k->appended_synced;
+}
+
 void kube_syncz(const struct kube *k, struct buf *o)
 {
 	for (int i = 0; k && i < k->num_watches; i++) {
@@ -1910,6 +1916,7 @@ int kube_append(struct kube *k, struct istio_config *cfg)
 {
 	if (!k)
 		return 0;
+	k->appended_synced = kube_synced(k);
 	for (int i = 0; i < k->num_watches; i++) {
 		struct kwatch *w = &k->watches[i];
 

@@ -47,6 +47,10 @@ int kube_append(struct kube *k, struct istio_config *cfg);
 // kube_synced says every watch listed once (or found its kind not served).
 bool kube_synced(const struct kube *k);
 
+// kube_appended_synced says the last kube_append had every first list
+// (so the configuration it went into holds a complete view).
+bool kube_appended_synced(const struct kube *k);
+
 // kube_syncz appends /syncz's entries for the watches: JSON objects, each
 // preceded by a comma.
 void kube_syncz(const struct kube *k, struct buf *out);

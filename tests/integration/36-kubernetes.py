@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# 36-kubernetes: the Kubernetes API as a source, against the fake API server
+# (tests/fixtures/fake_kube.py: TLS, bearer token, list/watch, 410, drops,
+# outages). A Service with its EndpointSlice becomes routable (by its FQDN
+# and Istio's short forms); scaling the slice down stops traffic to the
+# removed pod; DestinationRule subsets and a VirtualService from the API
+# route by pod labels, and a pod's label change moves it between subsets;
+# an invalid VirtualService from the API is skipped alone; a compacted
+# watch (410) relists and loses no update; a dropped watch resumes; the API
+# going away for 30 s causes no data-plane error and a change made after
+# its return converges; a wrong token keeps meshgate not ready.
+
+import json
+import re
+import time
+
+import mg
+from fake_kube import FakeKube
+
+NS = "default"
+
+
+def service(name, port, target, port_name="http"):
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": NS},
+            "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.50", "clusterIPs": ["10.96.0.50"],
+                     "ports": [{"name": port_name, "port": port, "targetPort": target,
+                                "protocol": "TCP"}],
+                     "selector": {"app": name}}}
+
+
+def pod(name, ip, labels, sa="reviews"):
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": NS, "labels": labels},
+            "spec": {"serviceAccountName": sa, "containers": [{"name": "app", "image": "x"}]},
+            "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]}}
+
+
+def slice_(svc, pods, port, not_ready=()):
+    eps = []
+    for name, ip in pods:
+        eps.append({"addresses": [ip],
+                    "conditions": {"ready": name not in not_ready, "serving": True,
+                                   "terminating": False},
+                    "targetRef": {"kind": "Pod", "name": name, "namespace": NS}})
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": svc + "-abcde", "namespace": NS,
+                         "labels": {"kubernetes.io/service-name": svc}},
+            "addressType": "IPv4", "endpoints": eps,
+            "ports": [{"name": "http", "port": port, "protocol": "TCP"}]}
+
+
+def who(m, host, n=1):
+    out = []
+    for _ in range(n):
+        try:
+            r = mg.get(m.port, "/echo", host)
+            out.append(r.json().get("name") if r.status == 200 else r.status)
+        except Exception as e:  # noqa: BLE001 (a connection error is an answer here)
+            out.append(repr(e))
+    return out
+
+
+def converge(m, host, want, timeout=10, n=12):
+    return mg.wait_for(lambda: set(who(m, host, n)) == want, timeout)
+
+
+def syncz(m):
+    st, body = m.admin("/syncz")
+    return json.loads(body) if st == 200 else {}
+
+
+def test():
+    mg.need("openssl")
+    a = mg.Upstream("a", host="127.0.0.1")
+    b = mg.Upstream("b", host="127.0.0.2", port=a.port)
+    fk = FakeKube(bookmark_interval=1, watch_timeout=20)
+    fk.start()
+    mg._on_failure.append(lambda: print(mg.tail(fk.log, 40)) if getattr(fk, "log", None) else None)
+    work = mg.tmpdir("kube")
+    kc = work / "kubeconfig"
+    fk.kubeconfig(str(kc))
+
+    host = f"reviews.{NS}.svc.cluster.local"
+    fk.put(pod("reviews-a", "127.0.0.1", {"app": "reviews", "version": "v1"}))
+    fk.put(pod("reviews-b", "127.0.0.2", {"app": "reviews", "version": "v2"}))
+    fk.put(service("reviews", 9080, a.port))
+    fk.put(slice_("reviews", [("reviews-a", "127.0.0.1"), ("reviews-b", "127.0.0.2")], a.port))
+
+    m = mg.Mesh(ini={"kubernetes": {"kubeconfig": str(kc)}}, workers=1, name="kube")
+    m.start()
+    st, _ = mg.simple_get(m.health_port, "/healthz/ready")
+    mg.check(mg.wait_for(lambda: mg.simple_get(m.health_port, "/healthz/ready")[0] == 200, 15),
+             "ready once every watch listed", st)
+    mg.check(converge(m, host, {"a", "b"}),
+             "a Service with its EndpointSlice is routable, both pods answer", who(m, host, 6))
+    for alias in ("reviews", "reviews:9080", "reviews.default", "reviews.default.svc"):
+        mg.check(who(m, alias) in (["a"], ["b"]), f"Istio's short form {alias!r} routes too",
+                 who(m, alias))
+    mg.check(who(m, "reviews.other") == [502], "another namespace's short form is not ours",
+             who(m, "reviews.other"))
+    z = syncz(m)
+    kw = [s for s in z.get("sources", []) if s.get("source") == "kubernetes"]
+    mg.check(kw and all(s["status"] in ("SYNCED", "NOT_SERVED") for s in kw),
+             "/syncz shows every watch synced", [(s["resource"], s["status"]) for s in kw])
+    # scale down: pod b leaves the slice
+    fk.put(slice_("reviews", [("reviews-a", "127.0.0.1")], a.port))
+    mg.check(converge(m, host, {"a"}, n=20), "scaled down: the removed pod gets no traffic",
+             who(m, host, 6))
+    # a not-ready endpoint takes no traffic
+    fk.put(slice_("reviews", [("reviews-a", "127.0.0.1"), ("reviews-b", "127.0.0.2")], a.port,
+                  not_ready=("reviews-b",)))
+    time.sleep(0.5)
+    mg.check(set(who(m, host, 20)) == {"a"}, "a not-ready endpoint gets no traffic",
+             who(m, host, 6))
+    fk.put(slice_("reviews", [("reviews-a", "127.0.0.1"), ("reviews-b", "127.0.0.2")], a.port))
+    mg.check(converge(m, host, {"a", "b"}), "ready again: both answer", who(m, host, 6))
+
+    # Istio resources from the API: subsets by pod labels
+    fk.put({"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+            "metadata": {"name": "reviews", "namespace": NS},
+            "spec": {"host": "reviews",
+                     "subsets": [{"name": "v1", "labels": {"version": "v1"}},
+                                 {"name": "v2", "labels": {"version": "v2"}}]}})
+    fk.put({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+            "metadata": {"name": "reviews", "namespace": NS},
+            "spec": {"hosts": ["reviews"],
+                     "http": [{"route": [{"destination": {"host": "reviews", "subset": "v2"}}]}]}})
+    mg.check(converge(m, host, {"b"}, n=20),
+             "a VirtualService from the API routes to subset v2 (pod labels)", who(m, host, 6))
+    fk.put(pod("reviews-a", "127.0.0.1", {"app": "reviews", "version": "v2"}))
+    mg.check(converge(m, host, {"a", "b"}, n=20),
+             "a pod relabelled v1 -> v2 moves into subset v2", who(m, host, 6))
+
+    # an invalid object from the API is skipped alone
+    fk.put({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+            "metadata": {"name": "broken", "namespace": NS},
+            "spec": {"hosts": ["broken.example"],
+                     "http": [{"route": [{"destination": {"host": "x"}, "weight": -5}]}]}})
+    fk.put(pod("reviews-a", "127.0.0.1", {"app": "reviews", "version": "v1"}))
+    mg.check(converge(m, host, {"b"}, n=20),
+             "an invalid VirtualService does not block the other changes", who(m, host, 6))
+    mg.check(mg.wait_for(lambda: "broken" in json.dumps(syncz(m)), 5),
+             "/syncz reports the skipped resource", syncz(m).get("sources", [])[-1:])
+    mg.check("broken" in m.stderr() and "skipped" in m.stderr(), "and the log says why")
+    fk.delete("networking.istio.io/v1", "VirtualService", NS, "broken")
+
+    # 410: the watch's version is compacted away while it is down
+    before = fk.stats()
+    fk.compact(close_watches=True)
+    fk.delete("networking.istio.io/v1", "VirtualService", NS, "reviews")
+    mg.check(converge(m, host, {"a", "b"}, n=20),
+             "after a compaction (410) the relist loses no update", who(m, host, 6))
+    after = fk.stats()
+    mg.check(sum(after["list"].values()) > sum(before["list"].values()),
+             "the client listed again after 410", (before["list"], after["list"]))
+
+    # a dropped watch resumes from its version
+    fk.drop()
+    fk.put(slice_("reviews", [("reviews-b", "127.0.0.2")], a.port))
+    mg.check(converge(m, host, {"b"}, n=20), "a dropped watch resumes and sees the change",
+             who(m, host, 6))
+
+    # (the fake logs a request when it ends: the watches dropped above)
+    req = fk.requests()
+    reqs = req.get("requests", []) if isinstance(req, dict) else req
+    watches = [r for r in reqs if isinstance(r, dict) and r.get("watch")]
+    mg.check(watches and all("allowWatchBookmarks=true" in (r.get("query") or "") and
+                             "resourceVersion=" in (r.get("query") or "") for r in watches),
+             "watches ask for bookmarks from the list's resourceVersion", watches[:2])
+
+    # the API away for 30 s: the data plane keeps serving
+    fk.put(slice_("reviews", [("reviews-a", "127.0.0.1"), ("reviews-b", "127.0.0.2")], a.port))
+    mg.check(converge(m, host, {"a", "b"}), "both pods again")
+    fk.down(30)
+    t_end = time.monotonic() + 30
+    errors, total = 0, 0
+    while time.monotonic() < t_end:
+        res = who(m, host, 5)
+        total += len(res)
+        errors += sum(1 for x in res if x not in ("a", "b"))
+        time.sleep(0.2)
+    mg.check(total > 100 and errors == 0, "no data-plane error while the API is away",
+             (total, errors))
+    mg.check(mg.wait_for(lambda: fk.stats().get("up"), 15), "the API is back")
+    t0 = time.monotonic()
+    fk.put(slice_("reviews", [("reviews-a", "127.0.0.1")], a.port))
+    ok = converge(m, host, {"a"}, timeout=15, n=20)
+    mg.check(ok, "a change after the API's return converges", who(m, host, 6))
+    mg.note(f"converged {time.monotonic() - t0:.2f}s after the first change past the outage")
+    mg.check(mg.simple_get(m.health_port, "/healthz/ready")[0] == 200,
+             "still ready: readiness does not flap with the API")
+    m.stop()
+
+    # a wrong token: never ready, /syncz says why
+    kc2 = work / "kubeconfig-bad"
+    kc2.write_text(re.sub(r"token: .*", "token: wrong", kc.read_text()))
+    m2 = mg.Mesh(ini={"kubernetes": {"kubeconfig": str(kc2)}}, workers=1, name="kube-401")
+    m2.write_ini()
+    m2.proc = mg.Proc("meshgate", [mg.binary(), "run", "-c", str(m2.ini_path())], cwd=m2.dir,
+                      stdout=open(m2.stdout_path, "wb"), stderr=open(m2.stderr_path, "wb"))
+    mg.check(mg.wait_for(lambda: "401" in json.dumps(syncz(m2)), 10),
+             "a wrong token: /syncz shows 401", syncz(m2).get("sources", [])[2:3])
+    st, body = mg.simple_get(m2.health_port, "/healthz/ready")
+    mg.check(st == 503 and b"kubernetes" in body, "and meshgate is not ready", (st, body))
+    m2.stop()
+    fk.stop()
+
+
+if __name__ == "__main__":
+    mg.run(test)
