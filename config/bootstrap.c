@@ -19,6 +19,7 @@
 
 #include <ini.h>
 
+#include "config/mesh.h"
 #include "core/bug.h"
 
 enum {
@@ -128,6 +129,9 @@ void bootstrap_default(struct bootstrap *b)
 	b->ca_port = 15012;
 	b->workload_cert_ttl_s = 24 * 3600;
 	strcpy(b->kube_domain, "cluster.local");
+	strcpy(b->root_namespace, "istio-system");
+	b->auto_mtls = true;
+	b->connect_timeout_ms = 10000;
 
 	l = &b->listeners[0];
 	strcpy(l->name, "outbound_http");
@@ -561,6 +565,11 @@ static int k_prometheus_port(struct parse_state *ps, const char *key, const char
 
 // ---- [mesh] ----
 
+static int k_mesh_config(struct parse_state *ps, const char *key, const char *v)
+{
+	return set_string(ps, key, v, ps->b->mesh_config, sizeof(ps->b->mesh_config), true);
+}
+
 static int k_config_dir(struct parse_state *ps, const char *key, const char *v)
 {
 	return set_string(ps, key, v, ps->b->config_dir, sizeof(ps->b->config_dir), false);
@@ -568,6 +577,7 @@ static int k_config_dir(struct parse_state *ps, const char *key, const char *v)
 
 static int k_outbound_policy(struct parse_state *ps, const char *key, const char *v)
 {
+	ps->b->mesh_ini_set |= MESH_SET_OUTBOUND;
 	if (!strcmp(v, "REGISTRY_ONLY")) {
 		ps->b->outbound_policy = OUTBOUND_REGISTRY_ONLY;
 	} else if (!strcmp(v, "ALLOW_ANY")) {
@@ -591,6 +601,7 @@ static int k_access_log(struct parse_state *ps, const char *key, const char *v)
 		    "(absolute, or starting with ./)", key, v);
 		return -1;
 	}
+	ps->b->mesh_ini_set |= MESH_SET_ACCESS_LOG;
 	return set_string(ps, key, v, ps->b->access_log, sizeof(ps->b->access_log), true);
 }
 
@@ -902,6 +913,7 @@ static const struct key_desc admin_keys[] = {
 static const struct key_desc mesh_keys[] = {
 	{ "config_dir", k_config_dir },
 	{ "outbound_traffic_policy", k_outbound_policy },
+	{ "mesh_config", k_mesh_config },
 	{ NULL, NULL },
 };
 

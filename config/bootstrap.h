@@ -104,6 +104,13 @@ struct bootstrap {
 	// [mesh]
 	char config_dir[4096];		// default "./mesh.d"
 	enum outbound_policy outbound_policy;	// default REGISTRY_ONLY
+	char mesh_config[4096];		// a MeshConfig file (mesh.yaml), "" none
+	// MeshConfig's other fields meshgate acts on (mesh.h): from the file or
+	// the istio ConfigMap
+	char root_namespace[64];	// default "istio-system"
+	bool auto_mtls;			// enableAutoMtls, default true
+	uint32_t connect_timeout_ms;	// connectTimeout, default 10 s
+	unsigned mesh_ini_set;		// MESH_SET_* given by this file: they win
 	// [ca]
 	char ca_address[64];		// default 0.0.0.0
 	uint16_t ca_port;		// default 15012; 0 = the signing service is off

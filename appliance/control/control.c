@@ -15,6 +15,7 @@
 
 #include "admin/admin.h"
 #include "config/istio.h"
+#include "config/mesh.h"
 #include "control/kube.h"
 #include "control/snapshot_build.h"
 #include "core/bug.h"
@@ -128,6 +129,97 @@ int control_rebuild(struct control *ctl)
 	return build_publish(ctl, &ctl->cfg);
 }
 
+// ---- MeshConfig ------------------------------------------------------------
+
+// mesh_file_load reads [mesh] mesh_config (at start and on SIGHUP).
+static int mesh_file_load(struct control *ctl)
+{
+	const char *path = ctl->base.mesh_config;
+	char err[512], *data;
+	size_t len = 0;
+	FILE *f = fopen(path, "re");
+	int r;
+
+	if (!f) {
+		log_emit(LOG_ERR, NULL, "mesh config %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	data = malloc(1 << 20);
+	if (data)
+		len = fread(data, 1, (1 << 20) - 1, f);
+	fclose(f);
+	if (!data)
+		return -ENOMEM;
+	r = mesh_config_parse(path, data, len, &ctl->mesh_file, err, sizeof(err));
+	free(data);
+	if (r < 0) {
+		log_emit(LOG_ERR, NULL, "mesh config: %s", err);
+		return r;
+	}
+	ctl->have_mesh_file = true;
+	if (ctl->mesh_file.not_enforced[0])
+		log_emit(LOG_INFO, NULL, "mesh config %s: not enforced: %s", path,
+			 ctl->mesh_file.not_enforced);
+	return 0;
+}
+
+// mesh_refresh recomputes the MeshConfig-driven settings: the bootstrap
+// file's, under the ConfigMap's, under mesh.yaml's, under the defaults.
+// Settings that only apply at start (trust domain, access log) are
+// reported when a later MeshConfig changes them.
+static void mesh_refresh(struct control *ctl, bool at_start)
+{
+	struct bootstrap *e = &ctl->eff;
+	const char *text;
+	char rv[32], err[512];
+	size_t len;
+	unsigned changed = 0;
+	char td[sizeof(e->trust_domain)], alog[sizeof(e->access_log)];
+
+	memcpy(td, e->trust_domain, sizeof(td));
+	memcpy(alog, e->access_log, sizeof(alog));
+	e->outbound_policy = ctl->base.outbound_policy;
+	memcpy(e->root_namespace, ctl->base.root_namespace, sizeof(e->root_namespace));
+	e->auto_mtls = ctl->base.auto_mtls;
+	e->connect_timeout_ms = ctl->base.connect_timeout_ms;
+	if (ctl->have_mesh_file)
+		mesh_config_apply(&ctl->mesh_file, e);
+	text = kube_mesh_config(ctl->kube, &len, rv, sizeof(rv));
+	if (text && strcmp(rv, ctl->mesh_kube_rv)) {
+		struct mesh_config m;
+
+		snprintf(ctl->mesh_kube_rv, sizeof(ctl->mesh_kube_rv), "%s", rv);
+		if (mesh_config_parse("kubernetes ConfigMap istio-system/istio: mesh", text, len, &m,
+				      err, sizeof(err)) < 0) {
+			// keep the last good one, as istiod does
+			log_emit(LOG_ERR, NULL, "mesh config: %s (kept the previous one)", err);
+			snprintf(ctl->last_error, sizeof(ctl->last_error), "%s", err);
+		} else {
+			ctl->mesh_kube = m;
+			ctl->have_mesh_kube = true;
+			if (m.not_enforced[0])
+				log_emit(LOG_INFO, NULL, "mesh config (ConfigMap istio): not "
+					 "enforced: %s", m.not_enforced);
+		}
+	} else if (!text && ctl->have_mesh_kube && ctl->kube && kube_synced(ctl->kube)) {
+		ctl->have_mesh_kube = false;	// the ConfigMap is gone
+		ctl->mesh_kube_rv[0] = '\0';
+	}
+	if (ctl->have_mesh_kube)
+		changed = mesh_config_apply(&ctl->mesh_kube, e);
+	if (!at_start) {
+		if (strcmp(td, e->trust_domain))
+			log_emit(LOG_WARN, NULL, "mesh config: trustDomain %s takes effect at the next "
+				 "start (the authority runs as %s)", e->trust_domain, td);
+		if (strcmp(alog, e->access_log))
+			log_emit(LOG_WARN, NULL, "mesh config: accessLogFile takes effect at the next "
+				 "start");
+		memcpy(e->trust_domain, td, sizeof(td));
+		memcpy(e->access_log, alog, sizeof(alog));
+	}
+	(void)changed;
+}
+
 // load_publish builds a configuration from the files (read again from the
 // directory when reread, else the last good ones) and what the Kubernetes
 // watches hold, and publishes it. A file that fails validation rejects
@@ -145,6 +237,7 @@ static int load_publish(struct control *ctl, bool reread)
 		return -ENOMEM;
 	memset(&cfg, 0, sizeof(cfg));
 	t0 = clock_mono_ns();
+	mesh_refresh(ctl, false);
 	if (reread)
 		err = istio_load_dir_keep(ctl->boot->config_dir, &cfg, &srcs, errs,
 					  MAX_CONFIG_ERRORS, &nerr);
@@ -384,6 +477,8 @@ static void on_signal(struct ring *r, int res, struct ring_event *ev)
 			log_emit(LOG_INFO, NULL, "SIGHUP: reloading %s", ctl->boot->config_dir);
 			ctl->reloads++;
 			ca_reload(ctl);
+			if (ctl->base.mesh_config[0])
+				mesh_file_load(ctl);	// an error keeps the last good one
 			control_load(ctl);
 			break;
 		case SIGTERM:
@@ -420,7 +515,15 @@ int control_run(const struct bootstrap *b)
 	int n, err;
 
 	memset(ctl, 0, sizeof(*ctl));
+	// the effective settings: the bootstrap file over the defaults, under
+	// MeshConfig (mesh.yaml, the istio ConfigMap) where the file is silent
+	ctl->base = *b;
+	ctl->eff = *b;
+	b = &ctl->eff;
 	ctl->boot = b;
+	if (b->mesh_config[0] && mesh_file_load(ctl) < 0)
+		return 1;
+	mesh_refresh(ctl, true);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);

@@ -12,6 +12,7 @@
 #include "ca/ca.h"
 #include "config/bootstrap.h"
 #include "config/istio.h"
+#include "config/mesh.h"
 #include "control/ca_service.h"
 #include "control/dns.h"
 #include "core/snapshot.h"
@@ -27,7 +28,12 @@ struct retired {
 
 struct control {
 	struct ring ring;
-	const struct bootstrap *boot;
+	const struct bootstrap *boot;	// &eff
+	struct bootstrap base;		// as the bootstrap file gave it
+	struct bootstrap eff;		// under MeshConfig
+	struct mesh_config mesh_file, mesh_kube;	// [mesh] mesh_config; the istio ConfigMap
+	bool have_mesh_file, have_mesh_kube;
+	char mesh_kube_rv[32];
 	struct snapshot *global;	// published (atomic pointer)
 	uint64_t gen;
 	struct retired retired[64];

@@ -50,7 +50,7 @@ enum {
 	KUBE_MAX_ERRS = 8,
 };
 
-enum kres_kind { KR_SERVICE, KR_SLICE, KR_POD, KR_NAMESPACE, KR_ISTIO };
+enum kres_kind { KR_SERVICE, KR_SLICE, KR_POD, KR_NAMESPACE, KR_CONFIGMAP, KR_ISTIO };
 
 struct kres {
 	const char *plural;
@@ -59,6 +59,7 @@ struct kres {
 	const char *kind;
 	enum kres_kind type;
 	bool cluster_scoped;
+	const char *only_ns;	// watched in this namespace only
 };
 
 static const struct kres resources[] = {
@@ -67,6 +68,8 @@ static const struct kres resources[] = {
 	  KR_SLICE, false },
 	{ "pods", "/api/v1", "v1", "Pod", KR_POD, false },
 	{ "namespaces", "/api/v1", "v1", "Namespace", KR_NAMESPACE, true },
+	// MeshConfig: the istio ConfigMap, as istiod reads it
+	{ "configmaps", "/api/v1", "v1", "ConfigMap", KR_CONFIGMAP, false, "istio-system" },
 #define ISTIO(plural, group, kind) \
 	{ plural, "/apis/" group "/v1", group "/v1", kind, KR_ISTIO, false }
 	ISTIO("serviceentries", "networking.istio.io", "ServiceEntry"),
@@ -825,11 +828,14 @@ static void conn_input(struct kwatch *w)
 		if (w->status != 200) {
 			// The body is a Status object; its reason is in the status
 			// line's code. Drop the connection: simpler than skipping.
-			if (w->status == 404 && w->res->type == KR_ISTIO) {
+			if ((w->status == 404 && w->res->type == KR_ISTIO) ||
+			    ((w->status == 404 || w->status == 403) &&
+			     w->res->type == KR_CONFIGMAP)) {
 				// the CRDs are not installed: an empty kind, asked again
 				if (!w->not_served)
-					log_emit(LOG_INFO, NULL, "kubernetes: %s not served (404); "
-						 "treated as empty", w->res->plural);
+					log_emit(LOG_INFO, NULL, "kubernetes: %s%s%s not served (%d); "
+						 "treated as empty", w->res->plural, w->ns[0] ? " in " : "",
+						 w->ns, w->status);
 				w->not_served = true;
 				if (w->store.live) {
 					store_free(&w->store);
@@ -1362,6 +1368,10 @@ int kube_start(struct control *ctl, void (*changed)(struct control *ctl), char *
 	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
 		const struct kres *res = &resources[i];
 
+		if (res->only_ns) {
+			add_watch(k, res, res->only_ns);
+			continue;
+		}
 		if (res->cluster_scoped && b->kube_namespaces[0])
 			continue;	// RBAC limited to namespaces cannot list them
 		if (res->cluster_scoped || !b->kube_namespaces[0]) {
@@ -1927,4 +1937,20 @@ int kube_append(struct kube *k, struct istio_config *cfg)
 				load_istio(k, w->res, &w->store.v[j], cfg);
 	}
 	return load_services(k, cfg);
+}
+
+const char *kube_mesh_config(const struct kube *k, size_t *len, char *rv, size_t rv_len)
+{
+	const struct kwatch *w;
+	const struct kobj *o;
+	const struct ynode *data, *mesh;
+	int next = 0;
+
+	if (!k || !(w = watch_of(k, KR_CONFIGMAP, 0, &next)) ||
+	    !(o = store_get(&w->store, "istio-system/istio")) || !(data = map_at(o->obj, "data")) ||
+	    !(mesh = yaml_tree_map_get(data, "mesh")) || mesh->type != YN_SCALAR)
+		return NULL;
+	snprintf(rv, rv_len, "%s", o->rv);
+	*len = mesh->len;
+	return mesh->str;
 }

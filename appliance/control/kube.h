@@ -47,6 +47,11 @@ int kube_append(struct kube *k, struct istio_config *cfg);
 // kube_synced says every watch listed once (or found its kind not served).
 bool kube_synced(const struct kube *k);
 
+// kube_mesh_config returns the `mesh` key of the istio ConfigMap in
+// istio-system (its length in *len, the ConfigMap's resourceVersion in
+// rv), or NULL when there is none. Valid until the next ring turn.
+const char *kube_mesh_config(const struct kube *k, size_t *len, char *rv, size_t rv_len);
+
 // kube_appended_synced says the last kube_append had every first list
 // (so the configuration it went into holds a complete view).
 bool kube_appended_synced(const struct kube *k);

@@ -22,7 +22,6 @@
 #include "core/strmap.h"
 #include "proto/tls.h"
 
-enum { CONNECT_TIMEOUT_MS = 10000 };
 
 struct builder {
 	struct arena *a;
@@ -128,7 +127,7 @@ static struct snap_cluster *new_cluster(struct builder *bd, const char *host, ui
 	c->port = port;
 	c->service_name = host;
 	c->service_namespace = svc_ns;
-	c->connect_timeout_ms = CONNECT_TIMEOUT_MS;
+	c->connect_timeout_ms = bd->b->connect_timeout_ms;
 	bd->clusters[bd->num_clusters++] = c;
 	return c;
 }
@@ -244,6 +243,8 @@ static int auto_mtls(struct builder *bd, const struct service_entry *se,
 	uint32_t n = 0;
 	bool any = false;
 
+	if (!bd->b->auto_mtls)
+		return 0;	// MeshConfig enableAutoMtls: false
 	for (uint32_t e = 0; e < c->num_eps; e++)
 		any |= c->eps[e].mtls_ready;
 	if (!any)
@@ -325,7 +326,7 @@ static const struct sidecar *pick_sidecar(const struct builder *bd)
 			slot = &wl;
 		else if (!strcmp(sc->meta.namespace_, me) && !sc->num_selector)
 			slot = &ns;
-		else if (!strcmp(sc->meta.namespace_, "istio-system") && !sc->num_selector)
+		else if (!strcmp(sc->meta.namespace_, bd->b->root_namespace) && !sc->num_selector)
 			slot = &root;
 		if (slot && (!*slot || strcmp(sc->meta.name, (*slot)->meta.name) < 0))
 			*slot = sc;
@@ -1443,7 +1444,7 @@ static int peer_auth_mode(struct builder *bd, uint16_t port, const char **from,
 			slot = &wl;
 		else if (!strcmp(pa->meta.namespace_, my_ns) && !pa->num_selector)
 			slot = &ns;
-		else if (!strcmp(pa->meta.namespace_, "istio-system") && !pa->num_selector)
+		else if (!strcmp(pa->meta.namespace_, bd->b->root_namespace) && !pa->num_selector)
 			slot = &mesh;
 		if (slot && (!*slot || strcmp(pa->meta.name, (*slot)->meta.name) < 0))
 			*slot = pa;
@@ -1929,7 +1930,7 @@ struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_co
 	s->passthrough.name = "PassthroughCluster";
 	s->passthrough.service_name = "PassthroughCluster";
 	s->passthrough.kind = CLUSTER_PASSTHROUGH;
-	s->passthrough.connect_timeout_ms = CONNECT_TIMEOUT_MS;
+	s->passthrough.connect_timeout_ms = b->connect_timeout_ms;
 	s->inbound_passthrough = s->passthrough;
 	s->inbound_passthrough.name = "InboundPassthroughCluster";
 	s->inbound_passthrough.service_name = "InboundPassthroughCluster";

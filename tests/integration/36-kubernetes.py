@@ -89,6 +89,7 @@ def test():
     fk.put(slice_("reviews", [("reviews-a", "127.0.0.1"), ("reviews-b", "127.0.0.2")], a.port))
 
     m = mg.Mesh(ini={"kubernetes": {"kubeconfig": str(kc)}}, workers=1, name="kube")
+    dict(m.sections)["mesh"].pop("outbound_traffic_policy")   # MeshConfig decides
     m.start()
     st, _ = mg.simple_get(m.health_port, "/healthz/ready")
     mg.check(mg.wait_for(lambda: mg.simple_get(m.health_port, "/healthz/ready")[0] == 200, 15),
@@ -169,6 +170,28 @@ def test():
     mg.check(watches and all("allowWatchBookmarks=true" in (r.get("query") or "") and
                              "resourceVersion=" in (r.get("query") or "") for r in watches),
              "watches ask for bookmarks from the list's resourceVersion", watches[:2])
+
+    # MeshConfig from the istio ConfigMap: outboundTrafficPolicy
+    ip_host = f"127.0.0.1:{a.port}"
+    mg.check(who(m, ip_host) == [502], "REGISTRY_ONLY by default: an unknown authority is 502",
+             who(m, ip_host))
+
+    def mesh_cm(text):
+        fk.put({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "istio", "namespace": "istio-system"},
+                "data": {"mesh": text}})
+    mesh_cm("outboundTrafficPolicy:\n  mode: ALLOW_ANY\nenableTracing: true\n")
+    mg.check(mg.wait_for(lambda: who(m, ip_host) == ["a"], 10),
+             "the istio ConfigMap's ALLOW_ANY passes an unknown authority through", who(m, ip_host))
+    mesh_cm("outboundTrafficPolicy: {mode: SOMETIMES}\n")
+    time.sleep(1)
+    mg.check(who(m, ip_host) == ["a"], "an invalid mesh config keeps the last good one",
+             who(m, ip_host))
+    mg.check("SOMETIMES" in m.stderr(), "and says why in the log")
+    mesh_cm("outboundTrafficPolicy: {mode: REGISTRY_ONLY}\n")
+    mg.check(mg.wait_for(lambda: who(m, ip_host) == [502], 10),
+             "back to REGISTRY_ONLY from the ConfigMap", who(m, ip_host))
+    mg.check(set(who(m, host, 6)) <= {"a", "b"}, "registered services unaffected")
 
     # the API away for 30 s: the data plane keeps serving
     fk.put(slice_("reviews", [("reviews-a", "127.0.0.1"), ("reviews-b", "127.0.0.2")], a.port))
