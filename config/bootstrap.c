@@ -129,6 +129,7 @@ void bootstrap_default(struct bootstrap *b)
 	b->ca_port = 15012;
 	b->workload_cert_ttl_s = 24 * 3600;
 	strcpy(b->kube_domain, "cluster.local");
+	strcpy(b->kube_cluster_id, "Kubernetes");	// istiod's default CLUSTER_ID
 	strcpy(b->root_namespace, "istio-system");
 	b->auto_mtls = true;
 	b->connect_timeout_ms = 10000;
@@ -1079,7 +1080,13 @@ static int k_kube_namespaces(struct parse_state *ps, const char *key, const char
 	return 0;
 }
 
+static int k_kube_cluster_id(struct parse_state *ps, const char *key, const char *v)
+{
+	return set_string(ps, key, v, ps->b->kube_cluster_id, sizeof(ps->b->kube_cluster_id), false);
+}
+
 static const struct key_desc kube_keys[] = {
+	{ "cluster_id", k_kube_cluster_id },
 	{ "kubeconfig", k_kube_config },
 	{ "domain", k_kube_domain },
 	{ "namespaces", k_kube_namespaces },

@@ -125,6 +125,7 @@ struct bootstrap {
 	char kube_config[4096];
 	char kube_domain[256];		// default "cluster.local"
 	char kube_namespaces[1024];	// "a,b"; "" = every namespace
+	char kube_cluster_id[64];	// the ClusterID the CA accepts, default "Kubernetes"
 	// [telemetry]
 	char access_log[4096];		// "" (off), "stdout", or a path
 	// [limits]

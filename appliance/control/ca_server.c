@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ca/serving.h"
+#include "control/kube.h"
 #include "core/bug.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -95,13 +96,28 @@ static const struct sock_ops conn_ops = {
 	.closed = conn_closed,
 };
 
+// conn_wake: an answer was made later (a token review came back).
+static void conn_wake(void *owner)
+{
+	struct ca_conn *c = owner;
+	int rc;
+
+	if (c->closing || !c->svc)
+		return;
+	rc = ca_service_conn_flush(c->svc, sock_out(&c->s));
+	sock_flush(&c->s);
+	if (rc < 0 || ca_service_conn_want_close(c->svc))
+		conn_close(c, true);
+}
+
 static void conn_handshake(struct sock *s, struct tls_conn *t, int err)
 {
 	struct ca_conn *c = (struct ca_conn *)s;
 
 	if (err)
 		return;		// .eof(-EPROTO) follows and closes
-	c->svc = ca_service_conn_new(&c->ctl->ca_svc, tls_conn_peer_id(t), sock_out(s));
+	c->svc = ca_service_conn_new(&c->ctl->ca_svc, tls_conn_peer_id(t), sock_out(s), conn_wake,
+				     c);
 	if (!c->svc) {
 		conn_close(c, false);
 		return;
@@ -220,6 +236,21 @@ int ca_server_refresh_cert(struct control *ctl)
 	return 0;
 }
 
+static void *review_start(void *arg, const char *token, size_t len,
+			  void (*done)(void *call, int err, const char *ns, const char *sa,
+				       const char *why), void *call)
+{
+	struct control *ctl = arg;
+
+	// the audience Istio's agents ask their projected token for
+	return kube_token_review(ctl->kube, token, len, "istio-ca", done, call);
+}
+
+static void review_cancel(void *arg, void *review)
+{
+	kube_review_cancel(review);
+}
+
 int ca_server_start(struct control *ctl)
 {
 	const struct bootstrap *b = ctl->boot;
@@ -230,6 +261,13 @@ int ca_server_start(struct control *ctl)
 	if ((err = ca_server_refresh_cert(ctl)) < 0)
 		return err;
 	ca_service_init(&ctl->ca_svc, &ctl->ca, clock_wall_s);
+	if (ctl->kube) {
+		// Kubernetes service-account tokens, as istiod takes them
+		ctl->ca_svc.review_start = review_start;
+		ctl->ca_svc.review_cancel = review_cancel;
+		ctl->ca_svc.review_arg = ctl;
+		ctl->ca_svc.cluster_id = b->kube_cluster_id;
+	}
 	if (bootstrap_parse_addr(b->ca_address, b->ca_port, &ss, &len) < 0)
 		return -EINVAL;
 	if ((fd = sock_listen_fd((struct sockaddr *)&ss, len, 512)) < 0) {

@@ -33,6 +33,8 @@ enum {
 struct ca_service_conn {
 	struct ca_service *svc;
 	struct h2_conn *h2;
+	void (*wake)(void *owner);	// an answer was made outside input: flush
+	void *owner;
 	bool has_peer;
 	bool error_counted;
 	struct spiffe_id peer;
@@ -47,6 +49,10 @@ struct call {
 	struct buf auth;		// the authorization field's value
 	int num_auth;			// authorization fields seen
 	bool answered;
+	char cluster[64];		// the ClusterID field ("" none)
+	bool cluster_too_long;
+	void *review;			// a token review in flight (svc->review_*)
+	char own_err[256];		// why meshgate's own token check refused
 };
 
 void ca_service_init(struct ca_service *svc, struct ca *ca, int64_t (*now)(void))
@@ -197,6 +203,8 @@ out:
 // ---------------------------------------------------------------------------
 // CreateCertificate
 
+static void review_done(void *arg, int err, const char *ns, const char *sa, const char *why);
+
 // authenticate finds the caller's identity: the bearer token if the call
 // carries an authorization field (it alone decides then), else the verified
 // client certificate of the connection. It returns 0, or -EACCES with the
@@ -221,11 +229,28 @@ static int authenticate(struct call *k, char ns[SPIFFE_MAX_NAME + 1],
 			return -EACCES;
 		}
 		if (ca_token_verify(svc->ca, v + 7, len - 7, svc->now(), ns, sa, err,
-				    sizeof(err)) < 0) {
-			snprintf(why, why_len, "bearer token: %.256s", err);
+				    sizeof(err)) == 0)
+			return 0;
+		// not one of meshgate's tokens: a Kubernetes service account's?
+		// (istiod's authenticators in turn; the reasons are all told)
+		snprintf(k->own_err, sizeof(k->own_err), "%s", err);
+		if (svc->review_start) {
+			if (k->cluster_too_long || (k->cluster[0] && svc->cluster_id &&
+						    strcmp(k->cluster, svc->cluster_id))) {
+				snprintf(why, why_len, "bearer token: %.200s; kubernetes: client claims "
+					 "to be in cluster \"%.64s\", but we only know about local cluster "
+					 "\"%.64s\"", err, k->cluster, svc->cluster_id);
+				return -EACCES;
+			}
+			k->review = svc->review_start(svc->review_arg, v + 7, len - 7, review_done, k);
+			if (k->review)
+				return 1;
+			snprintf(why, why_len, "bearer token: %.200s; kubernetes: TokenReview could not "
+				 "start", err);
 			return -EACCES;
 		}
-		return 0;
+		snprintf(why, why_len, "bearer token: %.256s", err);
+		return -EACCES;
 	}
 	if (!c->has_peer) {
 		snprintf(why, why_len, "no credential (no bearer token, no client certificate)");
@@ -244,22 +269,58 @@ static int authenticate(struct call *k, char ns[SPIFFE_MAX_NAME + 1],
 	return 0;
 }
 
+static void refuse_unauthenticated(struct call *k, const char *why)
+{
+	k->conn->svc->stats.unauthenticated++;
+	log_ratelimited(LOG_WARN, NULL, "ca: certificate request refused "
+			"(request authenticate failure: %s)", why);
+	respond_status(k, 200, GRPC_UNAUTHENTICATED, "request authenticate failure: %s", why);
+}
+
+static void sign_for(struct call *k, const char *ns, const char *sa);
+
 static void create_certificate(struct call *k)
+{
+	char ns[SPIFFE_MAX_NAME + 1], sa[SPIFFE_MAX_NAME + 1], why[512];
+	int r = authenticate(k, ns, sa, why, sizeof(why));
+
+	if (r < 0)
+		refuse_unauthenticated(k, why);
+	else if (r == 0)
+		sign_for(k, ns, sa);
+	// r == 1: a token review answers later (review_done)
+}
+
+// review_done: the Kubernetes API said who the bearer token is.
+static void review_done(void *arg, int err, const char *ns, const char *sa, const char *why)
+{
+	struct call *k = arg;
+	struct ca_service_conn *c = k->conn;
+
+	k->review = NULL;
+	if (err < 0) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "bearer token: %.200s; kubernetes: %.256s", k->own_err,
+			 why ? why : strerror(-err));
+		refuse_unauthenticated(k, msg);
+	} else if (strlen(ns) > SPIFFE_MAX_NAME || strlen(sa) > SPIFFE_MAX_NAME) {
+		refuse_unauthenticated(k, "kubernetes: service account name too long");
+	} else {
+		sign_for(k, ns, sa);
+	}
+	if (c->wake)
+		c->wake(c->owner);
+}
+
+static void sign_for(struct call *k, const char *ns, const char *sa)
 {
 	struct ca_service *svc = k->conn->svc;
 	Istio__V1__Auth__IstioCertificateRequest *req;
-	char ns[SPIFFE_MAX_NAME + 1], sa[SPIFFE_MAX_NAME + 1], why[512];
+	char why[512];
 	struct buf pem;
 	int n, err;
 
-	if (authenticate(k, ns, sa, why, sizeof(why)) < 0) {
-		svc->stats.unauthenticated++;
-		log_ratelimited(LOG_WARN, NULL, "ca: certificate request refused "
-				"(request authenticate failure: %s)", why);
-		respond_status(k, 200, GRPC_UNAUTHENTICATED, "request authenticate failure: %s",
-			       why);
-		return;
-	}
 	if (!take_token(svc)) {
 		svc->stats.rate_limited++;
 		log_ratelimited(LOG_WARN, NULL, "ca: certificate request for ns %s sa %s refused "
@@ -386,9 +447,14 @@ static int on_headers(void *arg, struct h2_stream *s, const struct h2_header *h,
 		if (++k->num_auth == 1 && buf_append(&k->auth, h[i].value, h[i].value_len) < 0)
 			return -ENOMEM;
 	}
-	// Istio's multicluster hint; we serve one cluster.
-	if ((cluster = h2_header_find(h, num, "clusterid")))
-		log_debug("ca: request from cluster %s", cluster->value);
+	// Istio's multicluster hint: a Kubernetes token is checked against the
+	// cluster it names, and we know one
+	if ((cluster = h2_header_find(h, num, "clusterid"))) {
+		if (cluster->value_len >= sizeof(k->cluster))
+			k->cluster_too_long = true;
+		else
+			memcpy(k->cluster, cluster->value, cluster->value_len);
+	}
 	return 0;
 }
 
@@ -456,6 +522,8 @@ static void on_stream_close(void *arg, struct h2_stream *s, uint32_t error_code)
 
 	if (!k)
 		return;
+	if (k->review && k->conn->svc->review_cancel)
+		k->conn->svc->review_cancel(k->conn->svc->review_arg, k->review);
 	grpc_deframer_cleanup(&k->df);
 	buf_cleanup(&k->req);
 	buf_cleanup(&k->auth);
@@ -473,7 +541,8 @@ static const struct h2_callbacks callbacks = {
 // Connections
 
 struct ca_service_conn *ca_service_conn_new(struct ca_service *svc,
-					    const struct spiffe_id *peer, struct buf *out)
+					    const struct spiffe_id *peer, struct buf *out,
+					    void (*wake)(void *owner), void *owner)
 {
 	struct ca_service_conn *c = calloc(1, sizeof(*c));
 	struct h2_config cfg;
@@ -481,6 +550,8 @@ struct ca_service_conn *ca_service_conn_new(struct ca_service *svc,
 	if (!c)
 		return NULL;
 	c->svc = svc;
+	c->wake = wake;
+	c->owner = owner;
 	if (peer) {
 		c->peer = *peer;
 		// path points into id: re-aim it at our copy.

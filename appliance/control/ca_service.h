@@ -32,6 +32,15 @@ struct ca_service {
 	double tokens;
 	int64_t last_refill_ms;
 	struct ca_service_stats stats;
+	// A bearer token that is not one of meshgate's own is checked by
+	// review_start (Kubernetes TokenReview, audience istio-ca); NULL: such
+	// tokens are refused. done(call, ...) runs later, unless cancelled.
+	void *(*review_start)(void *arg, const char *token, size_t len,
+			      void (*done)(void *call, int err, const char *ns, const char *sa,
+					   const char *why), void *call);
+	void (*review_cancel)(void *arg, void *review);
+	void *review_arg;
+	const char *cluster_id;		// the ClusterID a Kubernetes token may name
 };
 
 struct ca_service_conn;
@@ -42,8 +51,11 @@ void ca_service_init(struct ca_service *svc, struct ca *ca, int64_t (*now)(void)
 // ca_service_conn_new starts an HTTP/2 server session for one connection.
 // peer is the client certificate's verified SPIFFE ID, or NULL. The
 // connection preface/SETTINGS to send are appended to out.
+// wake(owner) runs when an answer was made outside ca_service_conn_input
+// (a token review came back): the owner calls ca_service_conn_flush.
 struct ca_service_conn *ca_service_conn_new(struct ca_service *svc,
-					    const struct spiffe_id *peer, struct buf *out);
+					    const struct spiffe_id *peer, struct buf *out,
+					    void (*wake)(void *owner), void *owner);
 
 // ca_service_conn_input feeds received bytes and appends whatever must be
 // sent to out. It returns 0, or a negative errno when the connection must be

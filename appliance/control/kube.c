@@ -1058,6 +1058,32 @@ static void append_query_str(struct buf *b, const char *s)
 	}
 }
 
+// api_token is the bearer token for the next request ("" for none).
+static int api_token(const struct kube *k, char token[8192])
+{
+	token[0] = '\0';
+	if (k->token[0]) {
+		memcpy(token, k->token, 8192);
+	} else if (k->token_file[0]) {
+		// projected service-account tokens rotate: read it each time
+		if (read_small(k->token_file, token, 8192, NULL) < 0)
+			return -EACCES;
+		trim(token);
+	}
+	return 0;
+}
+
+// append_host appends the Host field's value.
+static void append_host(struct buf *o, const struct kube *k)
+{
+	if (strchr(k->host, ':'))
+		buf_appendf(o, "[%s]", k->host);
+	else
+		buf_appends(o, k->host);
+	if ((k->tls && k->port != 443) || (!k->tls && k->port != 80))
+		buf_appendf(o, ":%u", k->port);
+}
+
 static void kw_request(struct kwatch *w)
 {
 	struct kube *k = w->k;
@@ -1066,16 +1092,9 @@ static void kw_request(struct kwatch *w)
 	bool list = w->relist || !w->synced || !w->rv[0];
 	uint32_t r = 0;
 
-	token[0] = '\0';
-	if (k->token[0]) {
-		memcpy(token, k->token, sizeof(token));
-	} else if (k->token_file[0]) {
-		// projected service-account tokens rotate: read it each time
-		if (read_small(k->token_file, token, sizeof(token), NULL) < 0) {
-			kw_fail(w, "token file %s unreadable", k->token_file);
-			return;
-		}
-		trim(token);
+	if (api_token(k, token) < 0) {
+		kw_fail(w, "token file %s unreadable", k->token_file);
+		return;
 	}
 	w->state = list ? KW_LIST : KW_WATCH;
 	w->have_head = false;
@@ -1104,12 +1123,7 @@ static void kw_request(struct kwatch *w)
 		ring_timer_set(&k->ctl->ring, &w->timer, (uint64_t)(r + 30) * 1000, kw_timer);
 	}
 	buf_appends(o, " HTTP/1.1\r\nHost: ");
-	if (strchr(k->host, ':'))
-		buf_appendf(o, "[%s]", k->host);
-	else
-		buf_appends(o, k->host);
-	if ((k->tls && k->port != 443) || (!k->tls && k->port != 80))
-		buf_appendf(o, ":%u", k->port);
+	append_host(o, k);
 	buf_appends(o, "\r\nUser-Agent: meshgate\r\nAccept: application/json\r\n");
 	if (token[0]) {
 		buf_appends(o, "Authorization: Bearer ");
@@ -1953,4 +1967,341 @@ const char *kube_mesh_config(const struct kube *k, size_t *len, char *rv, size_t
 	snprintf(rv, rv_len, "%s", o->rv);
 	*len = mesh->len;
 	return mesh->str;
+}
+
+// ---- TokenReview ------------------------------------------------------------
+//
+// One connection per review (certificate requests are rare: each workload
+// asks once per rotation), POST /apis/authentication.k8s.io/v1/tokenreviews,
+// the answer read whole (bounded) and parsed as strict JSON.
+
+enum { KUBE_REVIEW_TIMEOUT_MS = 10000, KUBE_REVIEW_MAX = 256 * 1024 };
+
+struct kube_review {
+	struct sock s;
+	struct kube *k;
+	kube_review_cb *cb;		// NULL once cancelled or done
+	void *arg;
+	char *body;			// the request body
+	struct buf in;
+	struct ring_timer timer;
+	bool closing;
+	char audience[64];
+};
+
+static struct kube_review *rev_of(struct sock *s)
+{
+	return container_of(s, struct kube_review, s);
+}
+
+// rev_finish reports once and closes.
+static void rev_finish(struct kube_review *r, int err, const char *ns, const char *sa,
+		       const char *why)
+{
+	kube_review_cb *cb = r->cb;
+
+	r->cb = NULL;
+	if (cb)
+		cb(r->arg, err, ns, sa, why);
+	if (!r->closing) {
+		r->closing = true;
+		ring_timer_cancel(&r->k->ctl->ring, &r->timer);
+		sock_close(&r->s, false);
+	}
+}
+
+static void rev_timeout(struct ring_timer *t)
+{
+	rev_finish(container_of(t, struct kube_review, timer), -ETIMEDOUT, NULL, NULL,
+		   "TokenReview: the Kubernetes API did not answer in time");
+}
+
+static void rev_send(struct kube_review *r)
+{
+	struct buf *o = sock_out(&r->s);
+	char token[8192];
+
+	if (api_token(r->k, token) < 0) {
+		rev_finish(r, -EACCES, NULL, NULL, "TokenReview: meshgate's own API token unreadable");
+		return;
+	}
+	buf_appends(o, "POST /apis/authentication.k8s.io/v1/tokenreviews HTTP/1.1\r\nHost: ");
+	append_host(o, r->k);
+	buf_appendf(o, "\r\nUser-Agent: meshgate\r\nAccept: application/json\r\n"
+		    "Content-Type: application/json\r\nConnection: close\r\n"
+		    "Content-Length: %zu\r\n", strlen(r->body));
+	if (token[0])
+		buf_appendf(o, "Authorization: Bearer %s\r\n", token);
+	buf_appends(o, "\r\n");
+	buf_appends(o, r->body);
+	explicit_bzero(token, sizeof(token));
+	sock_flush(&r->s);
+}
+
+static void rev_handshake(struct sock *s, struct tls_conn *t, int err)
+{
+	struct kube_review *r = rev_of(s);
+
+	if (!r->cb)
+		return;
+	if (err < 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "TokenReview: TLS with %.100s: %.100s", r->k->server,
+			 tls_conn_error(t));
+		rev_finish(r, -EIO, NULL, NULL, why);
+		return;
+	}
+	rev_send(r);
+}
+
+static void rev_connected(struct sock *s, int err)
+{
+	struct kube_review *r = rev_of(s);
+	struct kube *k = r->k;
+	const char *sans[1];
+
+	if (!r->cb)
+		return;
+	if (err < 0) {
+		rev_finish(r, -EIO, NULL, NULL, "TokenReview: cannot connect to the Kubernetes API");
+		return;
+	}
+	sock_recv_start(s);
+	if (!k->tls) {
+		rev_send(r);
+		return;
+	}
+	sans[0] = k->sni[0] ? k->sni : k->host;
+	if (tls_connect(s, k->tls_cli, k->sni[0] ? k->sni : NULL, k->tls_cli_verify ? sans : NULL,
+			k->tls_cli_verify ? 1 : 0, rev_handshake) < 0)
+		rev_finish(r, -EIO, NULL, NULL, "TokenReview: TLS setup failed");
+}
+
+static void rev_body_data(void *arg, const char *p, size_t len)
+{
+	buf_append(arg, p, len);
+}
+
+// rev_answer reads a complete TokenReview response.
+static void rev_answer(struct kube_review *r, int status, const char *body, size_t len)
+{
+	struct yaml_tree t;
+	struct yaml_error ye;
+	const struct ynode *st, *user, *auds, *au;
+	const char *name, *e;
+	char why[384], ns[64], sa[256];
+	int ok = 0;
+
+	if (status != 201 && status != 200) {
+		snprintf(why, sizeof(why), "TokenReview: the Kubernetes API answered %d%s", status,
+			 status == 403 ? " (meshgate may not create tokenreviews)" : "");
+		rev_finish(r, -EIO, NULL, NULL, why);
+		return;
+	}
+	if (json_tree_parse(&t, body, len, &ye) < 0 || !t.docs[0] || t.docs[0]->type != YN_MAP) {
+		yaml_tree_free(&t);
+		rev_finish(r, -EIO, NULL, NULL, "TokenReview: malformed answer");
+		return;
+	}
+	st = map_at(t.docs[0], "status");
+	au = st ? yaml_tree_map_get(st, "authenticated") : NULL;
+	if (!st || !au || yaml_tree_scalar_bool(au, &ok) < 0 || !ok) {
+		e = st ? str_at(st, "error") : NULL;
+		snprintf(why, sizeof(why), "the token is not authenticated by Kubernetes%s%.200s",
+			 e ? ": " : "", e ? e : "");
+		yaml_tree_free(&t);
+		rev_finish(r, -EACCES, NULL, NULL, why);
+		return;
+	}
+	// the token must be meant for us: its audiences, when the API says
+	if ((auds = seq_at(st, "audiences"))) {
+		bool hit = false;
+
+		for (size_t i = 0; i < auds->len; i++)
+			hit |= auds->items[i]->type == YN_SCALAR && !strcmp(auds->items[i]->str, r->audience);
+		if (!hit) {
+			snprintf(why, sizeof(why), "the token's audiences do not include %s", r->audience);
+			yaml_tree_free(&t);
+			rev_finish(r, -EACCES, NULL, NULL, why);
+			return;
+		}
+	}
+	user = map_at(st, "user");
+	name = user ? str_at(user, "username") : NULL;
+	// system:serviceaccount:<ns>:<sa>
+	if (!name || strncmp(name, "system:serviceaccount:", 22) || !(e = strchr(name + 22, ':')) ||
+	    e == name + 22 || (size_t)(e - name - 22) >= sizeof(ns) || !e[1] ||
+	    strlen(e + 1) >= sizeof(sa) || strchr(e + 1, ':')) {
+		snprintf(why, sizeof(why), "the token is not a service account's (user %.128s)",
+			 name ? name : "none");
+		yaml_tree_free(&t);
+		rev_finish(r, -EACCES, NULL, NULL, why);
+		return;
+	}
+	snprintf(ns, sizeof(ns), "%.*s", (int)(e - name - 22), name + 22);
+	snprintf(sa, sizeof(sa), "%s", e + 1);
+	yaml_tree_free(&t);
+	rev_finish(r, 0, ns, sa, NULL);
+}
+
+static void rev_input(struct kube_review *r, bool at_eof)
+{
+	struct h1_msg msg;
+	size_t scanned = 0;
+	ssize_t hl = h1_head_end(buf_head(&r->in), buf_avail(&r->in), &scanned);
+
+	if (hl == -EAGAIN) {
+		if (at_eof || buf_avail(&r->in) > H1_MAX_HEAD_BYTES)
+			rev_finish(r, -EIO, NULL, NULL, "TokenReview: bad answer head");
+		return;
+	}
+	if (hl < 0 || h1_parse_response(&msg, buf_head(&r->in), (size_t)hl,
+					(struct h1_str){ "POST", 4 }) < 0) {
+		rev_finish(r, -EIO, NULL, NULL, "TokenReview: malformed answer head");
+		return;
+	}
+	if (msg.framing == H1_BODY_LENGTH) {
+		if (buf_avail(&r->in) - (size_t)hl < msg.content_length) {
+			if (at_eof)
+				rev_finish(r, -EIO, NULL, NULL, "TokenReview: truncated answer");
+			return;
+		}
+		rev_answer(r, msg.status, buf_head(&r->in) + hl, (size_t)msg.content_length);
+	} else if (msg.framing == H1_BODY_CHUNKED || msg.framing == H1_BODY_EOF) {
+		struct buf body;
+		int done = 0;
+
+		buf_init(&body);
+		if (msg.framing == H1_BODY_CHUNKED) {
+			struct h1_chunked ch;
+			struct h1_chunked_out out = { rev_body_data, NULL, &body };
+			ssize_t n;
+
+			// the whole answer is here or not: decode from the start
+			h1_chunked_init(&ch);
+			n = h1_chunked_feed(&ch, buf_head(&r->in) + hl, buf_avail(&r->in) - (size_t)hl,
+					    &out, &done);
+			if (n < 0) {
+				buf_cleanup(&body);
+				rev_finish(r, -EIO, NULL, NULL, "TokenReview: malformed chunked answer");
+				return;
+			}
+		} else {
+			done = at_eof;
+			buf_append(&body, buf_head(&r->in) + hl, buf_avail(&r->in) - (size_t)hl);
+		}
+		if (!done) {
+			buf_cleanup(&body);
+			if (at_eof)
+				rev_finish(r, -EIO, NULL, NULL, "TokenReview: truncated answer");
+			return;
+		}
+		rev_answer(r, msg.status, buf_head(&body), buf_avail(&body));
+		buf_cleanup(&body);
+	} else {
+		rev_answer(r, msg.status, "", 0);
+	}
+}
+
+static void rev_recv(struct sock *s, const char *data, size_t len)
+{
+	struct kube_review *r = rev_of(s);
+
+	if (!r->cb)
+		return;
+	if (buf_avail(&r->in) + len > KUBE_REVIEW_MAX || buf_append(&r->in, data, len) < 0) {
+		rev_finish(r, -EIO, NULL, NULL, "TokenReview: answer too large");
+		return;
+	}
+	rev_input(r, false);
+}
+
+static void rev_eof(struct sock *s, int err)
+{
+	struct kube_review *r = rev_of(s);
+
+	if (!r->cb) {
+		if (!r->closing) {
+			r->closing = true;
+			sock_close(&r->s, false);
+		}
+		return;
+	}
+	rev_input(r, true);
+	if (r->cb)
+		rev_finish(r, -EIO, NULL, NULL, "TokenReview: the Kubernetes API closed the connection");
+}
+
+static void rev_send_error(struct sock *s, int err)
+{
+	rev_eof(s, err);
+}
+
+static void rev_closed(struct sock *s)
+{
+	struct kube_review *r = rev_of(s);
+
+	r->k->conns--;
+	buf_cleanup(&r->in);
+	free(r->body);
+	free(r);
+}
+
+static const struct sock_ops rev_ops = {
+	.recv = rev_recv,
+	.eof = rev_eof,
+	.send_error = rev_send_error,
+	.connected = rev_connected,
+	.closed = rev_closed,
+};
+
+struct kube_review *kube_token_review(struct kube *k, const char *token, size_t len,
+				      const char *audience, kube_review_cb *cb, void *arg)
+{
+	struct kube_review *r;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct buf b;
+	int fd;
+
+	if (!k || k->stopping || server_addr(k, &ss, &sl) < 0)
+		return NULL;
+	if (!(r = calloc(1, sizeof(*r))))
+		return NULL;
+	buf_init(&b);
+	buf_appends(&b, "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenReview\","
+		    "\"spec\":{\"token\":");
+	json_append_str(&b, token, len);
+	buf_appends(&b, ",\"audiences\":[");
+	json_append_cstr(&b, audience);
+	buf_appends(&b, "]}}");
+	if (buf_append(&b, "", 1) < 0 ||
+	    (fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+		buf_cleanup(&b);
+		free(r);
+		return NULL;
+	}
+	r->body = b.data;	// NUL-terminated above
+	r->k = k;
+	r->cb = cb;
+	r->arg = arg;
+	snprintf(r->audience, sizeof(r->audience), "%s", audience);
+	k->conns++;
+	sock_init(&r->s, &k->ctl->ring, fd, &rev_ops);
+	ring_timer_set(&k->ctl->ring, &r->timer, KUBE_REVIEW_TIMEOUT_MS, rev_timeout);
+	sock_connect(&r->s, (const struct sockaddr *)&ss, sl);
+	return r;
+}
+
+void kube_review_cancel(struct kube_review *r)
+{
+	if (!r)
+		return;
+	r->cb = NULL;
+	if (!r->closing) {
+		r->closing = true;
+		ring_timer_cancel(&r->k->ctl->ring, &r->timer);
+		sock_close(&r->s, false);
+	}
 }

@@ -60,4 +60,15 @@ bool kube_appended_synced(const struct kube *k);
 // preceded by a comma.
 void kube_syncz(const struct kube *k, struct buf *out);
 
+// kube_token_review asks the API server (TokenReview, the audience given)
+// who a bearer token belongs to. cb runs once, later, on the control ring:
+// err 0 with the service account's namespace and name, or -errno with the
+// reason. It returns NULL when no review can start (no Kubernetes source,
+// no address); kube_review_cancel stops it, cb never runs then.
+struct kube_review;
+typedef void kube_review_cb(void *arg, int err, const char *ns, const char *sa, const char *why);
+struct kube_review *kube_token_review(struct kube *k, const char *token, size_t len,
+				      const char *audience, kube_review_cb *cb, void *arg);
+void kube_review_cancel(struct kube_review *r);
+
 #endif

@@ -454,7 +454,7 @@ static void call(struct ca_service *svc, const struct spiffe_id *peer,
 
 	buf_init(&out);
 	client_init(&cl);
-	c = ca_service_conn_new(svc, peer, &out);
+	c = ca_service_conn_new(svc, peer, &out, NULL, NULL);
 	BUG_ON(!c);
 	submit(&cl, o, &body, r);
 	rc = pump(&cl, c, &out);
@@ -682,7 +682,7 @@ static void test_one_connection(void)
 
 	buf_init(&out);
 	client_init(&cl);
-	c = ca_service_conn_new(&svc, NULL, &out);
+	c = ca_service_conn_new(&svc, NULL, &out, NULL, NULL);
 	BUG_ON(!c);
 	for (int i = 0; i < 10; i++)
 		submit(&cl, &o, &body[i], &r[i]);
@@ -714,7 +714,7 @@ static void test_bad_preface(void)
 	struct buf out;
 
 	buf_init(&out);
-	c = ca_service_conn_new(&svc, NULL, &out);
+	c = ca_service_conn_new(&svc, NULL, &out, NULL, NULL);
 	BUG_ON(!c);
 	CHECK(buf_avail(&out) > 0, "server preface sent");
 	CHECK(ca_service_conn_input(c, req, sizeof(req) - 1, &out) == -EPROTO, "HTTP/1.1");
