@@ -13,6 +13,7 @@
 
 import json
 import re
+import shutil
 import subprocess
 import time
 
@@ -240,6 +241,26 @@ def test():
         reviews = [q for q in fk.requests() if "tokenreviews" in q.get("path", "")]
         mg.check(len(reviews) == 3, "one TokenReview per Kubernetes token checked",
                  len(reviews))
+
+    # 20 changes from the API under wrk load: no failed request, no lost connection
+    if shutil.which("wrk"):
+        url = f"http://127.0.0.1:{m.port}/"
+        bg = mg.Background(mg.wrk, url, 6, 20, 1, [("Host", host)])
+        time.sleep(0.5)
+        sets = [[("reviews-a", "127.0.0.1")], [("reviews-b", "127.0.0.2")],
+                [("reviews-a", "127.0.0.1"), ("reviews-b", "127.0.0.2")]]
+        for i in range(20):
+            fk.put(slice_("reviews", sets[i % 3], a.port))
+            time.sleep(0.25)
+        bg.join(40)
+        res = bg.result
+        if mg.check(res is not None, "wrk ran", bg.error):
+            mg.note(f"wrk during 20 API changes: {res.requests} requests, {res.rps:.0f}/s, "
+                    f"non-2xx {res.non2xx}, socket errors {res.socket_errors}")
+            mg.check(res.requests > 1000, "wrk completed requests during the changes",
+                     res.requests)
+            mg.check_eq(res.non2xx, 0, "no non-2xx response during 20 API changes")
+            mg.check_eq(res.socket_errors, 0, "no socket error during 20 API changes")
 
     # the API away for 30 s: the data plane keeps serving
     fk.put(slice_("reviews", [("reviews-a", "127.0.0.1"), ("reviews-b", "127.0.0.2")], a.port))
