@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// istio.c: ServiceEntry, VirtualService, DestinationRule, the security kinds
-// (PeerAuthentication, AuthorizationPolicy, RequestAuthentication) and the
-// rest of the Istio YAML into the istio.h model, checked as Istio's CRD
-// schemas and webhook check them; a load is all or nothing.
+// istio.c: ServiceEntry, VirtualService, DestinationRule, Gateway, the
+// security kinds (PeerAuthentication, AuthorizationPolicy,
+// RequestAuthentication), WorkloadGroup, Telemetry and the rest of the Istio
+// YAML into the istio.h model, checked as Istio's CRD schemas and webhook
+// check them; a load is all or nothing.
 #include "config/istio.h"
 
 #include <arpa/inet.h>
@@ -31,7 +32,7 @@
 struct istio_priv {
 	struct arena ar;
 	// capacity of the arrays in the config
-	int cap_se, cap_vs, cap_dr, cap_pa, cap_we, cap_sc, cap_ap, cap_ra;
+	int cap_se, cap_vs, cap_dr, cap_pa, cap_we, cap_sc, cap_ap, cap_ra, cap_gw, cap_wg, cap_tm;
 	// kind + namespace/name -> index in the kind's array, for duplicates
 	// in O(1); an index past the array's count is stale (a rolled-back file)
 	struct strmap names;
@@ -1384,8 +1385,13 @@ static void parse_se_ports(struct ctx *c, const struct ynode *n, struct service_
 	}
 }
 
+// parse_endpoint reads a WorkloadEntry spec (a ServiceEntry endpoint, a
+// WorkloadGroup template). need_address is the CRD's "Address is required",
+// which a WorkloadGroup template is exempt from: the address is filled in
+// per workload.
 static void parse_endpoint(struct ctx *c, const struct ynode *n, struct se_endpoint *ep,
-			   const struct ynode **ports_node, const struct ynode **labels_node)
+			   const struct ynode **ports_node, const struct ynode **labels_node,
+			   bool need_address)
 {
 	const struct ypair *p;
 	bool has_network = false;
@@ -1457,7 +1463,7 @@ static void parse_endpoint(struct ctx *c, const struct ynode *n, struct se_endpo
 			unknown_field(c, p);
 		}
 	}
-	if (!ep->address && !has_network && !yaml_tree_map_get(n, "address"))
+	if (need_address && !ep->address && !has_network && !yaml_tree_map_get(n, "address"))
 		fail(c, n, "Address is required");
 	if (ep->address && !strncmp(ep->address, "unix://", 7) && *ports_node)
 		fail(c, *ports_node, "UDS may not include ports");
@@ -1546,7 +1552,7 @@ static void parse_workload_entry(struct ctx *c, const struct ynode *spec, struct
 		return;
 	}
 	m = path_field(c, "spec");
-	parse_endpoint(c, spec, &we->ep, &ports, &labels);
+	parse_endpoint(c, spec, &we->ep, &ports, &labels, true);
 	if (spec->type == YN_MAP) {
 		an = yaml_tree_map_get(spec, "address");
 		a = we->ep.address;
@@ -1648,7 +1654,7 @@ static void parse_service_entry(struct ctx *c, const struct ynode *spec, struct 
 					fail(c, en->items[i], "endpoint cannot be nil");
 				else
 					parse_endpoint(c, en->items[i], &se->endpoints[i],
-						       &ep_ports[i], &ep_labels[i]);
+						       &ep_ports[i], &ep_labels[i], true);
 				path_pop(c, mi);
 			}
 		} else if (key_is(p, "workloadSelector")) {
@@ -5578,6 +5584,1582 @@ out:
 	path_pop(c, m);
 }
 
+// ---- Gateway ----
+
+static const char *const gw_tls_modes[] = {
+	"PASSTHROUGH", "SIMPLE", "MUTUAL", "AUTO_PASSTHROUGH", "ISTIO_MUTUAL", "OPTIONAL_MUTUAL", NULL,
+};
+static const char *const gw_tls_versions[] = {
+	"TLS_AUTO", "TLSV1_0", "TLSV1_1", "TLSV1_2", "TLSV1_3", NULL,
+};
+
+// has_field says whether map sets field (null reads as unset, as in CEL's has()).
+static bool has_field(const struct ynode *map, const char *field)
+{
+	return map && map->type == YN_MAP && !yaml_tree_is_null(yaml_tree_map_get(map, field));
+}
+
+// parse_gw_port reads a server's Port. Unlike a ServiceEntry port, the
+// protocol is required and the name only has to be set (validateServerPort);
+// the number's range depends on bind and is checked by the server.
+static void parse_gw_port(struct ctx *c, const struct ynode *n, struct se_port *port)
+{
+	const struct ypair *p;
+	const struct proto_desc *pd;
+	const char *proto;
+	uint32_t v = 0;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "number")) {
+			get_u32(c, p->value, &port->number);
+		} else if (key_is(p, "protocol")) {
+			if (!(proto = scalar_str(c, p->value)))
+				continue;
+			if ((pd = parse_protocol(proto)))
+				port->protocol = pd->canon;
+			else
+				fail(c, p->value, "invalid protocol %s, supported protocols are HTTP, HTTP2, "
+				     "GRPC, GRPC-WEB, MONGO, REDIS, MYSQL, TCP", qv(c, proto));
+		} else if (key_is(p, "name")) {
+			if (get_str(c, p->value, &port->name) == 0 && !*port->name)
+				fail(c, p->value, "port name must be set");
+		} else if (key_is(p, "targetPort")) {
+			if (get_u32(c, p->value, &v) == 0 && v > 0)
+				fail(c, p->key, "targetPort has no impact on Gateways");
+			port->target_port = v;
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!has_field(n, "number"))
+		required(c, n, "number");
+	if (!has_field(n, "protocol"))
+		required(c, n, "protocol");
+	if (!has_field(n, "name"))
+		required(c, n, "name");
+}
+
+// check_gw_host_part is validateSidecarOrGatewayHostnamePart for a
+// gateway: an FQDN or *.wildcard (or an IP), never a short name.
+static void check_gw_host_part(struct ctx *c, const struct ynode *n, const char *h)
+{
+	const char *e;
+
+	if (strcmp(h, "*") && !strchr(h, '.'))
+		fail(c, n, "short names (non FQDN) are not allowed (got %s)", qv(c, h));
+	if ((e = validate_wildcard_domain(c, h)) && !is_ip(h))
+		fail(c, n, "%s", e);
+	if (strchr(h, '*') && strlen(h) != 1 && strncmp(h, "*.", 2))
+		fail(c, n, "partial wildcard %s not allowed", qv(c, h));
+}
+
+// check_gw_host is ValidateNamespaceSlashWildcardHostname for a gateway:
+// "namespace/host" with the namespace "*", "." or a DNS-1123 label, or a
+// bare host (the old form).
+static void check_gw_host(struct ctx *c, const struct ynode *n, const char *h)
+{
+	const char *slash = strchr(h, '/');
+	char ns[80];
+	size_t nl;
+
+	if (!slash) {
+		check_gw_host_part(c, n, h);
+		return;
+	}
+	nl = (size_t)(slash - h);
+	if (nl == 0 || !slash[1])
+		fail(c, n, "config namespace and dnsName in host entry cannot be empty");
+	if (!(nl == 1 && (h[0] == '*' || h[0] == '.')) && !dns1123_label(h, nl)) {
+		clean(ns, sizeof(ns), h, nl);
+		fail(c, n, "invalid namespace value %s in gateway", qv(c, ns));
+	}
+	check_gw_host_part(c, n, slash + 1);
+}
+
+static void parse_gw_cert(struct ctx *c, const struct ynode *n, void *out)
+{
+	struct gw_tls_certificate *cert = out;
+	const struct ypair *p;
+
+	if (!expect_object(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "serverCertificate"))
+			get_opt_str(c, p->value, &cert->server_certificate);
+		else if (key_is(p, "privateKey"))
+			get_opt_str(c, p->value, &cert->private_key);
+		else if (key_is(p, "caCertificates"))
+			get_opt_str(c, p->value, &cert->ca_certificates);
+		else
+			unknown_field(c, p);
+	}
+}
+
+// list_bounds is the CRD's minItems: 1 and maxItems: max on a list.
+static void list_bounds(struct ctx *c, const struct ynode *n, size_t max)
+{
+	if (n->type != YN_SEQ)
+		return;
+	if (!n->len)
+		body_fail(c, n, "should have at least 1 items");
+	max_items(c, n, max);
+}
+
+static struct gw_tls *parse_gw_tls(struct ctx *c, const struct ynode *n)
+{
+	struct gw_tls *t;
+	const struct ypair *p;
+	int v;
+
+	if (!expect_map(c, n) || !(t = new_of(c, sizeof(*t))))
+		return NULL;
+	FOR_FIELDS(c, n, p) {
+		const struct ynode *x = p->value;
+
+		if (key_is(p, "httpsRedirect")) {
+			if (get_bool(c, x, &v) == 0)
+				t->https_redirect = v;
+		} else if (key_is(p, "mode")) {
+			if (get_enum(c, x, gw_tls_modes, &v) == 0)
+				t->mode = (enum gw_tls_mode)v;
+		} else if (key_is(p, "serverCertificate")) {
+			get_opt_str(c, x, &t->server_certificate);
+		} else if (key_is(p, "privateKey")) {
+			get_opt_str(c, x, &t->private_key);
+		} else if (key_is(p, "caCertificates")) {
+			get_opt_str(c, x, &t->ca_certificates);
+		} else if (key_is(p, "caCrl")) {
+			get_opt_str(c, x, &t->ca_crl);
+		} else if (key_is(p, "credentialName")) {
+			get_opt_str(c, x, &t->credential_name);
+		} else if (key_is(p, "caCertCredentialName")) {
+			get_opt_str(c, x, &t->ca_cert_credential_name);
+		} else if (key_is(p, "credentialNames")) {
+			if (get_str_list(c, x, &t->credential_names, &t->num_credential_names) == 0)
+				list_bounds(c, x, 2);
+		} else if (key_is(p, "tlsCertificates")) {
+			parse_objects(c, x, sizeof(*t->tls_certificates), (void **)&t->tls_certificates,
+				      &t->num_tls_certificates, parse_gw_cert);
+			list_bounds(c, x, 2);
+		} else if (key_is(p, "subjectAltNames")) {
+			get_str_list(c, x, &t->subject_alt_names, &t->num_subject_alt_names);
+		} else if (key_is(p, "verifyCertificateSpki")) {
+			get_str_list(c, x, &t->verify_certificate_spki, &t->num_verify_certificate_spki);
+		} else if (key_is(p, "verifyCertificateHash")) {
+			get_str_list(c, x, &t->verify_certificate_hash, &t->num_verify_certificate_hash);
+		} else if (key_is(p, "minProtocolVersion")) {
+			if (get_enum(c, x, gw_tls_versions, &v) == 0)
+				t->min_protocol_version = (enum gw_tls_version)v;
+		} else if (key_is(p, "maxProtocolVersion")) {
+			if (get_enum(c, x, gw_tls_versions, &v) == 0)
+				t->max_protocol_version = (enum gw_tls_version)v;
+		} else if (key_is(p, "cipherSuites")) {
+			get_str_list(c, x, &t->cipher_suites, &t->num_cipher_suites);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	return t;
+}
+
+// check_gw_tls applies the CRD's rules on ServerTLSSettings and istiod's
+// validateTLSOptions (its errors; what it only warns about passes). n is
+// the tls mapping, at where errors about it as a whole are reported.
+static void check_gw_tls(struct ctx *c, const struct ynode *n, const struct ynode *at,
+			 const struct gw_tls *t)
+{
+	bool mutual = t->mode == GW_TLS_MUTUAL || t->mode == GW_TLS_OPTIONAL_MUTUAL;
+	const char *prefix = mutual ? "MUTUAL TLS" : "SIMPLE TLS";
+	int sources;
+
+	if (has_field(n, "tlsCertificates") && has_field(n, "credentialNames"))
+		fail_field(c, n, "tlsCertificates",
+			   "only one of credentialNames or tlsCertificates can be set");
+	if (has_field(n, "credentialName") && has_field(n, "credentialNames"))
+		fail_field(c, n, "credentialNames",
+			   "only one of credentialName or credentialNames can be set");
+	if (t->mode == GW_TLS_ISTIO_MUTUAL) {
+		// the mesh's own certificates are used
+		if (t->server_certificate)
+			fail_field(c, n, "serverCertificate",
+				   "ISTIO_MUTUAL TLS cannot have associated server certificate");
+		if (t->private_key)
+			fail_field(c, n, "privateKey", "ISTIO_MUTUAL TLS cannot have associated private key");
+		if (t->ca_certificates)
+			fail_field(c, n, "caCertificates",
+				   "ISTIO_MUTUAL TLS cannot have associated CA bundle");
+		if (t->num_tls_certificates)
+			fail_field(c, n, "tlsCertificates",
+				   "ISTIO_MUTUAL TLS cannot have associated tlsCertificates");
+		if (t->credential_name)
+			fail_field(c, n, "credentialName",
+				   "ISTIO_MUTUAL TLS cannot have associated credentialName");
+		if (t->num_credential_names)
+			fail_field(c, n, "credentialNames",
+				   "ISTIO_MUTUAL TLS cannot have associated credentialNames");
+		return;
+	}
+	sources = (t->server_certificate && t->private_key) + !!t->credential_name +
+		  !!t->num_credential_names + !!t->num_tls_certificates;
+	if (sources > 1)
+		fail(c, at, "only one of credential_name, credential_names, server_certificate/private_key, "
+		     "tls_certificates should be specified");
+	if (t->mode == GW_TLS_SIMPLE || mutual) {
+		// with a credential the certificates come from a secret
+		if (t->credential_name || t->num_credential_names)
+			return;
+		if (mutual && !t->ca_certificates)
+			fail(c, at, "%s requires a client CA bundle", prefix);
+		if (!t->num_tls_certificates) {
+			if (!t->server_certificate)
+				fail(c, at, "%s requires a server certificate", prefix);
+			if (!t->private_key)
+				fail(c, at, "%s requires a private key", prefix);
+		}
+		for (int i = 0; i < t->num_tls_certificates; i++) {
+			const struct ynode *cn = yaml_tree_map_get(n, "tlsCertificates")->items[i];
+			size_t m = path_field(c, "tlsCertificates");
+
+			path_idx(c, (size_t)i);
+			if (!t->tls_certificates[i].server_certificate)
+				fail(c, cn, "%s requires a server certificate", prefix);
+			if (!t->tls_certificates[i].private_key)
+				fail(c, cn, "%s requires a private key", prefix);
+			path_pop(c, m);
+		}
+	}
+	if (t->ca_crl && t->credential_name)
+		fail_field(c, n, "caCrl", "CRL is not supported with credentialName. CRL has to be "
+			   "specified in the credential");
+	if (t->ca_crl && t->mode == GW_TLS_SIMPLE)
+		fail_field(c, n, "caCrl", "CRL is not supported with SIMPLE TLS");
+}
+
+// check_gw_bind is validateServerBind: an IP, or unix://path with port 0.
+static void check_gw_bind(struct ctx *c, const struct ynode *n, const struct gw_server *s)
+{
+	const struct ynode *bn = yaml_tree_map_get(n, "bind");
+	const char *b = s->bind, *path;
+	size_t m;
+
+	if (!b)
+		return;
+	m = path_field(c, "bind");
+	if (!strncmp(b, "unix://", 7)) {
+		path = b + 7;
+		if (!*path)
+			fail(c, bn, "unix address must not be empty");
+		else if (*path != '@' && (*path != '/' || path[strlen(path) - 1] == '/'))
+			fail(c, bn, "%s is not an absolute path to a file", qv(c, path));
+		if (s->port.number)
+			fail(c, bn, "port number must be 0 for unix domain socket (got %u)", s->port.number);
+	} else if (!is_ip(b)) {
+		fail(c, bn, "%s is not a valid IP", qv(c, b));
+	}
+	path_pop(c, m);
+}
+
+static void parse_gw_server(struct ctx *c, const struct ynode *n, struct gw_server *s)
+{
+	const struct ynode *port = NULL, *hosts = NULL, *tls = NULL;
+	const struct ypair *p;
+	int port_errors;
+
+	if (yaml_tree_is_null(n)) {
+		fail(c, n, "server may not be nil");
+		return;
+	}
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "port")) {
+			port = p->value;
+			port_errors = c->errors;
+			parse_gw_port(c, port, &s->port);
+			if (c->errors != port_errors)
+				port = NULL;	// the checks below need a well-formed port
+		} else if (key_is(p, "bind")) {
+			get_opt_str(c, p->value, &s->bind);
+		} else if (key_is(p, "hosts")) {
+			hosts = p->value;
+			if (get_str_list(c, hosts, &s->hosts, &s->num_hosts) < 0)
+				continue;
+			for (int i = 0; i < s->num_hosts; i++) {
+				size_t m = path_idx(c, (size_t)i);
+
+				check_gw_host(c, hosts->items[i], s->hosts[i]);
+				path_pop(c, m);
+			}
+		} else if (key_is(p, "tls")) {
+			tls = p->value;
+			s->tls = parse_gw_tls(c, tls);
+		} else if (key_is(p, "defaultEndpoint")) {
+			get_opt_str(c, p->value, &s->default_endpoint);
+		} else if (key_is(p, "name")) {
+			get_opt_str(c, p->value, &s->name);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!has_field(n, "port"))
+		required(c, n, "port");
+	if (!has_field(n, "hosts"))
+		required(c, n, "hosts");
+	else if (hosts->type == YN_SEQ && !hosts->len)
+		fail_field(c, n, "hosts", "server config must contain at least one host");
+	// validateServerPort: the number may only be 0 on a unix socket
+	if (port && (s->port.number || !s->bind || strncmp(s->bind, "unix://", 7))) {
+		size_t m = path_field(c, "port");
+
+		path_field(c, "number");
+		port_errors = c->errors;
+		port_ok(c, yaml_tree_map_get(port, "number"), s->port.number);
+		if (c->errors != port_errors)
+			port = NULL;
+		path_pop(c, m);
+	}
+	check_gw_bind(c, n, s);
+	if (s->tls) {
+		size_t m = path_field(c, "tls");
+
+		check_gw_tls(c, tls, key_of(n, tls), s->tls);
+		path_pop(c, m);
+	}
+	if (port && s->port.protocol) {
+		const struct proto_desc *pd = parse_protocol(s->port.protocol);
+		const struct gw_tls *t = s->tls;
+		bool terminates = t && ((t->mode != GW_TLS_PASSTHROUGH && t->mode != GW_TLS_AUTO_PASSTHROUGH) ||
+					t->ca_certificates || t->private_key || t->server_certificate);
+
+		if (pd->tls && !tls)
+			fail_field(c, n, "port", "server must have TLS settings for HTTPS/TLS protocols");
+		else if (!pd->tls && t && !pd->http)
+			fail_field(c, n, "tls", "server cannot have TLS settings for non HTTPS/TLS ports");
+		else if (!pd->tls && terminates)	// HTTP may only carry httpsRedirect
+			fail_field(c, n, "tls", "server cannot have TLS settings for plain text HTTP ports");
+	}
+}
+
+// parse_gateway reads a Gateway spec (the CRD and ValidateGateway).
+static void parse_gateway(struct ctx *c, const struct ynode *spec, struct gateway *gw)
+{
+	const struct ynode *servers = NULL;
+	const struct ypair *p;
+	struct keyed *keys = NULL;
+	bool *dup = NULL;
+	size_t m, nk = 0;
+
+	if (!spec) {
+		fail(c, NULL, "spec.servers: gateway must have at least one server");
+		return;
+	}
+	m = path_field(c, "spec");
+	if (!expect_map(c, spec))
+		goto out;
+	FOR_FIELDS(c, spec, p) {
+		if (key_is(p, "selector")) {
+			get_str_map(c, p->value, &gw->selector, &gw->num_selector);
+		} else if (key_is(p, "servers")) {
+			servers = p->value;
+			if (!expect_seq(c, servers))
+				continue;
+			gw->servers = arena_alloc_array(c->ar, servers->len ? servers->len : 1,
+							sizeof(*gw->servers));
+			if (!gw->servers) {
+				oom(c);
+				continue;
+			}
+			gw->num_servers = (int)servers->len;
+			for (size_t i = 0; i < servers->len; i++) {
+				size_t mi = path_idx(c, i);
+
+				parse_gw_server(c, servers->items[i], &gw->servers[i]);
+				path_pop(c, mi);
+			}
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!gw->num_servers) {
+		if (!servers || servers->type == YN_SEQ) {
+			size_t ms = path_field(c, "servers");
+
+			fail(c, servers ? key_of(spec, servers) : spec,
+			     "gateway must have at least one server");
+			path_pop(c, ms);
+		}
+		goto out;
+	}
+	// Port names are unique across servers (ValidateGateway).
+	keys = calloc((size_t)gw->num_servers, sizeof(*keys));
+	dup = calloc((size_t)gw->num_servers, sizeof(*dup));
+	if (!keys || !dup) {
+		oom(c);
+		goto out;
+	}
+	for (int i = 0; i < gw->num_servers; i++)
+		if (gw->servers[i].port.name)
+			keys[nk++] = (struct keyed){ .s = gw->servers[i].port.name, .idx = (size_t)i };
+	mark_dups(keys, nk, dup);
+	for (int i = 0; i < gw->num_servers; i++) {
+		size_t ms;
+
+		if (!dup[i])
+			continue;
+		ms = path_field(c, "servers");
+		path_idx(c, (size_t)i);
+		path_field(c, "port");
+		path_field(c, "name");
+		fail(c, yaml_tree_map_get(yaml_tree_map_get(servers->items[i], "port"), "name"),
+		     "port names in servers must be unique: duplicate name %s",
+		     qv(c, gw->servers[i].port.name));
+		path_pop(c, ms);
+	}
+out:
+	free(keys);
+	free(dup);
+	path_pop(c, m);
+}
+
+// check_gateway_name: istiod requires a Gateway's name to be a DNS-1123
+// label (no dots), since VirtualServices name it as "namespace/name".
+static void check_gateway_name(struct ctx *c, const struct ynode *md, const struct istio_meta *meta)
+{
+	size_t m;
+
+	if (!meta->name || !k8s_subdomain(meta->name, strlen(meta->name)) || dns1123_label_z(meta->name))
+		return;
+	m = path_field(c, "metadata");
+	path_field(c, "name");
+	fail(c, yaml_tree_map_get(md, "name"), "invalid gateway name: %s", qv(c, meta->name));
+	path_pop(c, m);
+}
+
+// ---- WorkloadGroup ----
+
+// get_probe_port reads a health check's port: the CRD's 1-65535 (istiod's
+// ValidatePort agrees).
+static void get_probe_port(struct ctx *c, const struct ynode *n, uint32_t *out)
+{
+	if (get_u32(c, n, out) == 0 && (*out < 1 || *out > 65535))
+		fail(c, n, "port must be between 1-65535 (got %u)", *out);
+}
+
+// probe_header_ok is ValidateProbeHeaderName's pattern, [-A-Za-z0-9]+
+// (stricter than the CRD's, which also allows '_').
+static bool probe_header_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!alnum(*s) && *s != '-')
+			return false;
+	return true;
+}
+
+static void parse_wg_header(struct ctx *c, const struct ynode *n, void *out)
+{
+	struct kv *h = out;
+	const struct ypair *p;
+
+	if (yaml_tree_is_null(n)) {
+		fail(c, n, "invalid nil header");
+		return;
+	}
+	if (!expect_object(c, n))
+		return;
+	h->key = "";
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "name")) {
+			if (get_str(c, p->value, &h->key) < 0)
+				continue;
+			if (!header_name_ok(h->key))
+				body_fail(c, p->value, "should match '" HEADER_RE "'");
+			else if (!probe_header_ok(h->key))
+				fail(c, p->value, "header name %s is not a valid header name", qv(c, h->key));
+		} else if (key_is(p, "value")) {
+			get_str(c, p->value, &h->value);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!*h->key && !has_field(n, "name"))
+		fail(c, n, "header name cannot be empty");
+	if (!h->value)
+		h->value = "";
+}
+
+static void parse_wg_http_get(struct ctx *c, const struct ynode *n, struct wg_probe *pr)
+{
+	const struct ypair *p;
+
+	FOR_FIELDS(c, n, p) {
+		const struct ynode *v = p->value;
+
+		if (key_is(p, "path")) {
+			get_opt_str(c, v, &pr->http_get.path);
+		} else if (key_is(p, "port")) {
+			get_probe_port(c, v, &pr->http_get.port);
+		} else if (key_is(p, "host")) {
+			get_opt_str(c, v, &pr->http_get.host);
+		} else if (key_is(p, "scheme")) {
+			if (get_opt_str(c, v, &pr->http_get.scheme) == 0 && pr->http_get.scheme &&
+			    strcmp(pr->http_get.scheme, "HTTP") && strcmp(pr->http_get.scheme, "HTTPS"))
+				fail(c, v, "scheme must be one of [HTTP, HTTPS] (got %s)",
+				     qv(c, pr->http_get.scheme));
+		} else if (key_is(p, "httpHeaders")) {
+			parse_objects(c, v, sizeof(*pr->http_get.headers), (void **)&pr->http_get.headers,
+				      &pr->http_get.num_headers, parse_wg_header);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!has_field(n, "port"))
+		required(c, n, "port");
+}
+
+static void parse_wg_tcp_socket(struct ctx *c, const struct ynode *n, struct wg_probe *pr)
+{
+	const struct ypair *p;
+
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "host"))
+			get_opt_str(c, p->value, &pr->tcp_socket.host);
+		else if (key_is(p, "port"))
+			get_probe_port(c, p->value, &pr->tcp_socket.port);
+		else
+			unknown_field(c, p);
+	}
+	if (!has_field(n, "port"))
+		required(c, n, "port");
+}
+
+static void parse_wg_exec(struct ctx *c, const struct ynode *n, struct wg_probe *pr)
+{
+	const struct ypair *p;
+
+	FOR_FIELDS(c, n, p) {
+		if (!key_is(p, "command")) {
+			unknown_field(c, p);
+			continue;
+		}
+		if (get_nonempty_list(c, p->value, &pr->exec.command, &pr->exec.num_command) == 0 &&
+		    !pr->exec.num_command)
+			fail(c, p->value, "exec.command is required");
+	}
+	if (!has_field(n, "command"))
+		required(c, n, "command");
+}
+
+static void parse_wg_grpc(struct ctx *c, const struct ynode *n, struct wg_probe *pr)
+{
+	const struct ypair *p;
+
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "port"))
+			get_probe_port(c, p->value, &pr->grpc.port);
+		else if (key_is(p, "service"))
+			get_opt_str(c, p->value, &pr->grpc.service);
+		else
+			unknown_field(c, p);
+	}
+}
+
+// parse_wg_probe reads a ReadinessProbe (the CRD's oneOf and istiod's
+// validateReadinessProbe, which knows httpGet, tcpSocket and exec only);
+// at is the probe's key, where errors about the probe as a whole go.
+static struct wg_probe *parse_wg_probe(struct ctx *c, const struct ynode *n, const struct ynode *at)
+{
+	static const char *const methods[] = { "httpGet", "tcpSocket", "exec", "grpc" };
+	const struct ypair *p, *method = NULL;
+	struct wg_probe *pr;
+
+	if (!expect_map(c, n) || !(pr = new_of(c, sizeof(*pr))))
+		return NULL;
+	FOR_FIELDS(c, n, p) {
+		const struct ynode *v = p->value;
+		int k = -1;
+
+		if (key_is(p, "initialDelaySeconds")) {
+			get_nonneg_i32(c, v, "initialDelaySeconds", &pr->initial_delay_seconds);
+		} else if (key_is(p, "timeoutSeconds")) {
+			get_nonneg_i32(c, v, "timeoutSeconds", &pr->timeout_seconds);
+		} else if (key_is(p, "periodSeconds")) {
+			get_nonneg_i32(c, v, "periodSeconds", &pr->period_seconds);
+		} else if (key_is(p, "successThreshold")) {
+			get_nonneg_i32(c, v, "successThreshold", &pr->success_threshold);
+		} else if (key_is(p, "failureThreshold")) {
+			get_nonneg_i32(c, v, "failureThreshold", &pr->failure_threshold);
+		} else {
+			for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
+				if (key_is(p, methods[i]))
+					k = (int)i;
+			if (k < 0) {
+				unknown_field(c, p);
+				continue;
+			}
+			if (method) {
+				fail(c, p->key, "only one of httpGet, tcpSocket, exec or grpc may be set");
+				continue;
+			}
+			method = p;
+			pr->kind = (enum wg_probe_kind)k;
+			if (!expect_object(c, v))
+				continue;
+			if (pr->kind == WG_PROBE_HTTP_GET)
+				parse_wg_http_get(c, v, pr);
+			else if (pr->kind == WG_PROBE_TCP_SOCKET)
+				parse_wg_tcp_socket(c, v, pr);
+			else if (pr->kind == WG_PROBE_EXEC)
+				parse_wg_exec(c, v, pr);
+			else
+				parse_wg_grpc(c, v, pr);
+		}
+	}
+	if (!method)
+		fail(c, at, "unknown health check method: one of httpGet, tcpSocket or exec must be set");
+	else if (pr->kind == WG_PROBE_GRPC)
+		fail_field(c, n, "grpc", "unknown health check method grpc: istiod accepts httpGet, "
+			   "tcpSocket or exec");
+	return pr;
+}
+
+static void parse_wg_metadata(struct ctx *c, const struct ynode *n, struct workload_group *wg)
+{
+	const struct ypair *p;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "labels")) {
+			if (get_str_map(c, p->value, &wg->labels, &wg->num_labels) < 0)
+				continue;
+			max_items(c, p->value, 256);
+			validate_labels(c, p->value, wg->labels, wg->num_labels);
+		} else if (key_is(p, "annotations")) {
+			if (get_str_map(c, p->value, &wg->annotations, &wg->num_annotations) == 0)
+				max_items(c, p->value, 256);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+}
+
+// parse_workload_group reads a WorkloadGroup spec (the CRD and
+// ValidateWorkloadGroup). The template is a WorkloadEntry whose address may
+// be left out; istiod does not apply the WorkloadEntry webhook rules to it.
+static void parse_workload_group(struct ctx *c, const struct ynode *spec, struct workload_group *wg)
+{
+	const struct ypair *p;
+	size_t m;
+
+	if (!spec) {
+		fail(c, NULL, "spec: Required value");
+		return;
+	}
+	m = path_field(c, "spec");
+	if (!expect_map(c, spec))
+		goto out;
+	FOR_FIELDS(c, spec, p) {
+		if (key_is(p, "metadata")) {
+			parse_wg_metadata(c, p->value, wg);
+		} else if (key_is(p, "template")) {
+			const struct ynode *ports = NULL, *labels = NULL;
+
+			if (expect_map(c, p->value))
+				parse_endpoint(c, p->value, &wg->template_, &ports, &labels, false);
+			if (labels)
+				max_items(c, labels, 256);
+			if (ports)
+				max_items(c, ports, 128);
+		} else if (key_is(p, "probe")) {
+			wg->probe = parse_wg_probe(c, p->value, p->key);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+	if (!has_field(spec, "template"))
+		required(c, spec, "template");
+out:
+	path_pop(c, m);
+}
+
+// ---- CEL syntax (Telemetry access log filters) ----
+//
+// istiod parses a filter with cel-go's default environment and refuses what
+// does not parse; nothing is type-checked. This is a recognizer for CEL's
+// grammar (without the optional syntax the default environment lacks) and
+// cel-go's limits. What cel-go checks beyond the grammar while parsing
+// (integer literal ranges, the arguments of macros such as has()) passes.
+
+enum cel_tok { CT_EOF = 0, CT_IDENT, CT_ESC_IDENT, CT_LIT, CT_OP };
+
+struct cel_token {
+	enum cel_tok kind;
+	char op[3];		// CT_OP: "||", "(", "in", ...
+	bool reserved;		// CT_IDENT: a reserved word
+	size_t pos;		// byte offset, for messages
+};
+
+struct cel_parser {
+	const struct cel_token *t;
+	size_t i, n;
+	int depth;
+	const char *err;	// static text
+	size_t err_pos;
+};
+
+enum { CEL_MAX_DEPTH = 250, CEL_MAX_LEN = 100000 };	// cel-go's defaults
+
+static bool cel_ident_char(char ch)
+{
+	return alnum(ch) || ch == '_';
+}
+
+// cel_string returns the end of the string literal whose quote is at s[i],
+// or 0 with *err set.
+static size_t cel_string(const char *s, size_t i, bool raw, const char **err)
+{
+	char q = s[i];
+	bool triple = s[i + 1] == q && s[i + 2] == q;
+	size_t j = i + (triple ? 3 : 1);
+
+	for (;;) {
+		char ch = s[j];
+
+		if (!ch) {
+			*err = "unterminated string literal";
+			return 0;
+		}
+		if (triple ? (ch == q && s[j + 1] == q && s[j + 2] == q) : ch == q)
+			return j + (triple ? 3 : 1);
+		if (!triple && (ch == '\n' || ch == '\r')) {
+			*err = "newline in a quoted string literal";
+			return 0;
+		}
+		if (ch != '\\' || raw) {
+			j++;
+			continue;
+		}
+		ch = s[j + 1];
+		if (ch && strchr("abfnrtv\"'\\?`", ch)) {
+			j += 2;
+		} else if (ch == 'x' || ch == 'X' || ch == 'u' || ch == 'U') {
+			size_t digits = ch == 'u' ? 4 : ch == 'U' ? 8 : 2;
+
+			for (size_t k = 0; k < digits; k++)
+				if (!isxdigit((unsigned char)s[j + 2 + k]))
+					goto bad;
+			j += 2 + digits;
+		} else if (ch >= '0' && ch <= '3' && s[j + 2] >= '0' && s[j + 2] <= '7' &&
+			   s[j + 3] >= '0' && s[j + 3] <= '7') {
+			j += 4;
+		} else {
+			goto bad;
+		}
+	}
+bad:
+	*err = "invalid escape sequence in a string literal";
+	return 0;
+}
+
+// cel_lex splits s into tokens (an array of strlen(s) + 1 at most, ending
+// in CT_EOF). It returns the count, or 0 with *err and *pos set.
+static size_t cel_lex(const char *s, struct cel_token *t, const char **err, size_t *pos)
+{
+	static const char *const ops2[] = { "||", "&&", "==", "!=", "<=", ">=", NULL };
+	static const char *const reserved[] = {
+		"as", "break", "const", "continue", "else", "for", "function", "if", "import", "let",
+		"loop", "package", "namespace", "return", "var", "void", "while", NULL,
+	};
+	size_t i = 0, n = 0;
+
+	for (;;) {
+		struct cel_token *k = &t[n];
+		char ch = s[i];
+		size_t j;
+
+		memset(k, 0, sizeof(*k));
+		k->pos = i;
+		if (!ch) {
+			k->kind = CT_EOF;
+			return n + 1;
+		}
+		if (strchr(" \t\r\n\f", ch)) {
+			i++;
+			continue;
+		}
+		if (ch == '/' && s[i + 1] == '/') {
+			while (s[i] && s[i] != '\n')
+				i++;
+			continue;
+		}
+		// string and bytes literals: r"..", b'..', rb"""..""" and so on
+		j = i;
+		while (j < i + 2 && (s[j] == 'r' || s[j] == 'R' || s[j] == 'b' || s[j] == 'B'))
+			j++;
+		if ((s[j] == '"' || s[j] == '\'') && (j < i + 2 ||
+		    tolower((unsigned char)s[i]) != tolower((unsigned char)s[i + 1]))) {
+			bool raw = (j > i && tolower((unsigned char)s[i]) == 'r') ||
+				   (j > i + 1 && tolower((unsigned char)s[i + 1]) == 'r');
+
+			if (!(i = cel_string(s, j, raw, err)))
+				goto fail;
+			k->kind = CT_LIT;
+			n++;
+			continue;
+		}
+		if (isdigit((unsigned char)ch) || (ch == '.' && isdigit((unsigned char)s[i + 1]))) {
+			bool is_float = false;
+
+			j = i;
+			if (ch == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+				j += 2;
+				if (!isxdigit((unsigned char)s[j])) {
+					*err = "invalid hex literal";
+					goto fail;
+				}
+				while (isxdigit((unsigned char)s[j]))
+					j++;
+			} else {
+				while (isdigit((unsigned char)s[j]))
+					j++;
+				if (s[j] == '.' && isdigit((unsigned char)s[j + 1])) {
+					is_float = true;
+					for (j++; isdigit((unsigned char)s[j]); j++)
+						;
+				}
+				if (s[j] == 'e' || s[j] == 'E') {
+					size_t e = j + 1;
+
+					if (s[e] == '+' || s[e] == '-')
+						e++;
+					if (isdigit((unsigned char)s[e])) {
+						is_float = true;
+						for (j = e; isdigit((unsigned char)s[j]); j++)
+							;
+					}
+				}
+			}
+			if (!is_float && (s[j] == 'u' || s[j] == 'U'))
+				j++;
+			i = j;
+			k->kind = CT_LIT;
+			n++;
+			continue;
+		}
+		if (isalpha((unsigned char)ch) || ch == '_') {
+			for (j = i; cel_ident_char(s[j]); j++)
+				;
+			k->kind = CT_IDENT;
+			if ((j - i == 4 && (!strncmp(s + i, "true", 4) || !strncmp(s + i, "null", 4))) ||
+			    (j - i == 5 && !strncmp(s + i, "false", 5))) {
+				k->kind = CT_LIT;
+			} else if (j - i == 2 && !strncmp(s + i, "in", 2)) {
+				k->kind = CT_OP;
+				strcpy(k->op, "in");
+			}
+			for (int r = 0; reserved[r]; r++)
+				if (strlen(reserved[r]) == j - i && !strncmp(s + i, reserved[r], j - i))
+					k->reserved = true;
+			i = j;
+			n++;
+			continue;
+		}
+		if (ch == '`') {
+			for (j = i + 1; s[j] && (cel_ident_char(s[j]) || strchr(".-/ ", s[j])); j++)
+				;
+			if (s[j] != '`' || j == i + 1) {
+				*err = "invalid quoted field name";
+				goto fail;
+			}
+			k->kind = CT_ESC_IDENT;
+			i = j + 1;
+			n++;
+			continue;
+		}
+		k->kind = CT_OP;
+		for (int o = 0; ops2[o]; o++) {
+			if (!strncmp(s + i, ops2[o], 2)) {
+				memcpy(k->op, ops2[o], 2);
+				break;
+			}
+		}
+		if (!k->op[0]) {
+			if (!strchr("<>!+-*/%?:.,[](){}", ch)) {
+				*err = "token recognition error";
+				goto fail;
+			}
+			k->op[0] = ch;
+		}
+		i += strlen(k->op);
+		n++;
+	}
+fail:
+	*pos = i;
+	return 0;
+}
+
+static const struct cel_token *cel_peek(const struct cel_parser *p, size_t k)
+{
+	size_t j = p->i + k;
+
+	return &p->t[j < p->n ? j : p->n - 1];
+}
+
+static bool cel_is(const struct cel_parser *p, size_t k, const char *op)
+{
+	const struct cel_token *t = cel_peek(p, k);
+
+	return t->kind == CT_OP && !strcmp(t->op, op);
+}
+
+static bool cel_fail(struct cel_parser *p, const char *msg)
+{
+	if (!p->err) {
+		p->err = msg;
+		p->err_pos = cel_peek(p, 0)->pos;
+	}
+	return false;
+}
+
+static bool cel_accept(struct cel_parser *p, const char *op)
+{
+	if (!cel_is(p, 0, op))
+		return false;
+	p->i++;
+	return true;
+}
+
+static bool cel_expect(struct cel_parser *p, const char *op)
+{
+	static const char *const msgs[] = {
+		")", "missing ')'", "]", "missing ']'", "}", "missing '}'", ":", "missing ':'",
+		",", "missing ','", NULL,
+	};
+
+	if (cel_accept(p, op))
+		return true;
+	for (int i = 0; msgs[i]; i += 2)
+		if (!strcmp(msgs[i], op))
+			return cel_fail(p, msgs[i + 1]);
+	return cel_fail(p, "mismatched input");
+}
+
+static bool cel_expr(struct cel_parser *p);
+
+// cel_args reads "expr (, expr)*" up to close, which it consumes. Lists and
+// maps may end in a comma; call arguments may not.
+static bool cel_args(struct cel_parser *p, const char *close, bool trailing_comma, bool map)
+{
+	if (cel_accept(p, close))
+		return true;
+	for (;;) {
+		if (cel_is(p, 0, "?"))
+			return cel_fail(p, "unsupported syntax '?'");
+		if (!cel_expr(p))
+			return false;
+		if (map && (!cel_expect(p, ":") || !cel_expr(p)))
+			return false;
+		if (cel_accept(p, close))
+			return true;
+		if (!cel_expect(p, ","))
+			return false;
+		if (trailing_comma && cel_accept(p, close))
+			return true;
+	}
+}
+
+// cel_fields reads a message's "field: expr, ..." up to '}'.
+static bool cel_fields(struct cel_parser *p)
+{
+	if (cel_accept(p, "}"))
+		return true;
+	for (;;) {
+		const struct cel_token *t = cel_peek(p, 0);
+
+		if (t->kind != CT_IDENT && t->kind != CT_ESC_IDENT)
+			return cel_fail(p, "expected a field name");
+		p->i++;
+		if (!cel_expect(p, ":") || !cel_expr(p))
+			return false;
+		if (cel_accept(p, "}"))
+			return true;
+		if (!cel_expect(p, ","))
+			return false;
+		if (cel_accept(p, "}"))
+			return true;
+	}
+}
+
+static bool cel_primary(struct cel_parser *p)
+{
+	const struct cel_token *t = cel_peek(p, 0);
+	size_t k;
+
+	if (t->kind == CT_LIT) {
+		p->i++;
+		return true;
+	}
+	if (cel_accept(p, "("))
+		return cel_expr(p) && cel_expect(p, ")");
+	if (cel_accept(p, "["))
+		return cel_args(p, "]", true, false);
+	if (cel_accept(p, "{"))
+		return cel_args(p, "}", true, true);
+	cel_accept(p, ".");
+	t = cel_peek(p, 0);
+	if (t->kind == CT_EOF)
+		return cel_fail(p, "mismatched input '<EOF>'");
+	if (t->kind != CT_IDENT)
+		return cel_fail(p, "mismatched input");
+	if (t->reserved)
+		return cel_fail(p, "reserved identifier");
+	p->i++;
+	if (cel_accept(p, "("))
+		return cel_args(p, ")", false, false);
+	// a.b.C{field: value} creates a message
+	for (k = 0; cel_is(p, k, ".") && cel_peek(p, k + 1)->kind == CT_IDENT; k += 2)
+		;
+	if (cel_is(p, k, "{")) {
+		p->i += k + 1;
+		return cel_fields(p);
+	}
+	return true;
+}
+
+static bool cel_member(struct cel_parser *p)
+{
+	if (!cel_primary(p))
+		return false;
+	for (;;) {
+		if (cel_accept(p, ".")) {
+			const struct cel_token *t = cel_peek(p, 0);
+
+			if (cel_is(p, 0, "?"))
+				return cel_fail(p, "unsupported syntax '.?'");
+			if (t->kind != CT_IDENT && t->kind != CT_ESC_IDENT)
+				return cel_fail(p, "expected a field name after '.'");
+			p->i++;
+			if (t->kind == CT_IDENT && cel_accept(p, "(") && !cel_args(p, ")", false, false))
+				return false;
+		} else if (cel_accept(p, "[")) {
+			if (cel_is(p, 0, "?"))
+				return cel_fail(p, "unsupported syntax '[?'");
+			if (!cel_expr(p) || !cel_expect(p, "]"))
+				return false;
+		} else {
+			return true;
+		}
+	}
+}
+
+static bool cel_unary(struct cel_parser *p)
+{
+	if (cel_is(p, 0, "!") || cel_is(p, 0, "-")) {
+		const char *op = cel_peek(p, 0)->op;
+
+		while (cel_accept(p, op))
+			;
+	}
+	return cel_member(p);
+}
+
+// cel_binary reads operands joined by the operators of one precedence
+// level (level 0: * / %, 1: + -, 2: relations, 3: &&, 4: ||).
+static bool cel_binary(struct cel_parser *p, int level)
+{
+	static const char *const ops[][8] = {
+		{ "*", "/", "%", NULL },
+		{ "+", "-", NULL },
+		{ "<", "<=", ">", ">=", "==", "!=", "in", NULL },
+		{ "&&", NULL },
+		{ "||", NULL },
+	};
+
+	for (;;) {
+		bool more = false;
+
+		if (!(level ? cel_binary(p, level - 1) : cel_unary(p)))
+			return false;
+		for (int i = 0; ops[level][i]; i++)
+			more |= cel_accept(p, ops[level][i]);
+		if (!more)
+			return true;
+	}
+}
+
+static bool cel_expr(struct cel_parser *p)
+{
+	bool ok;
+
+	if (++p->depth > CEL_MAX_DEPTH)
+		return cel_fail(p, "expression recursion limit exceeded");
+	ok = cel_binary(p, 4);
+	if (ok && cel_accept(p, "?"))
+		ok = cel_binary(p, 4) && cel_expect(p, ":") && cel_expr(p);
+	p->depth--;
+	return ok;
+}
+
+// cel_error returns why expr is not a CEL expression, or NULL.
+static const char *cel_error(struct ctx *c, const char *expr)
+{
+	size_t len = strlen(expr), pos = 0, line = 1, col = 1;
+	struct cel_parser p = { 0 };
+	struct cel_token *t;
+	const char *err = NULL;
+
+	if (len > CEL_MAX_LEN) {
+		snprintf(c->msg, sizeof(c->msg), "must be a valid CEL expression, expression code point "
+			 "size exceeds limit: size: %zu, limit %d", len, CEL_MAX_LEN);
+		return c->msg;
+	}
+	if (!(t = calloc(len + 2, sizeof(*t)))) {
+		oom(c);
+		return NULL;
+	}
+	p.t = t;
+	if (!(p.n = cel_lex(expr, t, &err, &pos))) {
+		p.err = err;
+		p.err_pos = pos;
+	} else if (cel_expr(&p) && cel_peek(&p, 0)->kind != CT_EOF) {
+		cel_fail(&p, "extraneous input");
+	}
+	free(t);
+	if (!p.err)
+		return NULL;
+	for (size_t i = 0; i < p.err_pos && expr[i]; i++, col++)
+		if (expr[i] == '\n')
+			line++, col = 0;
+	snprintf(c->msg, sizeof(c->msg), "must be a valid CEL expression, <input>:%zu:%zu: Syntax error: %s",
+		 line, col, p.err);
+	return c->msg;
+}
+
+// ---- Telemetry ----
+
+static const char *const tm_modes[] = { "CLIENT_AND_SERVER", "CLIENT", "SERVER", NULL };
+static const char *const tm_metrics[] = {
+	"ALL_METRICS", "REQUEST_COUNT", "REQUEST_DURATION", "REQUEST_SIZE", "RESPONSE_SIZE",
+	"TCP_OPENED_CONNECTIONS", "TCP_CLOSED_CONNECTIONS", "TCP_SENT_BYTES", "TCP_RECEIVED_BYTES",
+	"GRPC_REQUEST_MESSAGES", "GRPC_RESPONSE_MESSAGES", NULL,
+};
+static const char *const tm_tag_ops[] = { "UPSERT", "REMOVE", NULL };
+
+// get_nullable_bool reads a google.protobuf.BoolValue into -1/0/1.
+static void get_nullable_bool(struct ctx *c, const struct ynode *n, int *out)
+{
+	int v;
+
+	if (get_bool(c, n, &v) == 0)
+		*out = v;
+}
+
+// parse_tm_match reads a {mode} match (tracing, access logging).
+static void parse_tm_match(struct ctx *c, const struct ynode *n, enum tm_mode *mode)
+{
+	const struct ypair *p;
+	int v;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (!key_is(p, "mode"))
+			unknown_field(c, p);
+		else if (get_enum(c, p->value, tm_modes, &v) == 0)
+			*mode = (enum tm_mode)v;
+	}
+}
+
+static void parse_tm_provider(struct ctx *c, const struct ynode *n, void *out)
+{
+	const char **name = out;
+	const struct ypair *p;
+
+	if (!expect_object(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "name"))
+			get_nonempty_str(c, p->value, name);
+		else
+			unknown_field(c, p);
+	}
+	if (!has_field(n, "name"))
+		required(c, n, "name");
+}
+
+// parse_tm_providers reads providers[]{name} into a list of names.
+static void parse_tm_providers(struct ctx *c, const struct ynode *n, const char ***out, int *num)
+{
+	parse_objects(c, n, sizeof(**out), (void **)out, num, parse_tm_provider);
+}
+
+// parse_tm_tag_source reads the object of one custom tag type: {value} for
+// literal and formatter, {name, defaultValue} for environment and header.
+static void parse_tm_tag_source(struct ctx *c, const struct ynode *n, struct tm_custom_tag *tag)
+{
+	bool named = tag->kind == TM_TAG_ENVIRONMENT || tag->kind == TM_TAG_HEADER;
+	const char *req = named ? "name" : "value";
+	const struct ypair *p;
+
+	if (!expect_object(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, req))
+			get_nonempty_str(c, p->value, named ? &tag->source : &tag->value);
+		else if (named && key_is(p, "defaultValue"))
+			get_opt_str(c, p->value, &tag->default_value);
+		else
+			unknown_field(c, p);
+	}
+	if (!has_field(n, req))
+		required(c, n, req);
+}
+
+static void parse_tm_custom_tags(struct ctx *c, const struct ynode *n, struct tm_tracing *tr)
+{
+	static const char *const kinds[] = { NULL, "literal", "environment", "header", "formatter" };
+
+	if (!expect_map(c, n))
+		return;
+	tr->custom_tags = arena_alloc_array(c->ar, n->len ? n->len : 1, sizeof(*tr->custom_tags));
+	if (!tr->custom_tags) {
+		oom(c);
+		return;
+	}
+	tr->num_custom_tags = (int)n->len;
+	for (size_t i = 0; i < n->len; i++) {
+		const struct ypair *tp = &n->pairs[i];
+		struct tm_custom_tag *tag = &tr->custom_tags[i];
+		size_t m = path_mapkey(c, tp->key);
+		const struct ypair *q;
+
+		if (map_key_str(c, tp->key) < 0 || get_str(c, tp->key, &tag->name) < 0)
+			goto next;
+		if (!*tag->name)
+			fail(c, tp->key, "tag name may not be empty");
+		if (yaml_tree_is_null(tp->value)) {
+			fail(c, tp->value, "tag %s may not have a nil value", qv(c, tag->name));
+			goto next;
+		}
+		if (!expect_map(c, tp->value))
+			goto next;
+		FOR_FIELDS(c, tp->value, q) {
+			int k = 0;
+
+			for (int j = 1; j < (int)ARRAY_SIZE(kinds); j++)
+				if (key_is(q, kinds[j]))
+					k = j;
+			if (!k) {
+				unknown_field(c, q);
+				continue;
+			}
+			if (tag->kind) {
+				fail(c, q->key,
+				     "only one of literal, environment, header or formatter may be set");
+				continue;
+			}
+			tag->kind = (enum tm_tag_kind)k;
+			parse_tm_tag_source(c, q->value, tag);
+		}
+next:
+		path_pop(c, m);
+	}
+}
+
+static void parse_tm_tracing(struct ctx *c, const struct ynode *n, void *out)
+{
+	struct tm_tracing *tr = out;
+	const struct ypair *p;
+
+	tr->random_sampling_percentage = -1;
+	tr->disable_span_reporting = -1;
+	tr->use_request_id_for_trace_sampling = -1;
+	tr->enable_istio_tags = -1;
+	if (!expect_object(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		const struct ynode *v = p->value;
+
+		if (key_is(p, "match")) {
+			parse_tm_match(c, v, &tr->match_mode);
+		} else if (key_is(p, "providers")) {
+			parse_tm_providers(c, v, &tr->providers, &tr->num_providers);
+		} else if (key_is(p, "randomSamplingPercentage")) {
+			if (get_double(c, v, &tr->random_sampling_percentage) == 0)
+				check_min_max(c, v, tr->random_sampling_percentage, 0, 100);
+		} else if (key_is(p, "disableSpanReporting")) {
+			get_nullable_bool(c, v, &tr->disable_span_reporting);
+		} else if (key_is(p, "customTags")) {
+			parse_tm_custom_tags(c, v, tr);
+		} else if (key_is(p, "useRequestIdForTraceSampling")) {
+			get_nullable_bool(c, v, &tr->use_request_id_for_trace_sampling);
+		} else if (key_is(p, "enableIstioTags")) {
+			get_nullable_bool(c, v, &tr->enable_istio_tags);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+}
+
+static void parse_tm_metric_match(struct ctx *c, const struct ynode *n, struct tm_metrics_override *o)
+{
+	const struct ypair *p, *first = NULL;
+	int v;
+
+	if (!expect_map(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "metric") || key_is(p, "customMetric")) {
+			if (first) {
+				fail(c, p->key, "only one of metric or customMetric may be set");
+				continue;
+			}
+			first = p;
+			if (key_is(p, "customMetric"))
+				get_nonempty_str(c, p->value, &o->custom_metric);
+			else if (get_enum(c, p->value, tm_metrics, &v) == 0)
+				o->metric = (enum tm_metric)v;
+		} else if (key_is(p, "mode")) {
+			if (get_enum(c, p->value, tm_modes, &v) == 0)
+				o->match_mode = (enum tm_mode)v;
+		} else {
+			unknown_field(c, p);
+		}
+	}
+}
+
+// parse_tm_tag_overrides reads a tagOverrides map: the CRD's rules on
+// operation and value, and istiod's (an unset operation is UPSERT, which
+// needs a value).
+static void parse_tm_tag_overrides(struct ctx *c, const struct ynode *n, struct tm_metrics_override *o)
+{
+	if (!expect_map(c, n))
+		return;
+	o->tag_overrides = arena_alloc_array(c->ar, n->len ? n->len : 1, sizeof(*o->tag_overrides));
+	if (!o->tag_overrides) {
+		oom(c);
+		return;
+	}
+	o->num_tag_overrides = (int)n->len;
+	for (size_t i = 0; i < n->len; i++) {
+		const struct ypair *tp = &n->pairs[i], *q;
+		struct tm_tag_override *to = &o->tag_overrides[i];
+		size_t m = path_mapkey(c, tp->key);
+		int v, before = c->errors;
+
+		if (map_key_str(c, tp->key) < 0 || get_str(c, tp->key, &to->name) < 0)
+			goto next;
+		if (yaml_tree_is_null(tp->value)) {
+			fail(c, tp->value, "tagOverrides may not be null");
+			goto next;
+		}
+		if (!expect_object(c, tp->value))
+			goto next;
+		FOR_FIELDS(c, tp->value, q) {
+			if (key_is(q, "operation")) {
+				if (get_enum(c, q->value, tm_tag_ops, &v) == 0)
+					to->operation = (enum tm_tag_op)v;
+			} else if (key_is(q, "value")) {
+				get_str(c, q->value, &to->value);
+			} else {
+				unknown_field(c, q);
+			}
+		}
+		if (c->errors != before)
+			goto next;
+		if (to->operation == TM_TAG_UPSERT && (!to->value || !*to->value))
+			fail(c, tp->key, "value must be set when operation is UPSERT");
+		else if (to->operation == TM_TAG_REMOVE && has_field(tp->value, "value"))
+			fail_field(c, tp->value, "value", "value must not be set when operation is REMOVE");
+		if (to->operation == TM_TAG_REMOVE)
+			to->value = NULL;
+next:
+		path_pop(c, m);
+	}
+}
+
+static void parse_tm_override(struct ctx *c, const struct ynode *n, void *out)
+{
+	struct tm_metrics_override *o = out;
+	const struct ypair *p;
+
+	o->disabled = -1;
+	if (yaml_tree_is_null(n)) {
+		fail(c, n, "tagOverrides may not be null");
+		return;
+	}
+	if (!expect_object(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		if (key_is(p, "match"))
+			parse_tm_metric_match(c, p->value, o);
+		else if (key_is(p, "disabled"))
+			get_nullable_bool(c, p->value, &o->disabled);
+		else if (key_is(p, "tagOverrides"))
+			parse_tm_tag_overrides(c, p->value, o);
+		else
+			unknown_field(c, p);
+	}
+}
+
+static void parse_tm_metrics(struct ctx *c, const struct ynode *n, void *out)
+{
+	struct tm_metrics *mt = out;
+	const struct ypair *p;
+
+	mt->reporting_interval_ms = -1;
+	if (!expect_object(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		const struct ynode *v = p->value;
+
+		if (key_is(p, "providers")) {
+			parse_tm_providers(c, v, &mt->providers, &mt->num_providers);
+		} else if (key_is(p, "overrides")) {
+			parse_objects(c, v, sizeof(*mt->overrides), (void **)&mt->overrides,
+				      &mt->num_overrides, parse_tm_override);
+		} else if (key_is(p, "reportingInterval")) {
+			// the CRD's rule: duration(self) >= duration('1ms')
+			const char *s = NULL;
+			__int128 ns;
+
+			if (v->type == YN_SCALAR && yaml_tree_scalar_kind(v) == YK_STR)
+				s = v->str;
+			if (!s || parse_duration_ns(s, &ns) < 0 || ns < 1000000) {
+				fail(c, v, "%s: must be a valid duration greater than 1ms",
+				     qv(c, v->type == YN_SCALAR ? v->str : ""));
+				continue;
+			}
+			mt->reporting_interval_ms = (int64_t)((ns + 999999) / 1000000);
+		} else {
+			unknown_field(c, p);
+		}
+	}
+}
+
+static void parse_tm_access_logging(struct ctx *c, const struct ynode *n, void *out)
+{
+	struct tm_access_logging *al = out;
+	const struct ypair *p, *q;
+	const char *e;
+
+	al->disabled = -1;
+	if (!expect_object(c, n))
+		return;
+	FOR_FIELDS(c, n, p) {
+		const struct ynode *v = p->value;
+
+		if (key_is(p, "match")) {
+			parse_tm_match(c, v, &al->match_mode);
+		} else if (key_is(p, "providers")) {
+			parse_tm_providers(c, v, &al->providers, &al->num_providers);
+		} else if (key_is(p, "disabled")) {
+			get_nullable_bool(c, v, &al->disabled);
+		} else if (key_is(p, "filter")) {
+			const char *expr = "";
+			int before = c->errors;
+
+			if (!expect_map(c, v))
+				continue;
+			FOR_FIELDS(c, v, q) {
+				if (key_is(q, "expression"))
+					get_str(c, q->value, &expr);
+				else
+					unknown_field(c, q);
+			}
+			// istiod parses a set filter, even one without an expression
+			if (c->errors == before && (e = cel_error(c, expr))) {
+				size_t m = has_field(v, "expression") ? path_field(c, "expression") : c->plen;
+
+				fail(c, has_field(v, "expression") ? yaml_tree_map_get(v, "expression") : v,
+				     "%s", e);
+				path_pop(c, m);
+			}
+			al->filter = expr;
+		} else {
+			unknown_field(c, p);
+		}
+	}
+}
+
+// check_target_kinds is validatePolicyTargetReference's list: a Telemetry
+// attaches to a Service, a ServiceEntry or a Gateway API Gateway or
+// GatewayClass.
+static void check_target_kinds(struct ctx *c, const struct ynode *spec, const struct policy_scope *s)
+{
+	static const char *const allowed[][2] = {
+		{ "core", "Service" },
+		{ "networking.istio.io", "ServiceEntry" },
+		{ "gateway.networking.k8s.io", "Gateway" },
+		{ "gateway.networking.k8s.io", "GatewayClass" },
+	};
+	const struct policy_target_ref *refs = s->target_ref ? s->target_ref : s->target_refs;
+	int num = s->target_ref ? 1 : s->num_target_refs;
+	const struct ynode *n = yaml_tree_map_get(spec, s->target_ref ? "targetRef" : "targetRefs");
+
+	for (int i = 0; i < num; i++) {
+		const struct policy_target_ref *r = &refs[i];
+		const char *group = r->group && *r->group ? r->group : "core";
+		bool ok = false;
+		size_t m;
+
+		if (!r->kind)
+			continue;
+		for (size_t j = 0; j < ARRAY_SIZE(allowed); j++)
+			ok |= !strcmp(group, allowed[j][0]) && !strcmp(r->kind, allowed[j][1]);
+		if (ok)
+			continue;
+		m = path_field(c, s->target_ref ? "targetRef" : "targetRefs");
+		if (!s->target_ref)
+			path_idx(c, (size_t)i);
+		fail(c, s->target_ref ? n : n->items[i], "targetRef must be to one of core/Service, "
+		     "networking.istio.io/ServiceEntry, gateway.networking.k8s.io/Gateway, "
+		     "gateway.networking.k8s.io/GatewayClass but was %s/%s", r->group ? r->group : "",
+		     r->kind);
+		path_pop(c, m);
+	}
+}
+
+// parse_telemetry reads a Telemetry spec (the CRD and ValidateTelemetry).
+// A missing spec is an empty one.
+static void parse_telemetry(struct ctx *c, const struct ynode *spec, struct telemetry *tm)
+{
+	const struct ypair *p;
+	size_t m;
+
+	if (!spec)
+		return;
+	m = path_field(c, "spec");
+	if (!expect_map(c, spec))
+		goto out;
+	FOR_FIELDS(c, spec, p) {
+		const struct ynode *v = p->value;
+
+		if (parse_scope_field(c, p, &tm->scope))
+			continue;
+		if (key_is(p, "tracing"))
+			parse_objects(c, v, sizeof(*tm->tracing), (void **)&tm->tracing, &tm->num_tracing,
+				      parse_tm_tracing);
+		else if (key_is(p, "metrics"))
+			parse_objects(c, v, sizeof(*tm->metrics), (void **)&tm->metrics, &tm->num_metrics,
+				      parse_tm_metrics);
+		else if (key_is(p, "accessLogging"))
+			parse_objects(c, v, sizeof(*tm->access_logging), (void **)&tm->access_logging,
+				      &tm->num_access_logging, parse_tm_access_logging);
+		else
+			unknown_field(c, p);
+	}
+	check_scope(c, spec);
+	if (!c->errors)
+		check_target_kinds(c, spec, &tm->scope);
+out:
+	path_pop(c, m);
+}
+
 // ---- documents ----
 
 enum kind_id {
@@ -5589,6 +7171,9 @@ enum kind_id {
 	K_SIDECAR,
 	K_AUTHORIZATION_POLICY,
 	K_REQUEST_AUTHENTICATION,
+	K_GATEWAY,
+	K_WORKLOAD_GROUP,
+	K_TELEMETRY,
 	K_IGNORED,
 };
 
@@ -5611,16 +7196,16 @@ static const struct kind_desc kinds[] = {
 	{ "networking.istio.io", "ServiceEntry", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_SERVICE_ENTRY },
 	{ "networking.istio.io", "VirtualService", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_VIRTUAL_SERVICE },
 	{ "networking.istio.io", "DestinationRule", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_DESTINATION_RULE },
-	{ "networking.istio.io", "Gateway", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
+	{ "networking.istio.io", "Gateway", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_GATEWAY },
 	{ "networking.istio.io", "Sidecar", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_SIDECAR },
 	{ "networking.istio.io", "WorkloadEntry", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_WORKLOAD_ENTRY },
-	{ "networking.istio.io", "WorkloadGroup", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_IGNORED },
+	{ "networking.istio.io", "WorkloadGroup", V_V1 | V_V1BETA1 | V_V1ALPHA3, K_WORKLOAD_GROUP },
 	{ "networking.istio.io", "EnvoyFilter", V_V1ALPHA3, K_IGNORED },
 	{ "networking.istio.io", "ProxyConfig", V_V1BETA1, K_IGNORED },
 	{ "security.istio.io", "AuthorizationPolicy", V_V1 | V_V1BETA1, K_AUTHORIZATION_POLICY },
 	{ "security.istio.io", "PeerAuthentication", V_V1 | V_V1BETA1, K_PEER_AUTHENTICATION },
 	{ "security.istio.io", "RequestAuthentication", V_V1 | V_V1BETA1, K_REQUEST_AUTHENTICATION },
-	{ "telemetry.istio.io", "Telemetry", V_V1 | V_V1ALPHA1, K_IGNORED },
+	{ "telemetry.istio.io", "Telemetry", V_V1 | V_V1ALPHA1, K_TELEMETRY },
 };
 
 static unsigned version_bit(const char *v)
@@ -5948,7 +7533,31 @@ static void load_object(struct loader *ld, const struct ynode *root, int depth)
 		ADD_RESOURCE(request_authentications, num_request_authentications, cap_ra, ra);
 		break;
 	}
+	case K_GATEWAY: {
+		struct gateway gw = { 0 };
+
+		check_gateway_name(c, md, &meta);
+		parse_gateway(c, spec, &gw);
+		ADD_RESOURCE(gateways, num_gateways, cap_gw, gw);
+		break;
+	}
+	case K_WORKLOAD_GROUP: {
+		struct workload_group wg = { 0 };
+
+		parse_workload_group(c, spec, &wg);
+		ADD_RESOURCE(workload_groups, num_workload_groups, cap_wg, wg);
+		break;
+	}
+	case K_TELEMETRY: {
+		struct telemetry tm = { 0 };
+
+		parse_telemetry(c, spec, &tm);
+		ADD_RESOURCE(telemetries, num_telemetries, cap_tm, tm);
+		break;
+	}
 	case K_IGNORED:
+		// EnvoyFilter and ProxyConfig are not parsed: only their
+		// shape is checked
 		if (spec && !yaml_tree_is_null(spec) && spec->type != YN_MAP) {
 			size_t m = path_field(c, "spec");
 
@@ -6087,7 +7696,7 @@ static void finish_errs(const struct errsink *es, int *out_num_errs)
 
 // counts is what a config held before a load, to roll a failed one back.
 struct counts {
-	int se, vs, dr, pa, we, sc, ap, ra, ign;
+	int se, vs, dr, pa, we, sc, ap, ra, gw, wg, tm, ign;
 };
 
 static void counts_save(const struct istio_config *cfg, struct counts *k)
@@ -6100,6 +7709,9 @@ static void counts_save(const struct istio_config *cfg, struct counts *k)
 	k->sc = cfg->num_sidecars;
 	k->ap = cfg->num_authorization_policies;
 	k->ra = cfg->num_request_authentications;
+	k->gw = cfg->num_gateways;
+	k->wg = cfg->num_workload_groups;
+	k->tm = cfg->num_telemetries;
 	k->ign = cfg->num_ignored;
 }
 
@@ -6113,6 +7725,9 @@ static void counts_restore(struct istio_config *cfg, const struct counts *k)
 	cfg->num_sidecars = k->sc;
 	cfg->num_authorization_policies = k->ap;
 	cfg->num_request_authentications = k->ra;
+	cfg->num_gateways = k->gw;
+	cfg->num_workload_groups = k->wg;
+	cfg->num_telemetries = k->tm;
 	cfg->num_ignored = k->ign;
 }
 

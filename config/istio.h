@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // istio.h: the Istio resource model read from YAML: ServiceEntry,
-// VirtualService, DestinationRule, PeerAuthentication, WorkloadEntry,
-// Sidecar, AuthorizationPolicy and RequestAuthentication (other kinds are
+// VirtualService, DestinationRule, Gateway, PeerAuthentication,
+// WorkloadEntry, WorkloadGroup, Sidecar, AuthorizationPolicy,
+// RequestAuthentication and Telemetry (EnvoyFilter and ProxyConfig are
 // checked for shape and counted). All strings are owned by the istio_config
 // they belong to (one arena), freed by istio_config_free.
 #ifndef MG_CONFIG_ISTIO_H
@@ -632,6 +633,246 @@ struct request_authentication {
 	int num_jwt_rules;
 };
 
+// ---- Gateway (networking.istio.io v1, v1beta1, v1alpha3) ----
+//
+// Checked as Istio's CRD schema and istiod's ValidateGateway check it; the
+// data plane does not act on Gateways yet. Optional strings are NULL when
+// unset ("" reads as unset, as protobuf reads it).
+
+// GW_TLS_* are ServerTLSSettings.TLSmode, in proto order: PASSTHROUGH is
+// what a tls block without mode means.
+enum gw_tls_mode {
+	GW_TLS_PASSTHROUGH = 0,
+	GW_TLS_SIMPLE,
+	GW_TLS_MUTUAL,
+	GW_TLS_AUTO_PASSTHROUGH,
+	GW_TLS_ISTIO_MUTUAL,
+	GW_TLS_OPTIONAL_MUTUAL,
+};
+
+// GW_TLS_V* are ServerTLSSettings.TLSProtocol, in proto order.
+enum gw_tls_version {
+	GW_TLS_V_AUTO = 0,
+	GW_TLS_V1_0,
+	GW_TLS_V1_1,
+	GW_TLS_V1_2,
+	GW_TLS_V1_3,
+};
+
+// gw_tls_certificate is one tlsCertificates entry (file paths).
+struct gw_tls_certificate {
+	const char *server_certificate;
+	const char *private_key;
+	const char *ca_certificates;
+};
+
+// gw_tls is a server's ServerTLSSettings.
+struct gw_tls {
+	bool https_redirect;
+	enum gw_tls_mode mode;
+	const char *server_certificate;		// file paths, NULL = unset
+	const char *private_key;
+	const char *ca_certificates;
+	const char *ca_crl;
+	const char *credential_name;		// secret name, NULL = unset
+	const char **credential_names;		// 1..2 secrets (RSA and ECDSA)
+	int num_credential_names;
+	const char *ca_cert_credential_name;	// CA bundle secret, NULL = unset
+	struct gw_tls_certificate *tls_certificates;	// 1..2 when set
+	int num_tls_certificates;
+	const char **subject_alt_names;
+	int num_subject_alt_names;
+	const char **verify_certificate_spki;
+	int num_verify_certificate_spki;
+	const char **verify_certificate_hash;
+	int num_verify_certificate_hash;
+	enum gw_tls_version min_protocol_version;
+	enum gw_tls_version max_protocol_version;
+	const char **cipher_suites;		// as written; Istio only warns on unknown ones
+	int num_cipher_suites;
+};
+
+// gw_server is one Server: a port the gateway listens on and the hosts it
+// exposes there.
+struct gw_server {
+	struct se_port port;		// protocol canonical upper case, never NULL;
+					// number 0 only with a unix:// bind
+	const char *bind;		// IP or unix://path, NULL = unset
+	const char **hosts;		// "ns/host", "*/host", "./host" or a bare host
+	int num_hosts;
+	struct gw_tls *tls;		// NULL: no tls block
+	const char *default_endpoint;	// NULL = unset
+	const char *name;		// NULL = unset
+};
+
+// gateway is a Gateway: the servers of the gateway workloads its selector
+// picks (in any namespace).
+struct gateway {
+	struct istio_meta meta;
+	struct kv *selector;		// selector labels; none = every gateway
+	int num_selector;
+	struct gw_server *servers;	// at least one
+	int num_servers;
+};
+
+// ---- WorkloadGroup (networking.istio.io v1, v1beta1, v1alpha3) ----
+
+enum wg_probe_kind {
+	WG_PROBE_HTTP_GET = 0,
+	WG_PROBE_TCP_SOCKET,
+	WG_PROBE_EXEC,
+	WG_PROBE_GRPC,		// accepted by the CRD, refused by istiod's webhook
+};
+
+// wg_probe is a ReadinessProbe; exactly one health check method is set.
+// Numbers are 0 when unset (the proxy's defaults then apply).
+struct wg_probe {
+	int32_t initial_delay_seconds;
+	int32_t timeout_seconds;
+	int32_t period_seconds;
+	int32_t success_threshold;
+	int32_t failure_threshold;
+	enum wg_probe_kind kind;
+	struct {
+		const char *path;	// NULL = unset
+		uint32_t port;
+		const char *host;	// NULL = unset (the workload's IP)
+		const char *scheme;	// "HTTP" or "HTTPS"; NULL = unset (HTTP)
+		struct kv *headers;	// httpHeaders {name, value}, repeats allowed
+		int num_headers;
+	} http_get;
+	struct {
+		const char *host;	// NULL = unset
+		uint32_t port;
+	} tcp_socket;
+	struct {
+		const char **command;	// at least one item
+		int num_command;
+	} exec;
+	struct {
+		uint32_t port;
+		const char *service;	// NULL = unset
+	} grpc;
+};
+
+// workload_group is a WorkloadGroup: the template the WorkloadEntries of
+// auto-registered VMs are made from.
+struct workload_group {
+	struct istio_meta meta;
+	struct kv *labels;		// spec.metadata.labels
+	int num_labels;
+	struct kv *annotations;		// spec.metadata.annotations
+	int num_annotations;
+	struct se_endpoint template_;	// a WorkloadEntry spec; its address may be empty
+	struct wg_probe *probe;		// NULL = unset
+};
+
+// ---- Telemetry (telemetry.istio.io v1, v1alpha1) ----
+//
+// Nullable booleans and wrapped numbers are -1 when unset.
+
+// TM_MODE_* are WorkloadMode, in proto order.
+enum tm_mode {
+	TM_MODE_CLIENT_AND_SERVER = 0,
+	TM_MODE_CLIENT,
+	TM_MODE_SERVER,
+};
+
+enum tm_tag_kind {
+	TM_TAG_NONE = 0,	// {}: no type set (the CRD allows it)
+	TM_TAG_LITERAL,
+	TM_TAG_ENVIRONMENT,
+	TM_TAG_HEADER,
+	TM_TAG_FORMATTER,
+};
+
+// tm_custom_tag is one Tracing.customTags entry.
+struct tm_custom_tag {
+	const char *name;		// the tag
+	enum tm_tag_kind kind;
+	const char *value;		// literal.value or formatter.value
+	const char *source;		// environment.name or header.name
+	const char *default_value;	// environment/header defaultValue, NULL = unset
+};
+
+// tm_tracing is one Tracing entry.
+struct tm_tracing {
+	enum tm_mode match_mode;	// match.mode; CLIENT_AND_SERVER when unset
+	const char **providers;		// providers[].name
+	int num_providers;
+	double random_sampling_percentage;	// 0..100, -1 unset
+	int disable_span_reporting;
+	struct tm_custom_tag *custom_tags;
+	int num_custom_tags;
+	int use_request_id_for_trace_sampling;
+	int enable_istio_tags;
+};
+
+// TM_METRIC_* are MetricSelector.IstioMetric, in proto order.
+enum tm_metric {
+	TM_METRIC_ALL_METRICS = 0,
+	TM_METRIC_REQUEST_COUNT,
+	TM_METRIC_REQUEST_DURATION,
+	TM_METRIC_REQUEST_SIZE,
+	TM_METRIC_RESPONSE_SIZE,
+	TM_METRIC_TCP_OPENED_CONNECTIONS,
+	TM_METRIC_TCP_CLOSED_CONNECTIONS,
+	TM_METRIC_TCP_SENT_BYTES,
+	TM_METRIC_TCP_RECEIVED_BYTES,
+	TM_METRIC_GRPC_REQUEST_MESSAGES,
+	TM_METRIC_GRPC_RESPONSE_MESSAGES,
+};
+
+enum tm_tag_op { TM_TAG_UPSERT = 0, TM_TAG_REMOVE };
+
+struct tm_tag_override {
+	const char *name;
+	enum tm_tag_op operation;	// UPSERT when unset
+	const char *value;		// UPSERT: the value expression; NULL for REMOVE
+};
+
+// tm_metrics_override is one MetricsOverrides entry.
+struct tm_metrics_override {
+	enum tm_metric metric;		// match.metric; ALL_METRICS when unset
+	const char *custom_metric;	// match.customMetric; when set, metric is unused
+	enum tm_mode match_mode;
+	int disabled;
+	struct tm_tag_override *tag_overrides;
+	int num_tag_overrides;
+};
+
+// tm_metrics is one Metrics entry.
+struct tm_metrics {
+	const char **providers;
+	int num_providers;
+	struct tm_metrics_override *overrides;
+	int num_overrides;
+	int64_t reporting_interval_ms;	// -1 = unset
+};
+
+// tm_access_logging is one AccessLogging entry.
+struct tm_access_logging {
+	enum tm_mode match_mode;
+	const char **providers;
+	int num_providers;
+	int disabled;
+	const char *filter;		// filter.expression (CEL), NULL = unset
+};
+
+// telemetry is a Telemetry: tracing, metrics and access logging for the
+// workloads (or objects) it applies to; the data plane does not act on it
+// yet.
+struct telemetry {
+	struct istio_meta meta;
+	struct policy_scope scope;
+	struct tm_tracing *tracing;
+	int num_tracing;
+	struct tm_metrics *metrics;
+	int num_metrics;
+	struct tm_access_logging *access_logging;
+	int num_access_logging;
+};
+
 struct istio_config {
 	struct service_entry *service_entries;
 	int num_service_entries;
@@ -649,7 +890,14 @@ struct istio_config {
 	int num_authorization_policies;
 	struct request_authentication *request_authentications;
 	int num_request_authentications;
-	int num_ignored;	// documents of kinds this build does not act on yet
+	struct gateway *gateways;
+	int num_gateways;
+	struct workload_group *workload_groups;
+	int num_workload_groups;
+	struct telemetry *telemetries;
+	int num_telemetries;
+	int num_ignored;	// EnvoyFilter and ProxyConfig documents: checked
+				// for shape only, not parsed
 	// validate_only: each document is checked on its own, as istioctl
 	// validate does; a namespace/name seen before is not an error (the
 	// caller set it before loading; the config is for checking only)

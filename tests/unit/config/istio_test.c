@@ -4,6 +4,7 @@
 // every kind, durations, dirs.
 #include "config/istio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -58,7 +59,8 @@ static int num_resources(const struct istio_config *cfg)
 {
 	return cfg->num_service_entries + cfg->num_virtual_services + cfg->num_destination_rules +
 	       cfg->num_peer_authentications + cfg->num_workload_entries + cfg->num_sidecars +
-	       cfg->num_authorization_policies + cfg->num_request_authentications + cfg->num_ignored;
+	       cfg->num_authorization_policies + cfg->num_request_authentications + cfg->num_gateways +
+	       cfg->num_workload_groups + cfg->num_telemetries + cfg->num_ignored;
 }
 
 static int count_lines_starting(const char *text, const char *prefix)
@@ -308,7 +310,7 @@ static void test_bookinfo(void)
 	};
 	struct istio_error errs[MAX_ERRS];
 	char path[PATH_MAX];
-	int total_vs = 0, total_dr = 0;
+	int total_vs = 0, total_dr = 0, total_gw = 0;
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		struct istio_config cfg = { 0 };
@@ -329,10 +331,11 @@ static void test_bookinfo(void)
 		free(text);
 		r = istio_load_file(path, &cfg, errs, MAX_ERRS, &n);
 		CHECK(r == 0 && cfg.num_virtual_services == want_vs && cfg.num_service_entries == want_se &&
-		      cfg.num_destination_rules == want_dr && cfg.num_ignored == want_gw,
-		      "%s: %d, %d VS (want %d), %d SE, %d DR (want %d)", files[i], r,
+		      cfg.num_destination_rules == want_dr && cfg.num_gateways == want_gw && cfg.num_ignored == 0,
+		      "%s: %d, %d VS (want %d), %d SE, %d DR (want %d), %d GW (want %d)", files[i], r,
 		      cfg.num_virtual_services, want_vs, cfg.num_service_entries, cfg.num_destination_rules,
-		      want_dr);
+		      want_dr, cfg.num_gateways, want_gw);
+		total_gw += cfg.num_gateways;
 		total_dr += cfg.num_destination_rules;
 		if (r)
 			dump_errs(errs, n);
@@ -359,6 +362,15 @@ static void test_bookinfo(void)
 		}
 		if (r == 0 && !strcmp(files[i], "bookinfo-gateway.yaml")) {
 			const struct http_route *h = &vs[0].http[0];
+			const struct gateway *gw = &cfg.gateways[0];
+
+			CHECK(!strcmp(gw->meta.name, "bookinfo-gateway") && !strcmp(gw->meta.kind, "Gateway") &&
+			      gw->num_selector == 1 && !strcmp(gw->selector[0].key, "istio") &&
+			      !strcmp(gw->selector[0].value, "ingressgateway") && gw->num_servers == 1 &&
+			      gw->servers[0].port.number == 8080 && !strcmp(gw->servers[0].port.name, "http") &&
+			      !strcmp(gw->servers[0].port.protocol, "HTTP") && gw->servers[0].num_hosts == 1 &&
+			      !strcmp(gw->servers[0].hosts[0], "*") && !gw->servers[0].tls && !gw->servers[0].bind,
+			      "bookinfo Gateway parsed");
 
 			CHECK(!strcmp(vs[0].hosts[0], "*") && vs[0].num_gateways == 1 &&
 			      !strcmp(vs[0].gateways[0], "bookinfo-gateway") && h->num_match == 5 &&
@@ -398,6 +410,7 @@ static void test_bookinfo(void)
 	}
 	CHECK(total_vs == 24, "bookinfo VirtualServices: %d", total_vs);
 	CHECK(total_dr == 11, "bookinfo DestinationRules: %d", total_dr);
+	CHECK(total_gw == 2, "bookinfo Gateways: %d", total_gw);
 
 	// The samples are alternatives (reviews is defined in many files), so
 	// loading them as one directory must fail as a whole.
@@ -423,6 +436,14 @@ static void test_bookinfo(void)
 #define SC_HDR "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
 #define AP_HDR "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
 #define RA_HDR "apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
+#define GW_HDR "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
+#define WG_HDR "apiVersion: networking.istio.io/v1\nkind: WorkloadGroup\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
+#define TM_HDR "apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata:\n  name: t\n  namespace: ns1\nspec:\n"
+// GW_PORT starts the servers list with a server on that port (lines 7, 8);
+// GW_PORT2 adds one; GW_ANY gives it hosts ["*"] (one line).
+#define GW_PORT(num, name, proto) "  servers:\n  - port: {number: " num ", name: " name ", protocol: " proto "}\n"
+#define GW_PORT2(num, name, proto) "  - port: {number: " num ", name: " name ", protocol: " proto "}\n"
+#define GW_ANY "    hosts: [\"*\"]\n"
 #define AP_RULE "  rules:\n  - from:\n    - source:\n"
 #define AP_TO "  rules:\n  - to:\n    - operation:\n"
 #define AP_WHEN "  rules:\n  - when:\n    - key: "
@@ -524,7 +545,7 @@ static const struct case_ cases[] = {
 	{ "yaml error", SE_HDR "  hosts: [a.com\n", 0, "case.yaml:" },
 	{ "yaml alias", SE_HDR "  hosts: &h [a.com]\n  subjectAltNames: *h\n", 7, "case.yaml:7: yaml: anchors (&h) are not supported" },
 	{ "yaml dup key", SE_HDR "  hosts: [a.com]\n  hosts: [b.com]\n", 8, "case.yaml:8: yaml: duplicate key \"hosts\"" },
-	{ "ignored kind spec list", "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: a}\nspec: [1]\n", 4, "Gateway default/a: spec: expected a mapping" },
+	{ "ignored kind spec list", "apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: a}\nspec: [1]\n", 4, "EnvoyFilter default/a: spec: expected a mapping" },
 	{ "list in list", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: List\n  items: []\n", 4, "a List inside a List" },
 	{ "list bad item", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: networking.istio.io/v1\n  kind: ServiceEntry\n  metadata: {name: x}\n  spec: {hosts: [\"*\"]}\n", 7, "ServiceEntry default/x: spec.hosts[0]: hostname cannot be wildcard" },
 
@@ -980,6 +1001,213 @@ static const struct case_ cases[] = {
 	{ "ra jwks set", RA_HDR RA_RULE "    jwks: |\n      {\"keys\": [{\"kty\": \"RSA\", \"e\": \"AQAB\", \"n\": \"xyz\"}]}\n", 0, NULL },
 	{ "ra two rules", RA_HDR RA_RULE "  - issuer: other\n    audiences: [a, b]\n", 0, NULL },
 	{ "ap and ra share a name", AP_HDR "  action: DENY\n---\n" RA_HDR "  jwtRules: []\n", 0, NULL },
+
+	// Gateway: must fail
+	{ "gw no spec", "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: t}\n", 1, "Gateway default/t: spec.servers: gateway must have at least one server" },
+	{ "gw spec list", "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: a}\nspec: [1]\n", 4, "Gateway default/a: spec: expected a mapping" },
+	{ "gw empty servers", GW_HDR "  selector: {istio: ingressgateway}\n  servers: []\n", 8, "Gateway ns1/t: spec.servers: gateway must have at least one server" },
+	{ "gw server null", GW_HDR "  servers:\n  -\n", 8, "spec.servers[0]: server may not be nil" },
+	{ "gw no port", GW_HDR "  servers:\n  - hosts: [\"*\"]\n", 8, "spec.servers[0].port: Required value" },
+	{ "gw no hosts", GW_HDR "  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n", 8, "spec.servers[0].hosts: Required value" },
+	{ "gw empty hosts", GW_HDR GW_PORT("80", "http", "HTTP") "    hosts: []\n", 9, "spec.servers[0].hosts: server config must contain at least one host" },
+	{ "gw port 0", GW_HDR GW_PORT("0", "http", "HTTP") GW_ANY, 8, "spec.servers[0].port.number: port number 0 must be in the range 1..65535" },
+	{ "gw port 70000", GW_HDR GW_PORT("70000", "http", "HTTP") GW_ANY, 8, "port number 70000 must be in the range 1..65535" },
+	{ "gw port negative", GW_HDR GW_PORT("-1", "http", "HTTP") GW_ANY, 8, "spec.servers[0].port.number: \"-1\" is out of range for uint32" },
+	{ "gw protocol bad", GW_HDR GW_PORT("21", "ftp", "FTP") GW_ANY, 8, "spec.servers[0].port.protocol: invalid protocol \"FTP\", supported protocols are" },
+	{ "gw protocol missing", GW_HDR "  servers:\n  - port: {number: 80, name: http}\n" GW_ANY, 8, "spec.servers[0].port.protocol: Required value" },
+	{ "gw protocol empty", GW_HDR GW_PORT("80", "http", "\"\"") GW_ANY, 8, "invalid protocol \"\"" },
+	{ "gw port name empty", GW_HDR GW_PORT("80", "\"\"", "HTTP") GW_ANY, 8, "spec.servers[0].port.name: port name must be set" },
+	{ "gw port name missing", GW_HDR "  servers:\n  - port: {number: 80, protocol: HTTP}\n" GW_ANY, 8, "spec.servers[0].port.name: Required value" },
+	{ "gw targetPort", GW_HDR "  servers:\n  - port: {number: 80, name: http, protocol: HTTP, targetPort: 8080}\n" GW_ANY, 8, "spec.servers[0].port.targetPort: targetPort has no impact on Gateways" },
+	{ "gw duplicate port names", GW_HDR GW_PORT("80", "web", "HTTP") GW_ANY "  - port: {number: 81, name: web, protocol: HTTP}\n    hosts: [\"*\"]\n", 10, "spec.servers[1].port.name: port names in servers must be unique: duplicate name \"web\"" },
+	{ "gw host short name", GW_HDR GW_PORT("80", "http", "HTTP") "    hosts: [reviews]\n", 9, "spec.servers[0].hosts[0]: short names (non FQDN) are not allowed (got \"reviews\")" },
+	{ "gw host bad namespace", GW_HDR GW_PORT("80", "http", "HTTP") "    hosts: [\"Bad_NS/a.example.com\"]\n", 9, "spec.servers[0].hosts[0]: invalid namespace value \"Bad_NS\" in gateway" },
+	{ "gw host tilde namespace", GW_HDR GW_PORT("80", "http", "HTTP") "    hosts: [\"~/a.example.com\"]\n", 9, "invalid namespace value \"~\" in gateway" },
+	{ "gw host empty namespace", GW_HDR GW_PORT("80", "http", "HTTP") "    hosts: [\"/a.example.com\"]\n", 9, "config namespace and dnsName in host entry cannot be empty" },
+	{ "gw host empty name", GW_HDR GW_PORT("80", "http", "HTTP") "    hosts: [\"ns1/\"]\n", 9, "config namespace and dnsName in host entry cannot be empty" },
+	{ "gw host partial wildcard", GW_HDR GW_PORT("80", "http", "HTTP") "    hosts: [\"ns1/foo*.example.com\"]\n", 9, "partial wildcard \"foo*.example.com\" not allowed" },
+	{ "gw host bad label", GW_HDR GW_PORT("80", "http", "HTTP") "    hosts: [\"*.a_b.example.com\"]\n", 9, "domain name \"*.a_b.example.com\" invalid" },
+	{ "gw host numeric tld", GW_HDR GW_PORT("80", "http", "HTTP") "    hosts: [\"./a.123\"]\n", 9, "top level domain \"123\" cannot be all-numeric" },
+	{ "gw https without tls", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY, 8, "spec.servers[0].port: server must have TLS settings for HTTPS/TLS protocols" },
+	{ "gw tls protocol without tls", GW_HDR GW_PORT("443", "tls", "TLS") GW_ANY, 8, "server must have TLS settings for HTTPS/TLS protocols" },
+	{ "gw tcp with tls", GW_HDR GW_PORT("31400", "tcp", "TCP") GW_ANY "    tls: {mode: SIMPLE, credentialName: c}\n", 10, "spec.servers[0].tls: server cannot have TLS settings for non HTTPS/TLS ports" },
+	{ "gw tcp with https redirect", GW_HDR GW_PORT("31400", "tcp", "TCP") GW_ANY "    tls: {httpsRedirect: true}\n", 10, "server cannot have TLS settings for non HTTPS/TLS ports" },
+	{ "gw http with simple tls", GW_HDR GW_PORT("80", "http", "HTTP") GW_ANY "    tls: {mode: SIMPLE, credentialName: c}\n", 10, "spec.servers[0].tls: server cannot have TLS settings for plain text HTTP ports" },
+	{ "gw http with certificate", GW_HDR GW_PORT("80", "http", "HTTP") GW_ANY "    tls: {httpsRedirect: true, serverCertificate: /etc/c.pem}\n", 10, "server cannot have TLS settings for plain text HTTP ports" },
+	{ "gw simple without certificate", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls:\n      mode: SIMPLE\n", 10, "spec.servers[0].tls: SIMPLE TLS requires a server certificate" },
+	{ "gw simple without key", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls:\n      mode: SIMPLE\n      serverCertificate: /etc/c.pem\n", 10, "SIMPLE TLS requires a private key" },
+	{ "gw mutual without ca", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls:\n      mode: MUTUAL\n      serverCertificate: /etc/c.pem\n      privateKey: /etc/k.pem\n", 10, "spec.servers[0].tls: MUTUAL TLS requires a client CA bundle" },
+	{ "gw optional mutual without ca", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls: {mode: OPTIONAL_MUTUAL, serverCertificate: /c, privateKey: /k}\n", 10, "MUTUAL TLS requires a client CA bundle" },
+	{ "gw mutual ca only per certificate", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls:\n      mode: MUTUAL\n      tlsCertificates:\n      - {serverCertificate: /c, privateKey: /k, caCertificates: /ca}\n", 10, "MUTUAL TLS requires a client CA bundle" },
+	{ "gw istio mutual certificate", GW_HDR GW_PORT("443", "tls", "TLS") GW_ANY "    tls:\n      mode: ISTIO_MUTUAL\n      serverCertificate: /etc/c.pem\n", 12, "spec.servers[0].tls.serverCertificate: ISTIO_MUTUAL TLS cannot have associated server certificate" },
+	{ "gw istio mutual credential", GW_HDR GW_PORT("443", "tls", "TLS") GW_ANY "    tls:\n      mode: ISTIO_MUTUAL\n      credentialName: c\n", 12, "spec.servers[0].tls.credentialName: ISTIO_MUTUAL TLS cannot have associated credentialName" },
+	{ "gw istio mutual ca", GW_HDR GW_PORT("443", "tls", "TLS") GW_ANY "    tls: {mode: ISTIO_MUTUAL, caCertificates: /ca}\n", 10, "ISTIO_MUTUAL TLS cannot have associated CA bundle" },
+	{ "gw two certificate sources", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls: {mode: SIMPLE, credentialName: c, serverCertificate: /c, privateKey: /k}\n", 10, "spec.servers[0].tls: only one of credential_name, credential_names, server_certificate/private_key, tls_certificates should be specified" },
+	{ "gw credentialName and credentialNames", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls:\n      mode: SIMPLE\n      credentialName: a\n      credentialNames: [b]\n", 13, "spec.servers[0].tls.credentialNames: only one of credentialName or credentialNames can be set" },
+	{ "gw credentialNames and tlsCertificates", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls:\n      mode: SIMPLE\n      credentialNames: [b]\n      tlsCertificates: [{serverCertificate: /c, privateKey: /k}]\n", 13, "only one of credentialNames or tlsCertificates can be set" },
+	{ "gw three credentialNames", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls: {mode: SIMPLE, credentialNames: [a, b, c]}\n", 10, "spec.servers[0].tls.credentialNames: must have at most 2 items" },
+	{ "gw empty credentialNames", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls: {mode: SIMPLE, credentialName: a, credentialNames: []}\n", 10, "spec.servers[0].tls.credentialNames in body should have at least 1 items" },
+	{ "gw tlsCertificate without key", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls:\n      mode: SIMPLE\n      tlsCertificates:\n      - serverCertificate: /c\n", 13, "spec.servers[0].tls.tlsCertificates[0]: SIMPLE TLS requires a private key" },
+	{ "gw crl with simple", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls: {mode: SIMPLE, serverCertificate: /c, privateKey: /k, caCrl: /crl}\n", 10, "spec.servers[0].tls.caCrl: CRL is not supported with SIMPLE TLS" },
+	{ "gw crl with credential", GW_HDR GW_PORT("443", "tls", "TLS") GW_ANY "    tls: {mode: PASSTHROUGH, credentialName: c, caCrl: /crl}\n", 10, "CRL is not supported with credentialName" },
+	{ "gw tls mode bad", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls: {mode: STRICT}\n", 10, "spec.servers[0].tls.mode: Unsupported value: \"STRICT\": supported values: \"PASSTHROUGH\", \"SIMPLE\"" },
+	{ "gw tls version bad", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls: {mode: SIMPLE, credentialName: c, minProtocolVersion: TLSV1_4}\n", 10, "spec.servers[0].tls.minProtocolVersion: Unsupported value: \"TLSV1_4\"" },
+	{ "gw httpsRedirect string", GW_HDR GW_PORT("80", "http", "HTTP") GW_ANY "    tls: {httpsRedirect: \"yes\"}\n", 10, "spec.servers[0].tls.httpsRedirect: expected true or false" },
+	{ "gw tls unknown field", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls: {mode: SIMPLE, credentialName: c, sni: a.example.com}\n", 10, "spec.servers[0].tls.sni: unknown field" },
+	{ "gw bind not ip", GW_HDR GW_PORT("80", "http", "HTTP") GW_ANY "    bind: gw.example.com\n", 10, "spec.servers[0].bind: \"gw.example.com\" is not a valid IP" },
+	{ "gw unix bind with port", GW_HDR GW_PORT("80", "http", "HTTP") GW_ANY "    bind: unix:///run/gw.sock\n", 10, "spec.servers[0].bind: port number must be 0 for unix domain socket (got 80)" },
+	{ "gw unix bind relative", GW_HDR GW_PORT("0", "http", "HTTP") GW_ANY "    bind: unix://run/gw.sock\n", 10, "\"run/gw.sock\" is not an absolute path to a file" },
+	{ "gw unix bind empty", GW_HDR GW_PORT("0", "http", "HTTP") GW_ANY "    bind: unix://\n", 10, "unix address must not be empty" },
+	{ "gw name with dots", "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: gw.example\nspec:\n" GW_PORT("80", "http", "HTTP") GW_ANY, 4, "Gateway default/gw.example: metadata.name: invalid gateway name: \"gw.example\"" },
+	{ "gw unknown server field", GW_HDR GW_PORT("80", "http", "HTTP") GW_ANY "    hostz: [a]\n", 10, "spec.servers[0].hostz: unknown field" },
+	{ "gw unknown spec field", GW_HDR GW_PORT("80", "http", "HTTP") GW_ANY "  workloadSelector: {app: gw}\n", 10, "spec.workloadSelector: unknown field" },
+	{ "gw selector list", GW_HDR "  selector: [istio]\n" GW_PORT("80", "http", "HTTP") GW_ANY, 7, "spec.selector: expected a mapping, got a list" },
+	{ "gw selector value number", GW_HDR "  selector: {version: 2}\n" GW_PORT("80", "http", "HTTP") GW_ANY, 7, "spec.selector[version]: expected a string, got an integer" },
+	{ "gw v1alpha2", "apiVersion: networking.istio.io/v1alpha2\nkind: Gateway\nmetadata: {name: t}\n", 1, "Gateway is not served as \"networking.istio.io/v1alpha2\"" },
+	{ "gw twice", GW_HDR GW_PORT("80", "http", "HTTP") GW_ANY "---\n" GW_HDR GW_PORT("81", "http", "HTTP") GW_ANY, 11, "Gateway ns1/t: already defined at case.yaml:1" },
+	// Gateway: must load
+	{ "gw bookinfo", GW_HDR "  selector: {istio: ingressgateway}\n" GW_PORT("8080", "http", "HTTP") GW_ANY, 0, NULL },
+	{ "gw no selector", GW_HDR GW_PORT("80", "http", "HTTP") "    hosts: [\"ns1/a.example.com\", \"./b.example.com\", \"*/*.example.com\", \"*/*\"]\n", 0, NULL },
+	{ "gw https credentialName", GW_HDR GW_PORT("443", "https", "HTTPS") "    hosts: [bookinfo.example.com]\n    tls: {mode: SIMPLE, credentialName: bookinfo-cert}\n", 0, NULL },
+	{ "gw https files", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls:\n      mode: SIMPLE\n      serverCertificate: /etc/certs/server.pem\n      privateKey: /etc/certs/key.pem\n      minProtocolVersion: TLSV1_2\n      maxProtocolVersion: TLSV1_3\n      cipherSuites: [ECDHE-ECDSA-AES256-GCM-SHA384, NOT-A-CIPHER]\n", 0, NULL },
+	{ "gw mutual", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls: {mode: MUTUAL, serverCertificate: /c, privateKey: /k, caCertificates: /ca, caCrl: /crl, subjectAltNames: [spiffe://td/ns/a/sa/b], verifyCertificateSpki: [abc=], verifyCertificateHash: [\"AB:CD\"]}\n", 0, NULL },
+	{ "gw optional mutual credential", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls: {mode: OPTIONAL_MUTUAL, credentialName: c, caCertCredentialName: ca}\n", 0, NULL },
+	{ "gw mutual credential", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls: {mode: MUTUAL, credentialName: c}\n", 0, NULL },
+	{ "gw passthrough", GW_HDR GW_PORT("443", "tls", "TLS") "    hosts: [\"*.example.com\"]\n    tls: {mode: PASSTHROUGH}\n", 0, NULL },
+	{ "gw passthrough with certificate", GW_HDR GW_PORT("443", "tls", "TLS") GW_ANY "    tls: {mode: PASSTHROUGH, serverCertificate: /c}\n", 0, NULL },
+	{ "gw auto passthrough", GW_HDR GW_PORT("15443", "tls", "TLS") "    hosts: [\"*.local\"]\n    tls: {mode: AUTO_PASSTHROUGH}\n", 0, NULL },
+	{ "gw istio mutual", GW_HDR GW_PORT("15443", "tls", "TLS") GW_ANY "    tls: {mode: ISTIO_MUTUAL, subjectAltNames: [spiffe://cluster.local/ns/a/sa/b]}\n", 0, NULL },
+	{ "gw https redirect", GW_HDR GW_PORT("80", "http", "HTTP") GW_ANY "    tls: {httpsRedirect: true}\n" GW_PORT2("443", "https", "HTTPS") GW_ANY "    tls: {mode: SIMPLE, credentialName: c}\n", 0, NULL },
+	{ "gw two credentialNames", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls: {mode: SIMPLE, credentialNames: [rsa, ecdsa]}\n", 0, NULL },
+	{ "gw two tlsCertificates", GW_HDR GW_PORT("443", "https", "HTTPS") GW_ANY "    tls:\n      mode: SIMPLE\n      tlsCertificates:\n      - {serverCertificate: /rsa.pem, privateKey: /rsa.key}\n      - {serverCertificate: /ec.pem, privateKey: /ec.key}\n", 0, NULL },
+	{ "gw unix bind", GW_HDR GW_PORT("0", "http", "HTTP") GW_ANY "    bind: unix:///run/gw.sock\n" GW_PORT2("0", "http2", "HTTP") GW_ANY "    bind: unix://@gw\n", 0, NULL },
+	{ "gw ip host and bind", GW_HDR GW_PORT("8443", "grpc", "grpc") "    hosts: [10.0.0.1, \"ns1/10.0.0.2\"]\n    bind: 10.0.0.1\n    name: internal\n    defaultEndpoint: 127.0.0.1:8080\n", 0, NULL },
+	{ "gw same number two names", GW_HDR GW_PORT("80", "a", "HTTP") "    hosts: [a.example.com]\n" GW_PORT2("80", "b", "HTTP") "    hosts: [b.example.com]\n", 0, NULL },
+	{ "gw protocols", GW_HDR GW_PORT("1", "a", "http2") GW_ANY GW_PORT2("2", "b", "GRPC-WEB") GW_ANY GW_PORT2("3", "c", "mongo") GW_ANY GW_PORT2("4", "d", "HTTP_PROXY") GW_ANY, 0, NULL },
+	{ "gw v1beta1", "apiVersion: networking.istio.io/v1beta1\nkind: Gateway\nmetadata: {name: g}\nspec:\n" GW_PORT("80", "http", "HTTP") GW_ANY, 0, NULL },
+	{ "gw v1alpha3 json", "{\"apiVersion\": \"networking.istio.io/v1alpha3\", \"kind\": \"Gateway\", \"metadata\": {\"name\": \"j\"}, \"spec\": {\"selector\": {\"app\": \"gw\"}, \"servers\": [{\"port\": {\"number\": 443, \"name\": \"https\", \"protocol\": \"HTTPS\"}, \"hosts\": [\"*\"], \"tls\": {\"mode\": \"SIMPLE\", \"credentialName\": \"c\"}}]}}\n", 0, NULL },
+	{ "gw and vs share a name", GW_HDR GW_PORT("80", "http", "HTTP") GW_ANY "---\n" VS_HDR "  hosts: [r]\n  gateways: [t]\n" ROUTE, 0, NULL },
+
+	// WorkloadGroup: must fail
+	{ "wg no spec", "apiVersion: networking.istio.io/v1\nkind: WorkloadGroup\nmetadata: {name: no-spec}\n", 1, "WorkloadGroup default/no-spec: spec: Required value" },
+	{ "wg no template", WG_HDR "  metadata:\n    labels: {app: vm}\n", 7, "WorkloadGroup ns1/t: spec.template: Required value" },
+	{ "wg template null", WG_HDR "  template:\n", 7, "spec.template: Required value" },
+	{ "wg template list", WG_HDR "  template: [a]\n", 7, "spec.template: expected a mapping, got a list" },
+	{ "wg template unknown field", WG_HDR "  template:\n    serviceAccount: sa\n    zone: a\n", 9, "spec.template.zone: unknown field" },
+	{ "wg template uds ports", WG_HDR "  template:\n    address: unix:///run/vm.sock\n    ports: {http: 80}\n", 9, "spec.template: UDS may not include ports" },
+	{ "wg template uds relative", WG_HDR "  template:\n    address: unix://run/vm.sock\n", 8, "spec.template.address: UDS must be an absolute path or abstract socket" },
+	{ "wg template port 0", WG_HDR "  template:\n    ports: {http: 0}\n", 8, "spec.template.ports[http]: port must be between 1-65535 (got 0)" },
+	{ "wg template long port name", WG_HDR "  template:\n    address: 1.2.3.4\n    ports:\n      http-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 80\n", 10, "port name must be valid" },
+	{ "wg template weight", WG_HDR "  template:\n    weight: -1\n", 8, "spec.template.weight: \"-1\" is out of range for uint32" },
+	{ "wg metadata bad label", WG_HDR "  metadata:\n    labels: {\"-app\": vm}\n  template: {}\n", 8, "spec.metadata.labels[-app]: invalid label key: \"-app\"" },
+	{ "wg metadata bad label value", WG_HDR "  metadata:\n    labels: {app: \"a b\"}\n  template: {}\n", 8, "invalid label value: \"a b\"" },
+	{ "wg metadata unknown field", WG_HDR "  metadata:\n    name: x\n  template: {}\n", 8, "spec.metadata.name: unknown field" },
+	{ "wg annotations list", WG_HDR "  metadata:\n    annotations: [a]\n  template: {}\n", 8, "spec.metadata.annotations: expected a mapping, got a list" },
+	{ "wg probe empty", WG_HDR "  template: {}\n  probe: {periodSeconds: 5}\n", 8, "spec.probe: unknown health check method: one of httpGet, tcpSocket or exec must be set" },
+	{ "wg probe two methods", WG_HDR "  template: {}\n  probe:\n    tcpSocket: {port: 80}\n    exec: {command: [true]}\n", 10, "spec.probe.exec: only one of httpGet, tcpSocket, exec or grpc may be set" },
+	{ "wg probe grpc", WG_HDR "  template: {}\n  probe:\n    grpc: {port: 9090, service: health}\n", 9, "spec.probe.grpc: unknown health check method grpc" },
+	{ "wg probe grpc port", WG_HDR "  template: {}\n  probe:\n    grpc: {port: 0}\n", 9, "spec.probe.grpc.port: port must be between 1-65535 (got 0)" },
+	{ "wg period negative", WG_HDR "  template: {}\n  probe:\n    periodSeconds: -1\n    tcpSocket: {port: 80}\n", 9, "spec.probe.periodSeconds: periodSeconds must be non-negative" },
+	{ "wg initial delay negative", WG_HDR "  template: {}\n  probe:\n    initialDelaySeconds: -5\n    tcpSocket: {port: 80}\n", 9, "initialDelaySeconds must be non-negative" },
+	{ "wg failure threshold negative", WG_HDR "  template: {}\n  probe: {failureThreshold: -1, successThreshold: -2, tcpSocket: {port: 80}}\n", 8, "failureThreshold must be non-negative" },
+	{ "wg timeout string", WG_HDR "  template: {}\n  probe: {timeoutSeconds: 1s, tcpSocket: {port: 80}}\n", 8, "spec.probe.timeoutSeconds: expected an integer, got a string" },
+	{ "wg http no port", WG_HDR "  template: {}\n  probe:\n    httpGet: {path: /ready}\n", 9, "spec.probe.httpGet.port: Required value" },
+	{ "wg http port 0", WG_HDR "  template: {}\n  probe:\n    httpGet: {port: 0}\n", 9, "spec.probe.httpGet.port: port must be between 1-65535 (got 0)" },
+	{ "wg http scheme", WG_HDR "  template: {}\n  probe:\n    httpGet: {port: 80, scheme: https}\n", 9, "spec.probe.httpGet.scheme: scheme must be one of [HTTP, HTTPS] (got \"https\")" },
+	{ "wg http header pattern", WG_HDR "  template: {}\n  probe:\n    httpGet:\n      httpHeaders:\n        - name: \"**\"\n      port: 80\n", 11, "spec.probe.httpGet.httpHeaders[0].name in body should match" },
+	{ "wg http header underscore", WG_HDR "  template: {}\n  probe:\n    httpGet:\n      port: 80\n      httpHeaders: [{name: x_api, value: a}]\n", 11, "spec.probe.httpGet.httpHeaders[0].name: header name \"x_api\" is not a valid header name" },
+	{ "wg http header no name", WG_HDR "  template: {}\n  probe:\n    httpGet:\n      port: 80\n      httpHeaders: [{value: a}]\n", 11, "spec.probe.httpGet.httpHeaders[0]: header name cannot be empty" },
+	{ "wg http header null", WG_HDR "  template: {}\n  probe:\n    httpGet:\n      port: 80\n      httpHeaders:\n      -\n", 12, "httpHeaders[0]: invalid nil header" },
+	{ "wg tcp port 65536", WG_HDR "  probe:\n    tcpSocket:\n      port: 65536\n  template:\n    serviceAccount: sa\n    network: net\n", 9, "spec.probe.tcpSocket.port: port must be between 1-65535 (got 65536)" },
+	{ "wg tcp no port", WG_HDR "  template: {}\n  probe:\n    tcpSocket: {host: 127.0.0.1}\n", 9, "spec.probe.tcpSocket.port: Required value" },
+	{ "wg exec no command", WG_HDR "  template: {}\n  probe:\n    exec: {}\n", 9, "spec.probe.exec.command: Required value" },
+	{ "wg exec empty command", WG_HDR "  template: {}\n  probe:\n    exec: {command: []}\n", 9, "spec.probe.exec.command: exec.command is required" },
+	{ "wg exec empty argument", WG_HDR "  template: {}\n  probe:\n    exec: {command: [cat, \"\"]}\n", 9, "spec.probe.exec.command[1] in body should be at least 1 chars long" },
+	{ "wg probe unknown field", WG_HDR "  template: {}\n  probe:\n    livenessProbe: {}\n    tcpSocket: {port: 80}\n", 9, "spec.probe.livenessProbe: unknown field" },
+	{ "wg twice", WG_HDR "  template: {}\n---\n" WG_HDR "  template: {}\n", 9, "WorkloadGroup ns1/t: already defined at case.yaml:1" },
+	// WorkloadGroup: must load
+	{ "wg full", WG_HDR "  metadata:\n    labels: {foo: bar}\n    annotations: {foo: bar}\n  probe:\n    failureThreshold: 2\n    initialDelaySeconds: 1\n    periodSeconds: 1\n    successThreshold: 1\n    timeoutSeconds: 1\n    httpGet:\n      port: 8080\n      host: bar\n      scheme: HTTPS\n      path: /bar\n      httpHeaders:\n        - name: foo\n          value: bar\n  template:\n    serviceAccount: sa\n    network: net\n    labels: {app: app}\n    ports: {http: 1}\n    weight: 2\n    locality: foo/bar/baz\n", 0, NULL },
+	{ "wg tcp probe", WG_HDR "  probe:\n    tcpSocket:\n      port: 8080\n  template:\n    serviceAccount: sa\n    network: net\n", 0, NULL },
+	{ "wg template empty", WG_HDR "  template: {}\n", 0, NULL },
+	{ "wg template address", WG_HDR "  template:\n    address: 1.2.3.4\n    ports:\n      http-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 80\n      http-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 80\n", 0, NULL },
+	{ "wg template labels", WG_HDR "  template:\n    labels: {app: ratings-vm, class: vm}\n    serviceAccount: bookinfo-ratings\n", 0, NULL },
+	{ "wg template unix", WG_HDR "  template: {address: \"unix:///var/run/app.sock\"}\n", 0, NULL },
+	{ "wg exec probe", WG_HDR "  template: {serviceAccount: default}\n  probe:\n    exec:\n      command: [/bin/check, --ready]\n", 0, NULL },
+	{ "wg http probe minimal", WG_HDR "  template: {}\n  probe: {httpGet: {port: 3100}}\n", 0, NULL },
+	{ "wg http header dash", WG_HDR "  template: {}\n  probe:\n    httpGet:\n      port: 80\n      httpHeaders: [{name: Lit-Header, value: Im-The-Best}, {name: Lit-Header, value: again}, {name: x-empty}]\n", 0, NULL },
+	{ "wg zero thresholds", WG_HDR "  template: {}\n  probe: {periodSeconds: 0, timeoutSeconds: 0, tcpSocket: {port: 22, host: localhost}}\n", 0, NULL },
+	{ "wg metadata only labels", WG_HDR "  metadata:\n    labels: {app.kubernetes.io/name: reviews, app.kubernetes.io/version: \"1.3.4\"}\n  template:\n    ports: {grpc: 3550, http: 8080}\n    serviceAccount: default\n", 0, NULL },
+	{ "wg v1beta1", "apiVersion: networking.istio.io/v1beta1\nkind: WorkloadGroup\nmetadata: {name: g}\nspec: {template: {network: net1}}\n", 0, NULL },
+	{ "wg v1alpha3", "apiVersion: networking.istio.io/v1alpha3\nkind: WorkloadGroup\nmetadata: {name: g}\nspec: {template: {}}\n", 0, NULL },
+	{ "wg json", "{\"apiVersion\": \"networking.istio.io/v1\", \"kind\": \"WorkloadGroup\", \"metadata\": {\"name\": \"j\"}, \"spec\": {\"template\": {\"ports\": {\"http\": 80}}, \"probe\": {\"tcpSocket\": {\"port\": 80}}}}\n", 0, NULL },
+	{ "wg and we share a name", WG_HDR "  template: {}\n---\n" WE_HDR "  address: 10.0.0.1\n", 0, NULL },
+
+	// Telemetry: must fail
+	{ "tm provider name empty", TM_HDR "  metrics:\n  - providers:\n    - name: \"\"\n", 9, "Telemetry ns1/t: spec.metrics[0].providers[0].name in body should be at least 1 chars long" },
+	{ "tm provider no name", TM_HDR "  tracing:\n  - providers: [{}]\n", 8, "spec.tracing[0].providers[0].name: Required value" },
+	{ "tm provider string", TM_HDR "  accessLogging:\n  - providers: [envoy]\n", 8, "spec.accessLogging[0].providers[0] in body must be of type object" },
+	{ "tm custom metric empty", TM_HDR "  metrics:\n  - overrides:\n    - match:\n        customMetric: \"\"\n", 10, "spec.metrics[0].overrides[0].match.customMetric in body should be at least 1 chars long" },
+	{ "tm metric and custom metric", TM_HDR "  metrics:\n  - overrides:\n    - match: {metric: REQUEST_COUNT, customMetric: foo}\n", 9, "spec.metrics[0].overrides[0].match.customMetric: only one of metric or customMetric may be set" },
+	{ "tm metric bad", TM_HDR "  metrics:\n  - overrides:\n    - match: {metric: REQUESTS}\n", 9, "spec.metrics[0].overrides[0].match.metric: Unsupported value: \"REQUESTS\"" },
+	{ "tm upsert without value", TM_HDR "  metrics:\n  - overrides:\n    - tagOverrides:\n        foo:\n          operation: UPSERT\n", 10, "spec.metrics[0].overrides[0].tagOverrides[foo]: value must be set when operation is UPSERT" },
+	{ "tm override without operation", TM_HDR "  metrics:\n  - overrides:\n    - tagOverrides: {foo: {}}\n", 9, "tagOverrides[foo]: value must be set when operation is UPSERT" },
+	{ "tm remove with value", TM_HDR "  metrics:\n  - overrides:\n    - tagOverrides:\n        foo:\n          operation: REMOVE\n          value: oops\n", 12, "spec.metrics[0].overrides[0].tagOverrides[foo].value: value must not be set when operation is REMOVE" },
+	{ "tm remove with empty value", TM_HDR "  metrics:\n  - overrides:\n    - tagOverrides: {foo: {operation: REMOVE, value: \"\"}}\n", 9, "value must not be set when operation is REMOVE" },
+	{ "tm tag operation bad", TM_HDR "  metrics:\n  - overrides:\n    - tagOverrides: {foo: {operation: DELETE}}\n", 9, "tagOverrides[foo].operation: Unsupported value: \"DELETE\": supported values: \"UPSERT\", \"REMOVE\"" },
+	{ "tm tag override null", TM_HDR "  metrics:\n  - overrides:\n    - tagOverrides:\n        foo:\n", 10, "tagOverrides[foo]: tagOverrides may not be null" },
+	{ "tm reporting interval zero", TM_HDR "  metrics:\n  - reportingInterval: 0s\n", 8, "spec.metrics[0].reportingInterval: \"0s\": must be a valid duration greater than 1ms" },
+	{ "tm reporting interval number", TM_HDR "  metrics:\n  - reportingInterval: 5\n", 8, "must be a valid duration greater than 1ms" },
+	{ "tm reporting interval junk", TM_HDR "  metrics:\n  - reportingInterval: soon\n", 8, "\"soon\": must be a valid duration greater than 1ms" },
+	{ "tm sampling over 100", TM_HDR "  tracing:\n  - randomSamplingPercentage: 100.5\n", 8, "spec.tracing[0].randomSamplingPercentage: Invalid value: 100.5: should be less than or equal to 100" },
+	{ "tm sampling negative", TM_HDR "  tracing:\n  - randomSamplingPercentage: -1\n", 8, "should be greater than or equal to 0" },
+	{ "tm sampling string", TM_HDR "  tracing:\n  - randomSamplingPercentage: \"50\"\n", 8, "spec.tracing[0].randomSamplingPercentage: expected a number" },
+	{ "tm selector and targetRef", TM_HDR "  selector: {matchLabels: {app: a}}\n  targetRef: {kind: Service, name: a}\n", 7, "Telemetry ns1/t: spec: only one of targetRefs or selector can be set" },
+	{ "tm targetRef and targetRefs", TM_HDR "  targetRef: {kind: Service, name: a}\n  targetRefs: [{kind: Service, name: b}]\n", 7, "only one of targetRefs or selector can be set" },
+	{ "tm targetRef kind", TM_HDR "  targetRef: {kind: Deployment, group: apps, name: a}\n", 7, "spec.targetRef: targetRef must be to one of core/Service, networking.istio.io/ServiceEntry, gateway.networking.k8s.io/Gateway, gateway.networking.k8s.io/GatewayClass but was apps/Deployment" },
+	{ "tm targetRefs gateway wrong group", TM_HDR "  targetRefs:\n  - {kind: Service, name: a}\n  - {kind: Gateway, group: networking.istio.io, name: gw}\n", 9, "spec.targetRefs[1]: targetRef must be to one of" },
+	{ "tm targetRef no name", TM_HDR "  targetRef: {kind: Service}\n", 7, "spec.targetRef.name: Required value" },
+	{ "tm targetRef namespace", TM_HDR "  targetRef: {kind: Service, name: a, namespace: other}\n", 7, "cross namespace referencing is not currently supported" },
+	{ "tm selector wildcard", TM_HDR "  selector:\n    matchLabels: {app: \"*\"}\n", 8, "spec.selector.matchLabels[app]: wildcard is not supported in selector" },
+	{ "tm literal empty", TM_HDR "  tracing:\n  - customTags:\n      team:\n        literal: {value: \"\"}\n", 10, "spec.tracing[0].customTags[team].literal.value in body should be at least 1 chars long" },
+	{ "tm environment no name", TM_HDR "  tracing:\n  - customTags:\n      pod:\n        environment: {defaultValue: x}\n", 10, "spec.tracing[0].customTags[pod].environment.name: Required value" },
+	{ "tm custom tag two types", TM_HDR "  tracing:\n  - customTags:\n      t:\n        literal: {value: a}\n        header: {name: x-a}\n", 11, "spec.tracing[0].customTags[t].header: only one of literal, environment, header or formatter may be set" },
+	{ "tm custom tag null", TM_HDR "  tracing:\n  - customTags:\n      t:\n", 9, "spec.tracing[0].customTags[t]: tag \"t\" may not have a nil value" },
+	{ "tm custom tag empty name", TM_HDR "  tracing:\n  - customTags:\n      \"\": {literal: {value: a}}\n", 9, "tag name may not be empty" },
+	{ "tm custom tag unknown type", TM_HDR "  tracing:\n  - customTags:\n      t: {cookie: {name: a}}\n", 9, "spec.tracing[0].customTags[t].cookie: unknown field" },
+	{ "tm tracing mode bad", TM_HDR "  tracing:\n  - match: {mode: INBOUND}\n", 8, "spec.tracing[0].match.mode: Unsupported value: \"INBOUND\": supported values: \"CLIENT_AND_SERVER\", \"CLIENT\", \"SERVER\"" },
+	{ "tm tracing not list", TM_HDR "  tracing: {providers: [{name: zipkin}]}\n", 7, "spec.tracing: expected a list, got a mapping" },
+	{ "tm disable string", TM_HDR "  tracing:\n  - disableSpanReporting: \"true\"\n", 8, "spec.tracing[0].disableSpanReporting: expected true or false" },
+	{ "tm filter incomplete", TM_HDR "  accessLogging:\n  - filter:\n      expression: \"response.code >=\"\n", 9, "spec.accessLogging[0].filter.expression: must be a valid CEL expression, <input>:1:17: Syntax error" },
+	{ "tm filter unbalanced", TM_HDR "  accessLogging:\n  - filter: {expression: \"(response.code >= 400\"}\n", 8, "must be a valid CEL expression, <input>:1:22: Syntax error: missing ')'" },
+	{ "tm filter single equals", TM_HDR "  accessLogging:\n  - filter: {expression: \"response.code = 400\"}\n", 8, "Syntax error: token recognition error" },
+	{ "tm filter empty", TM_HDR "  accessLogging:\n  - filter: {}\n", 8, "spec.accessLogging[0].filter: must be a valid CEL expression" },
+	{ "tm filter reserved word", TM_HDR "  accessLogging:\n  - filter: {expression: \"if > 1\"}\n", 8, "Syntax error: reserved identifier" },
+	{ "tm filter unterminated string", TM_HDR "  accessLogging:\n  - filter: {expression: \"request.host == 'a\"}\n", 8, "Syntax error: unterminated string literal" },
+	{ "tm filter bad escape", TM_HDR "  accessLogging:\n  - filter: {expression: \"request.host == '\\\\q'\"}\n", 8, "invalid escape sequence" },
+	{ "tm filter trailing", TM_HDR "  accessLogging:\n  - filter: {expression: \"a b\"}\n", 8, "Syntax error: extraneous input" },
+	{ "tm filter optional syntax", TM_HDR "  accessLogging:\n  - filter: {expression: \"request.?host\"}\n", 8, "unsupported syntax '.?'" },
+	{ "tm filter not then minus", TM_HDR "  accessLogging:\n  - filter: {expression: \"!-a\"}\n", 8, "must be a valid CEL expression" },
+	{ "tm access logging unknown", TM_HDR "  accessLogging:\n  - providers: [{name: envoy}]\n    format: json\n", 9, "spec.accessLogging[0].format: unknown field" },
+	{ "tm unknown spec field", TM_HDR "  logging: []\n", 7, "spec.logging: unknown field" },
+	{ "tm twice", TM_HDR "  tracing: []\n---\n" TM_HDR "  metrics: []\n", 9, "Telemetry ns1/t: already defined at case.yaml:1" },
+	// Telemetry: must load
+	{ "tm full", TM_HDR "  metrics:\n  - providers:\n    - name: prometheus\n    reportingInterval: 5s\n    overrides:\n    - tagOverrides:\n        request_method:\n          value: \"request.method\"\n        request_host:\n          value: \"request.host\"\n      match:\n        customMetric: \"foo\"\n      disabled: false\n    - match:\n        metric: GRPC_REQUEST_MESSAGES\n      disabled: true\n  accessLogging:\n  - disabled: false\n    filter:\n      expression: 'true'\n    match:\n      mode: CLIENT\n    providers:\n    - name: stdout\n  tracing:\n  - providers:\n    - name: otlp\n    match:\n      mode: CLIENT_AND_SERVER\n    randomSamplingPercentage: 54.54\n    useRequestIdForTraceSampling: true\n    disableSpanReporting: false\n    customTags:\n      env:\n        environment:\n          name: \"NAME\"\n          defaultValue: \"default\"\n      header:\n        header:\n          name: \"x-name\"\n          defaultValue: \"default name\"\n      literal:\n        literal:\n          value: \"default literal\"\n", 0, NULL },
+	{ "tm tag upsert", TM_HDR "  metrics:\n  - overrides:\n    - tagOverrides:\n        foo:\n          operation: UPSERT\n          value: add\n", 0, NULL },
+	{ "tm tag remove", TM_HDR "  metrics:\n  - overrides:\n    - tagOverrides:\n        foo:\n          operation: REMOVE\n", 0, NULL },
+	{ "tm no spec", "apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: mesh-default, namespace: istio-system}\n", 0, NULL },
+	{ "tm empty spec", TM_HDR "  {}\n", 0, NULL },
+	{ "tm targetRef gateway", TM_HDR "  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: waypoint}\n  accessLogging: [{providers: [{name: envoy}]}]\n", 0, NULL },
+	{ "tm targetRefs", TM_HDR "  targetRefs:\n  - {kind: Service, name: reviews}\n  - {group: \"\", kind: Service, name: ratings}\n  - {group: networking.istio.io, kind: ServiceEntry, name: ext}\n  - {group: gateway.networking.k8s.io, kind: GatewayClass, name: istio}\n  tracing: [{randomSamplingPercentage: 10}]\n", 0, NULL },
+	{ "tm filter rich", TM_HDR "  accessLogging:\n  - filter:\n      expression: >-\n        response.code >= 400 || xds.cluster_name == \"outbound|80||a.default.svc.cluster.local\" &&\n        request.headers['x-debug'].startsWith('1') && !(connection.mtls) && -response.duration < -1.5e3\n", 0, NULL },
+	{ "tm filter literals", TM_HDR "  accessLogging:\n  - filter:\n      expression: 'request.method in [\"GET\", \"HEAD\",] ? {\"a\": 1u, 2: 0x1F}.size() > 0 : r\"\\d+\".matches(b\"x\" + \"\"\"y\"\"\") || .google.protobuf.Duration{seconds: 1} == null || a.`b-c` % 2 == 0 // done'\n", 0, NULL },
+	{ "tm sampling bounds", TM_HDR "  tracing:\n  - randomSamplingPercentage: 0\n  - randomSamplingPercentage: 100\n    enableIstioTags: false\n", 0, NULL },
+	{ "tm formatter tag", TM_HDR "  tracing:\n  - customTags:\n      route: {formatter: {value: \"%ROUTE_NAME%\"}}\n      empty: {}\n", 0, NULL },
+	{ "tm metrics only overrides", TM_HDR "  metrics:\n  - overrides:\n    - disabled: true\n    - match: {mode: SERVER, metric: TCP_SENT_BYTES}\n", 0, NULL },
+	{ "tm reporting interval fine", TM_HDR "  metrics:\n  - reportingInterval: 1ms\n  - reportingInterval: 1.5s\n", 0, NULL },
+	{ "tm disabled logging", TM_HDR "  selector: {matchLabels: {app: reviews}}\n  accessLogging:\n  - disabled: true\n", 0, NULL },
+	{ "tm v1alpha1", "apiVersion: telemetry.istio.io/v1alpha1\nkind: Telemetry\nmetadata: {name: t}\nspec: {tracing: [{providers: [{name: zipkin}]}]}\n", 0, NULL },
+	{ "tm json", "{\"apiVersion\": \"telemetry.istio.io/v1\", \"kind\": \"Telemetry\", \"metadata\": {\"name\": \"j\"}, \"spec\": {\"metrics\": [{\"providers\": [{\"name\": \"prometheus\"}], \"overrides\": [{\"tagOverrides\": {\"x\": {\"operation\": \"REMOVE\"}}}]}]}}\n", 0, NULL },
+	{ "tm and ap share a name", TM_HDR "  tracing: []\n---\n" AP_HDR "  action: DENY\n  rules: [{}]\n", 0, NULL },
 };
 
 static void test_cases(void)
@@ -1487,6 +1715,339 @@ static void test_authn_values(void)
 	      cfg.num_request_authentications == 0 && cfg.arena == NULL, "authn free zeroes");
 }
 
+// ---- values of a Gateway, a WorkloadGroup and a Telemetry ----
+
+static void test_gw_values(void)
+{
+	static const char y[] =
+		GW_HDR
+		"  selector: {istio: ingressgateway, app: gw}\n"
+		"  servers:\n"
+		"  - port: {number: 80, name: http, protocol: http}\n"
+		"    hosts: [\"ns1/a.example.com\", \"*.example.com\"]\n"
+		"    tls: {httpsRedirect: true}\n"
+		"    name: plain\n"
+		"  - port: {number: 443, name: https, protocol: HTTPS}\n"
+		"    hosts: [a.example.com]\n"
+		"    bind: 10.0.0.1\n"
+		"    defaultEndpoint: 127.0.0.1:8080\n"
+		"    tls:\n"
+		"      mode: MUTUAL\n"
+		"      tlsCertificates:\n"
+		"      - {serverCertificate: /rsa.pem, privateKey: /rsa.key, caCertificates: /rsa-ca.pem}\n"
+		"      - {serverCertificate: /ec.pem, privateKey: /ec.key}\n"
+		"      caCertificates: /ca.pem\n"
+		"      caCrl: /crl.pem\n"
+		"      subjectAltNames: [spiffe://td/ns/a/sa/b]\n"
+		"      verifyCertificateSpki: [spki=]\n"
+		"      verifyCertificateHash: [\"AB:CD\", \"EF:01\"]\n"
+		"      minProtocolVersion: TLSV1_2\n"
+		"      maxProtocolVersion: TLSV1_3\n"
+		"      cipherSuites: [ECDHE-RSA-AES256-GCM-SHA384]\n"
+		"  - port: {number: 0, name: uds, protocol: TLS}\n"
+		"    hosts: [\"*\"]\n"
+		"    bind: unix:///run/gw.sock\n"
+		"    tls: {mode: OPTIONAL_MUTUAL, credentialNames: [rsa, ecdsa], caCertCredentialName: ca}\n";
+	struct istio_error errs[MAX_ERRS];
+	struct istio_config cfg = { 0 };
+	const struct gateway *gw;
+	const struct gw_server *s;
+	const struct gw_tls *t;
+	int r, n;
+
+	r = istio_load_buf("gw.yaml", y, sizeof(y) - 1, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && cfg.num_gateways == 1 && cfg.num_ignored == 0, "gw values: %d", r);
+	if (r) {
+		dump_errs(errs, n);
+		goto out;
+	}
+	gw = cfg.gateways;
+	CHECK(!strcmp(gw->meta.kind, "Gateway") && !strcmp(gw->meta.name, "t") &&
+	      !strcmp(gw->meta.namespace_, "ns1") && gw->num_selector == 2 &&
+	      !strcmp(gw->selector[1].key, "app") && !strcmp(gw->selector[1].value, "gw") &&
+	      gw->num_servers == 3, "gw meta, selector");
+	s = &gw->servers[0];
+	CHECK(s->port.number == 80 && !strcmp(s->port.protocol, "HTTP") && !strcmp(s->port.name, "http") &&
+	      s->num_hosts == 2 && !strcmp(s->hosts[0], "ns1/a.example.com") && s->tls &&
+	      s->tls->https_redirect && s->tls->mode == GW_TLS_PASSTHROUGH && !strcmp(s->name, "plain") &&
+	      !s->bind && !s->default_endpoint, "gw server 0");
+	s = &gw->servers[1];
+	t = s->tls;
+	CHECK(s->port.number == 443 && !strcmp(s->port.protocol, "HTTPS") && !strcmp(s->bind, "10.0.0.1") &&
+	      !strcmp(s->default_endpoint, "127.0.0.1:8080") && !s->name && t && !t->https_redirect,
+	      "gw server 1");
+	CHECK(t && t->mode == GW_TLS_MUTUAL && t->num_tls_certificates == 2 &&
+	      !strcmp(t->tls_certificates[0].ca_certificates, "/rsa-ca.pem") &&
+	      !strcmp(t->tls_certificates[1].private_key, "/ec.key") &&
+	      !t->tls_certificates[1].ca_certificates && !strcmp(t->ca_certificates, "/ca.pem") &&
+	      !strcmp(t->ca_crl, "/crl.pem") && !t->server_certificate && !t->credential_name &&
+	      t->num_subject_alt_names == 1 && t->num_verify_certificate_spki == 1 &&
+	      t->num_verify_certificate_hash == 2 && !strcmp(t->verify_certificate_hash[1], "EF:01") &&
+	      t->min_protocol_version == GW_TLS_V1_2 && t->max_protocol_version == GW_TLS_V1_3 &&
+	      t->num_cipher_suites == 1, "gw server 1 tls");
+	s = &gw->servers[2];
+	t = s->tls;
+	CHECK(s->port.number == 0 && !strcmp(s->bind, "unix:///run/gw.sock") && t &&
+	      t->mode == GW_TLS_OPTIONAL_MUTUAL && t->num_credential_names == 2 &&
+	      !strcmp(t->credential_names[1], "ecdsa") && !strcmp(t->ca_cert_credential_name, "ca") &&
+	      t->min_protocol_version == GW_TLS_V_AUTO, "gw server 2");
+out:
+	istio_config_free(&cfg);
+}
+
+static void test_wg_values(void)
+{
+	static const char y[] =
+		WG_HDR
+		"  metadata:\n"
+		"    labels: {app: reviews, version: v1}\n"
+		"    annotations: {note: \"a: b\"}\n"
+		"  template:\n"
+		"    ports: {grpc: 3550, http: 8080}\n"
+		"    serviceAccount: default\n"
+		"    network: vm-net\n"
+		"    locality: us/east\n"
+		"    weight: 3\n"
+		"  probe:\n"
+		"    initialDelaySeconds: 5\n"
+		"    timeoutSeconds: 3\n"
+		"    periodSeconds: 4\n"
+		"    successThreshold: 2\n"
+		"    failureThreshold: 6\n"
+		"    httpGet:\n"
+		"      path: /foo/bar\n"
+		"      host: 127.0.0.1\n"
+		"      port: 3100\n"
+		"      scheme: HTTPS\n"
+		"      httpHeaders:\n"
+		"      - name: Lit-Header\n"
+		"        value: Im-The-Best\n"
+		"---\n"
+		"apiVersion: networking.istio.io/v1\n"
+		"kind: WorkloadGroup\n"
+		"metadata: {name: exec}\n"
+		"spec:\n"
+		"  template: {address: 10.0.0.9}\n"
+		"  probe: {exec: {command: [/bin/true, -v]}}\n"
+		"---\n"
+		"apiVersion: networking.istio.io/v1\n"
+		"kind: WorkloadGroup\n"
+		"metadata: {name: tcp}\n"
+		"spec:\n"
+		"  template: {}\n"
+		"  probe: {tcpSocket: {port: 22}}\n";
+	struct istio_error errs[MAX_ERRS];
+	struct istio_config cfg = { 0 };
+	const struct workload_group *wg;
+	const struct wg_probe *p;
+	int r, n;
+
+	r = istio_load_buf("wg.yaml", y, sizeof(y) - 1, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && cfg.num_workload_groups == 3 && cfg.num_workload_entries == 0 && cfg.num_ignored == 0,
+	      "wg values: %d", r);
+	if (r) {
+		dump_errs(errs, n);
+		goto out;
+	}
+	wg = cfg.workload_groups;
+	CHECK(!strcmp(wg[0].meta.kind, "WorkloadGroup") && wg[0].num_labels == 2 &&
+	      !strcmp(wg[0].labels[1].value, "v1") && wg[0].num_annotations == 1 &&
+	      !strcmp(wg[0].annotations[0].value, "a: b"), "wg metadata");
+	CHECK(!wg[0].template_.address && wg[0].template_.num_ports == 2 &&
+	      !strcmp(wg[0].template_.ports[0].key, "grpc") && !strcmp(wg[0].template_.ports[1].value, "8080") &&
+	      !strcmp(wg[0].template_.service_account, "default") &&
+	      !strcmp(wg[0].template_.network, "vm-net") && !strcmp(wg[0].template_.locality, "us/east") &&
+	      wg[0].template_.weight == 3 && wg[0].template_.num_labels == 0, "wg template");
+	p = wg[0].probe;
+	CHECK(p && p->initial_delay_seconds == 5 && p->timeout_seconds == 3 && p->period_seconds == 4 &&
+	      p->success_threshold == 2 && p->failure_threshold == 6 && p->kind == WG_PROBE_HTTP_GET &&
+	      !strcmp(p->http_get.path, "/foo/bar") && !strcmp(p->http_get.host, "127.0.0.1") &&
+	      p->http_get.port == 3100 && !strcmp(p->http_get.scheme, "HTTPS") && p->http_get.num_headers == 1 &&
+	      !strcmp(p->http_get.headers[0].key, "Lit-Header") &&
+	      !strcmp(p->http_get.headers[0].value, "Im-The-Best"), "wg http probe");
+	p = wg[1].probe;
+	CHECK(!strcmp(wg[1].meta.namespace_, "default") && !strcmp(wg[1].template_.address, "10.0.0.9") &&
+	      wg[1].num_labels == 0 && p && p->kind == WG_PROBE_EXEC && p->exec.num_command == 2 &&
+	      !strcmp(p->exec.command[1], "-v") && p->period_seconds == 0, "wg exec probe");
+	p = wg[2].probe;
+	CHECK(p && p->kind == WG_PROBE_TCP_SOCKET && p->tcp_socket.port == 22 && !p->tcp_socket.host,
+	      "wg tcp probe");
+out:
+	istio_config_free(&cfg);
+}
+
+static void test_tm_values(void)
+{
+	static const char y[] =
+		TM_HDR
+		"  selector: {matchLabels: {app: reviews}}\n"
+		"  tracing:\n"
+		"  - match: {mode: SERVER}\n"
+		"    providers: [{name: otel}]\n"
+		"    randomSamplingPercentage: 12.5\n"
+		"    disableSpanReporting: true\n"
+		"    useRequestIdForTraceSampling: false\n"
+		"    customTags:\n"
+		"      env: {environment: {name: POD, defaultValue: none}}\n"
+		"      hdr: {header: {name: x-user}}\n"
+		"      lit: {literal: {value: v1}}\n"
+		"      fmt: {formatter: {value: \"%UPSTREAM_CLUSTER%\"}}\n"
+		"  - {}\n"
+		"  metrics:\n"
+		"  - providers: [{name: prometheus}, {name: stackdriver}]\n"
+		"    reportingInterval: 15s\n"
+		"    overrides:\n"
+		"    - match: {metric: REQUEST_DURATION, mode: CLIENT}\n"
+		"      disabled: true\n"
+		"    - match: {customMetric: my_metric}\n"
+		"      tagOverrides:\n"
+		"        request_protocol: {operation: REMOVE}\n"
+		"        team: {value: \"'payments'\"}\n"
+		"  accessLogging:\n"
+		"  - providers: [{name: envoy}]\n"
+		"    match: {mode: CLIENT}\n"
+		"    filter: {expression: \"response.code >= 400\"}\n"
+		"  - disabled: true\n";
+	struct istio_error errs[MAX_ERRS];
+	struct istio_config cfg = { 0 };
+	const struct telemetry *tm;
+	const struct tm_tracing *tr;
+	const struct tm_metrics *mt;
+	const struct tm_access_logging *al;
+	int r, n;
+
+	r = istio_load_buf("tm.yaml", y, sizeof(y) - 1, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && cfg.num_telemetries == 1 && cfg.num_ignored == 0, "tm values: %d", r);
+	if (r) {
+		dump_errs(errs, n);
+		goto out;
+	}
+	tm = cfg.telemetries;
+	CHECK(!strcmp(tm->meta.kind, "Telemetry") && tm->scope.has_selector && tm->scope.num_selector == 1 &&
+	      !strcmp(tm->scope.selector[0].value, "reviews") && !tm->scope.target_ref &&
+	      tm->num_tracing == 2 && tm->num_metrics == 1 && tm->num_access_logging == 2, "tm scope, counts");
+	tr = &tm->tracing[0];
+	CHECK(tr->match_mode == TM_MODE_SERVER && tr->num_providers == 1 && !strcmp(tr->providers[0], "otel") &&
+	      tr->random_sampling_percentage == 12.5 && tr->disable_span_reporting == 1 &&
+	      tr->use_request_id_for_trace_sampling == 0 && tr->enable_istio_tags == -1 &&
+	      tr->num_custom_tags == 4, "tm tracing 0");
+	CHECK(tr->num_custom_tags == 4 && !strcmp(tr->custom_tags[0].name, "env") &&
+	      tr->custom_tags[0].kind == TM_TAG_ENVIRONMENT && !strcmp(tr->custom_tags[0].source, "POD") &&
+	      !strcmp(tr->custom_tags[0].default_value, "none") && tr->custom_tags[1].kind == TM_TAG_HEADER &&
+	      !strcmp(tr->custom_tags[1].source, "x-user") && !tr->custom_tags[1].default_value &&
+	      tr->custom_tags[2].kind == TM_TAG_LITERAL && !strcmp(tr->custom_tags[2].value, "v1") &&
+	      tr->custom_tags[3].kind == TM_TAG_FORMATTER &&
+	      !strcmp(tr->custom_tags[3].value, "%UPSTREAM_CLUSTER%"), "tm custom tags");
+	tr = &tm->tracing[1];
+	CHECK(tr->match_mode == TM_MODE_CLIENT_AND_SERVER && tr->num_providers == 0 &&
+	      tr->random_sampling_percentage == -1 && tr->disable_span_reporting == -1, "tm tracing 1");
+	mt = &tm->metrics[0];
+	CHECK(mt->num_providers == 2 && !strcmp(mt->providers[1], "stackdriver") &&
+	      mt->reporting_interval_ms == 15000 && mt->num_overrides == 2 &&
+	      mt->overrides[0].metric == TM_METRIC_REQUEST_DURATION && !mt->overrides[0].custom_metric &&
+	      mt->overrides[0].match_mode == TM_MODE_CLIENT && mt->overrides[0].disabled == 1 &&
+	      mt->overrides[0].num_tag_overrides == 0, "tm metrics override 0");
+	CHECK(mt->num_overrides == 2 && !strcmp(mt->overrides[1].custom_metric, "my_metric") &&
+	      mt->overrides[1].disabled == -1 && mt->overrides[1].num_tag_overrides == 2 &&
+	      !strcmp(mt->overrides[1].tag_overrides[0].name, "request_protocol") &&
+	      mt->overrides[1].tag_overrides[0].operation == TM_TAG_REMOVE &&
+	      !mt->overrides[1].tag_overrides[0].value &&
+	      mt->overrides[1].tag_overrides[1].operation == TM_TAG_UPSERT &&
+	      !strcmp(mt->overrides[1].tag_overrides[1].value, "'payments'"), "tm metrics override 1");
+	al = tm->access_logging;
+	CHECK(al[0].num_providers == 1 && al[0].match_mode == TM_MODE_CLIENT && al[0].disabled == -1 &&
+	      !strcmp(al[0].filter, "response.code >= 400") && al[1].disabled == 1 && !al[1].filter &&
+	      al[1].num_providers == 0, "tm access logging");
+out:
+	istio_config_free(&cfg);
+}
+
+// ---- kinds that are parsed now, kinds that are not, rollback ----
+
+static void test_kind_counts(void)
+{
+	static const char good[] =
+		GW_HDR GW_PORT("80", "http", "HTTP") GW_ANY
+		"---\n" WG_HDR "  template: {}\n"
+		"---\n" TM_HDR "  tracing: [{providers: [{name: zipkin}]}]\n"
+		"---\napiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: ef}\n"
+		"spec: {configPatches: []}\n"
+		"---\napiVersion: networking.istio.io/v1beta1\nkind: ProxyConfig\nmetadata: {name: pc}\n"
+		"spec: {concurrency: 2}\n";
+	// a good WorkloadGroup and Telemetry, then a bad Gateway: none is kept
+	static const char bad[] =
+		"apiVersion: networking.istio.io/v1\nkind: WorkloadGroup\nmetadata: {name: wg2}\nspec: {template: {}}\n"
+		"---\napiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: tm2}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw2}\nspec: {servers: []}\n";
+	struct istio_error errs[MAX_ERRS];
+	struct istio_config cfg = { 0 };
+	int r, n;
+
+	r = istio_load_buf("good.yaml", good, sizeof(good) - 1, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && cfg.num_gateways == 1 && cfg.num_workload_groups == 1 && cfg.num_telemetries == 1 &&
+	      cfg.num_ignored == 2, "parsed kinds are not ignored: %d, %d ignored", r, cfg.num_ignored);
+	if (r)
+		dump_errs(errs, n);
+	r = istio_load_buf("bad.yaml", bad, sizeof(bad) - 1, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == -EINVAL && n == 1 && strstr(errs[0].msg, "bad.yaml:13: Gateway default/gw2: spec.servers: "
+						"gateway must have at least one server") &&
+	      cfg.num_gateways == 1 && cfg.num_workload_groups == 1 && cfg.num_telemetries == 1 &&
+	      cfg.num_ignored == 2, "rollback: %d, %d errors: %s", r, n, n ? errs[0].msg : "");
+	// the rolled-back names are free again; the kept ones are not
+	r = istio_load_buf("again.yaml", bad, strstr(bad, "---\napiVersion: networking.istio.io/v1\nkind: Gateway") - bad,
+			   &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == 0 && cfg.num_workload_groups == 2 && cfg.num_telemetries == 2, "after rollback: %d", r);
+	r = istio_load_buf("dup.yaml", good, strstr(good, "---") - good, &cfg, errs, MAX_ERRS, &n);
+	CHECK(r == -EINVAL && n == 1 && strstr(errs[0].msg, "Gateway ns1/t: already defined at good.yaml:1"),
+	      "gateway duplicate across files: %s", n ? errs[0].msg : "");
+	istio_config_free(&cfg);
+	CHECK(!cfg.gateways && !cfg.num_gateways && !cfg.num_telemetries && !cfg.arena, "free zeroes the new kinds");
+}
+
+// test_bookinfo_gateways loads every file of the bookinfo samples that holds
+// a Gateway, whatever else the directory gains.
+static void test_bookinfo_gateways(void)
+{
+	DIR *d = opendir(TD "/bookinfo-networking");
+	struct dirent *e;
+	int files = 0, total = 0;
+
+	CHECK(d != NULL, "cannot open %s", TD "/bookinfo-networking");
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct istio_error errs[MAX_ERRS];
+		struct istio_config cfg = { 0 };
+		char path[PATH_MAX];
+		size_t len;
+		char *text;
+		int r, n, want;
+
+		if (!istio_wanted_file(e->d_name))
+			continue;
+		snprintf(path, sizeof(path), TD "/bookinfo-networking/%s", e->d_name);
+		if (!(text = slurp(path, &len)))
+			continue;
+		want = count_lines_starting(text, "kind: Gateway");
+		free(text);
+		if (!want)
+			continue;
+		files++;
+		r = istio_load_file(path, &cfg, errs, MAX_ERRS, &n);
+		CHECK(r == 0 && cfg.num_gateways == want, "%s: %d, %d of %d Gateways", e->d_name, r,
+		      cfg.num_gateways, want);
+		if (r)
+			dump_errs(errs, n);
+		for (int i = 0; i < cfg.num_gateways; i++)
+			CHECK(cfg.gateways[i].num_servers > 0 && cfg.gateways[i].servers[0].num_hosts > 0,
+			      "%s: Gateway %s has servers", e->d_name, cfg.gateways[i].meta.name);
+		total += cfg.num_gateways;
+		istio_config_free(&cfg);
+	}
+	closedir(d);
+	CHECK(files >= 2 && total >= 2, "bookinfo: %d files with %d Gateways", files, total);
+}
+
 // ---- durations ----
 
 struct dur_case {
@@ -1752,6 +2313,43 @@ static void test_hostile(void)
 	CHECK(r == -EINVAL && n == 1 && strstr(errs[0].msg, "portLevelMtls[0042]: Duplicate value: port 42"),
 	      "many port-level mTLS: %d %d %s", r, n, n ? errs[0].msg : "");
 
+	// thousands of Gateway servers with one repeated port name: the
+	// uniqueness check must not be quadratic either
+	o = (size_t)snprintf(b, cap, GW_HDR "  servers:\n");
+	for (int i = 0; i < 10000 && o + 96 < cap; i++)
+		o += (size_t)snprintf(b + o, cap - o, "  - {port: {number: %d, name: p%d, protocol: TCP}, hosts: [\"*\"]}\n",
+				      i % 65535 + 1, i);
+	o += (size_t)snprintf(b + o, cap - o, "  - {port: {number: 9, name: p777, protocol: TCP}, hosts: [\"*\"]}\n");
+	r = load_one(b, o, errs, &n);
+	CHECK(r == -EINVAL && n == 1 && strstr(errs[0].msg, "servers[10000].port.name: port names in servers must be "
+					     "unique: duplicate name \"p777\""),
+	      "many servers: %d %d %s", r, n, n ? errs[0].msg : "");
+
+	// a CEL filter nested past cel-go's recursion limit, one just under it,
+	// and one over its size limit
+	for (int depth = 240; depth <= 260; depth += 20) {
+		o = (size_t)snprintf(b, cap, TM_HDR "  accessLogging:\n  - filter:\n      expression: \"");
+		for (int i = 0; i < depth; i++)
+			b[o++] = '(';
+		b[o++] = 'a';
+		for (int i = 0; i < depth; i++)
+			b[o++] = ')';
+		o += (size_t)snprintf(b + o, cap - o, "\"\n");
+		r = load_one(b, o, errs, &n);
+		if (depth < 250)
+			CHECK(r == 0, "CEL depth %d: %d %s", depth, r, n ? errs[0].msg : "");
+		else
+			CHECK(r == -EINVAL && n == 1 && strstr(errs[0].msg, "recursion limit exceeded"),
+			      "CEL depth %d: %d %s", depth, r, n ? errs[0].msg : "");
+	}
+	o = (size_t)snprintf(b, cap, TM_HDR "  accessLogging:\n  - filter:\n      expression: \"a");
+	for (int i = 0; i < 60000; i++)
+		o += (size_t)snprintf(b + o, cap - o, "+a");
+	o += (size_t)snprintf(b + o, cap - o, "\"\n");
+	r = load_one(b, o, errs, &n);
+	CHECK(r == -EINVAL && n == 1 && strstr(errs[0].msg, "expression code point size exceeds limit"),
+	      "CEL size: %d %s", r, n ? errs[0].msg : "");
+
 	// many errors: only max_errs are kept, all are counted as failure
 	o = (size_t)snprintf(b, cap, SE_HDR "  hosts: [");
 	for (int i = 0; i < 500; i++)
@@ -1811,6 +2409,11 @@ int main(void)
 	test_dr_values();
 	test_pa_values();
 	test_authn_values();
+	test_gw_values();
+	test_wg_values();
+	test_tm_values();
+	test_kind_counts();
+	test_bookinfo_gateways();
 	test_durations();
 	test_dirs();
 	test_hostile();
