@@ -23,7 +23,8 @@ static int resources(const struct istio_config *c)
 {
 	return c->num_service_entries + c->num_virtual_services + c->num_destination_rules +
 	       c->num_peer_authentications + c->num_workload_entries + c->num_sidecars +
-	       c->num_authorization_policies + c->num_request_authentications;
+	       c->num_authorization_policies + c->num_request_authentications +
+	       c->num_gateways + c->num_workload_groups + c->num_telemetries;
 }
 
 // report prints the outcome of one load and returns 0 (valid) or 1.
