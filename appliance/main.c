@@ -6,19 +6,22 @@
 
 #include "cli/cli.h"
 
-#ifndef MESHGATE_VERSION
-#define MESHGATE_VERSION "0.1.0-dev"
-#endif
+// MESHGATE_VERSION comes from CMakeLists.txt, which the admin API reads too.
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: meshgate COMMAND [ARGS]\n\n"
 		"commands:\n"
-		"  run       run the appliance (control plane + data plane)\n"
-		"  ca        the certificate authority: init, issue, token, bundle, inspect\n"
-		"  validate  check Istio resources (files, directories, -) as istioctl validate\n"
-		"  version   print the version\n"
-		"  help      this text\n");
+		"  run           run the appliance (control plane + data plane)\n"
+		"  ca            the certificate authority: init, issue, token, bundle, inspect\n"
+		"  validate      check Istio resources (files, directories, -) as istioctl validate\n"
+		"  proxy-config  a running meshgate's listeners, routes, clusters, endpoints or\n"
+		"                secrets, from its admin API, as istioctl proxy-config (alias pc)\n"
+		"  proxy-status  whether running meshgates serve their latest configuration, as\n"
+		"                istioctl proxy-status (alias ps)\n"
+		"  version       print the version\n"
+		"  help          this text\n\n"
+		"`meshgate COMMAND --help` tells more.\n");
 }
 
 int main(int argc, char **argv)
@@ -33,6 +36,10 @@ int main(int argc, char **argv)
 		return cli_ca(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "validate"))
 		return cli_validate(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "proxy-config") || !strcmp(argv[1], "pc"))
+		return cli_proxy_config(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "proxy-status") || !strcmp(argv[1], "ps"))
+		return cli_proxy_status(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("meshgate %s\n", MESHGATE_VERSION);
 		return 0;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // admin.c: a small HTTP/1.1 server for operators and scrapers: /ready,
-// /config_dump, /clusters, /stats, /stats/prometheus, /healthz/ready.
-// Requests are parsed with the data plane's strict parser.
+// /config_dump, /registry, /syncz, /listeners, /certs, /server_info,
+// /clusters, /stats, /stats/prometheus, /healthz/ready. Requests are parsed
+// with the data plane's strict parser.
 #include "admin.h"
 
 #include <arpa/inet.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ca/ca.h"
 #include "control/control.h"
 #include "control/kube.h"
 #include "control/snapshot_build.h"
@@ -177,6 +179,85 @@ static void syncz_json(struct control *ctl, struct buf *o)
 	buf_appends(o, "]}");
 }
 
+// listeners_json is /listeners: each listener's name with the address and
+// port it is bound to (what /config_dump leaves out), as Envoy's /listeners.
+static void listeners_json(struct control *ctl, struct buf *o)
+{
+	const struct snapshot *s = ctl->global;
+	char ip[INET6_ADDRSTRLEN];
+
+	buf_appends(o, "{\"listeners\":[");
+	for (uint32_t i = 0; i < s->num_listeners; i++) {
+		const struct snap_listener *l = &s->listeners[i];
+
+		ip[0] = '\0';
+		if (l->addr.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)&l->addr)->sin_addr, ip,
+				  sizeof(ip));
+		else if (l->addr.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&l->addr)->sin6_addr, ip,
+				  sizeof(ip));
+		buf_appends(o, i ? ",{\"name\":" : "{\"name\":");
+		json_append_cstr(o, l->name);
+		buf_appendf(o, ",\"address\":\"%s\",\"port\":%u}", ip, l->port);
+	}
+	buf_appends(o, "]}");
+}
+
+// certs_json is /certs: the workload certificate ("default": leaf first,
+// then the authority's chain up to its root) and the mesh trust bundle
+// ("ROOTCA"), as PEM, with the SPIFFE ID and validity the appliance holds.
+static void certs_json(struct control *ctl, struct buf *o)
+{
+	const struct tls_identity *id = ctl->identity;
+	struct buf pem;
+	bool first = true;
+
+	buf_init(&pem);
+	buf_appends(o, "{\"certificates\":[");
+	if (id && ctl->ca_ok && ca_chain_pem(&ctl->ca, id->cert, &pem) == 0) {
+		buf_appends(o, "{\"name\":\"default\",\"type\":\"Cert Chain\",\"spiffe\":");
+		json_append_cstr(o, id->spiffe);
+		buf_appendf(o, ",\"not_before\":%lld,\"not_after\":%lld,\"pem\":",
+			    (long long)id->not_before, (long long)id->not_after);
+		json_append_str(o, buf_head(&pem), buf_avail(&pem));
+		buf_appends(o, "}");
+		first = false;
+	}
+	if (ctl->bundle) {
+		buf_appends(o, first ? "{\"name\":\"ROOTCA\",\"type\":\"CA\",\"trust_domain\":" :
+			    ",{\"name\":\"ROOTCA\",\"type\":\"CA\",\"trust_domain\":");
+		json_append_cstr(o, ctl->boot->trust_domain);
+		buf_appends(o, ",\"pem\":");
+		json_append_str(o, buf_head(&ctl->bundle->pem), buf_avail(&ctl->bundle->pem));
+		buf_appends(o, "}");
+	}
+	buf_appends(o, "]}");
+	buf_cleanup(&pem);
+}
+
+// server_info_json is /server_info: which appliance this is, its version
+// and state, for `meshgate proxy-status`.
+static void server_info_json(struct control *ctl, struct buf *o)
+{
+	const struct bootstrap *b = ctl->boot;
+
+	buf_appends(o, "{\"name\":");
+	json_append_cstr(o, b->name);
+	buf_appends(o, ",\"namespace\":");
+	json_append_cstr(o, b->namespace_);
+	buf_appends(o, ",\"service_account\":");
+	json_append_cstr(o, b->service_account);
+	buf_appends(o, ",\"trust_domain\":");
+	json_append_cstr(o, b->trust_domain);
+	buf_appends(o, ",\"version\":");
+	json_append_cstr(o, MESHGATE_VERSION);
+	buf_appendf(o, ",\"state\":\"%s\",\"uptime_s\":%llu,\"workers\":%d,"
+		    "\"config_version\":\"%016llx\"}", ctl->draining ? "DRAINING" : "LIVE",
+		    (unsigned long long)((ctl->ring.now_ms - ctl->started_ms) / 1000),
+		    ctl->num_workers, (unsigned long long)ctl->global->version);
+}
+
 static void clusters_text(struct control *ctl, struct buf *o)
 {
 	const struct snapshot *s = ctl->global;
@@ -341,6 +422,15 @@ static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 	} else if (IS("/syncz")) {
 		syncz_json(ctl, &body);
 		respond(a, 200, "application/json", body.data, body.len, keep);
+	} else if (IS("/listeners")) {
+		listeners_json(ctl, &body);
+		respond(a, 200, "application/json", body.data, body.len, keep);
+	} else if (IS("/certs")) {
+		certs_json(ctl, &body);
+		respond(a, 200, "application/json", body.data, body.len, keep);
+	} else if (IS("/server_info")) {
+		server_info_json(ctl, &body);
+		respond(a, 200, "application/json", body.data, body.len, keep);
 	} else if (IS("/clusters")) {
 		clusters_text(ctl, &body);
 		respond(a, 200, "text/plain", body.data ? body.data : "", body.len, keep);
@@ -368,7 +458,8 @@ static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 		security_stats(ctl, &body);
 		respond(a, 200, "text/plain", body.data, body.len, keep);
 	} else if (IS("/")) {
-		static const char idx[] = "meshgate admin\n/ready\n/config_dump\n/clusters\n"
+		static const char idx[] = "meshgate admin\n/ready\n/config_dump\n/registry\n"
+					  "/syncz\n/listeners\n/certs\n/server_info\n/clusters\n"
 					  "/stats\n/stats/prometheus\n";
 
 		respond(a, 200, "text/plain", idx, sizeof(idx) - 1, keep);

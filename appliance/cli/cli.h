@@ -15,4 +15,17 @@ int cli_ca(int argc, char **argv);
 // when every resource is valid, 2 when any is not.
 int cli_validate(int argc, char **argv);
 
+// cli_proxy_config is `meshgate proxy-config listeners|routes|clusters|
+// endpoints|secrets [--admin HOST:PORT] [-o table|json] [filters]` (argv[0]
+// is "proxy-config"): istioctl proxy-config's tables from a running
+// meshgate's admin API. It returns 0, 1 when the admin API cannot be read,
+// 2 on misuse.
+int cli_proxy_config(int argc, char **argv);
+
+// cli_proxy_status is `meshgate proxy-status [--admin HOST:PORT]...
+// [-o table|json]` (argv[0] is "proxy-status"): each meshgate's sync state
+// as istioctl proxy-status shows it. It returns 0, 1 when an admin API
+// cannot be read, 2 on misuse.
+int cli_proxy_status(int argc, char **argv);
+
 #endif
