@@ -370,13 +370,13 @@ static int parse_cluster_name(const char *name, char dir[16], uint32_t *port,
 
 // map_clusters turns /config_dump's clusters into rows. It sets
 // *out_have_dr when a cluster names its DestinationRule (the column is
-// shown only then: today's dump does not record it, and an empty column
-// would read as "no DestinationRule").
+// blank for the others, as istioctl's).
 static int map_clusters(const struct ynode *dump, const struct pc_filter *f, struct table *t,
 			bool *out_have_dr, char *err, size_t err_len)
 {
 	const struct ynode *cs;
-	char where[64], dir[16], subset[256], fqdn[512], port_s[16];
+	char where[64], dir[16], subset[256], fqdn[512], port_s[16], dr_s[600];
+	const char *slash;
 	int rc;
 
 	*out_have_dr = false;
@@ -410,7 +410,12 @@ static int map_clusters(const struct ynode *dump, const struct pc_filter *f, str
 		cells[2] = subset[0] ? subset : "-";
 		cells[3] = dir;
 		cells[4] = type ? type : "-";
-		cells[5] = dr ? dr : "";
+		// istioctl's form: name.namespace
+		if (dr && (slash = strchr(dr, '/')))
+			snprintf(dr_s, sizeof(dr_s), "%s.%.*s", slash + 1, (int)(slash - dr), dr);
+		else
+			snprintf(dr_s, sizeof(dr_s), "%s", dr ? dr : "");
+		cells[5] = dr_s;
 		*out_have_dr |= dr != NULL;
 		if ((rc = add_row(t, cells, cs->items[i], i, 0, port, err, err_len)) < 0)
 			return rc;
@@ -768,8 +773,7 @@ static int pc_build(int kind, const struct ynode *root, const struct ynode *boun
 	case PC_CLUSTERS:
 		if ((rc = map_clusters(root, f, t, &have_dr, err, err_len)) == 0)
 			table_sort(t, cluster_cmp);
-		if (!have_dr)
-			t->num_cols = 5;	// no DESTINATION RULE column
+		(void)have_dr;	// the column is always there, blank without a rule
 		return rc;
 	case PC_ENDPOINTS:
 		if ((rc = map_endpoints(root, f, t, err, err_len)) == 0)
@@ -820,11 +824,10 @@ static void pc_usage(FILE *f)
 		"options:\n"
 		"  --admin HOST:PORT  the admin API (default 127.0.0.1:%d; [IPV6]:PORT, or PORT)\n"
 		"  -o, --output FMT   table (default) or json\n\n"
-		"Not shown because meshgate does not have them yet: a DESTINATION RULE column\n"
-		"(the config dump does not record which rule shaped a cluster), endpoint\n"
-		"health (no active health checks or outlier detection: every endpoint is\n"
-		"HEALTHY, OUTLIER CHECK OK). Exit 0, 1 when the admin API cannot be read,\n"
-		"2 on misuse.\n", ADMIN_API_DEFAULT_PORT);
+		"Not shown because meshgate does not have it yet: endpoint health (no\n"
+		"active health checks or outlier detection: every endpoint is HEALTHY,\n"
+		"OUTLIER CHECK OK). Exit 0, 1 when the admin API cannot be read, 2 on\n"
+		"misuse.\n", ADMIN_API_DEFAULT_PORT);
 }
 
 static int parse_kind(const char *s)

@@ -868,6 +868,7 @@ static int add_subsets(struct builder *bd, const struct service_entry *se,
 			}
 			if ((rc = fill_endpoints(bd, se, sp, svc->host, sub, c)) < 0)
 				return rc;
+			c->dr_name = arena_sprintf(bd->a, "%s/%s", dr->meta.namespace_, dr->meta.name);
 			cluster_protocol(dr, sub, sp, c);
 			t = subset_tls(dr, sub, sp->number);
 			rc = t ? dr_origination(bd, dr, t, sp, c) : auto_mtls(bd, se, sp, c);
@@ -980,6 +981,9 @@ static int add_service_entry(struct builder *bd, const struct service_entry *se)
 				const struct destination_rule *dr = find_dr(bd, host);
 				const struct dr_tls *t = dr_tls_for(dr, sp->number);
 
+				if (dr)
+					c->dr_name = arena_sprintf(bd->a, "%s/%s", dr->meta.namespace_,
+								   dr->meta.name);
 				cluster_protocol(dr, NULL, sp, c);
 				rc = t ? dr_origination(bd, dr, t, sp, c) : auto_mtls(bd, se, sp, c);
 				if (rc < 0)
@@ -1685,6 +1689,11 @@ static void dump_cluster(struct buf *o, const struct snap_cluster *c)
 	json_append_key(o, "type");
 	json_append_cstr(o, kinds[c->kind]);
 	buf_appendf(o, ",\"connect_timeout_ms\":%u", c->connect_timeout_ms);
+	if (c->dr_name) {
+		buf_appends(o, ",");
+		json_append_key(o, "destination_rule");
+		json_append_cstr(o, c->dr_name);
+	}
 	if (c->tls_mode) {
 		buf_appendf(o, ",\"tls\":{\"mode\":\"%s\",\"auto\":%s,\"sni\":", c->tls_mode,
 			    c->tls_auto ? "true" : "false");

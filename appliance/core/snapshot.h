@@ -46,6 +46,7 @@ struct snap_cluster {
 	void *tls;
 	bool tls_auto;
 	const char *tls_mode;		// "ISTIO_MUTUAL", ... or NULL
+	const char *dr_name;		// "ns/name" of the DestinationRule that shaped it, or NULL
 	const char *sni;		// SNI to send, or NULL
 	const char *const *sans;	// identities/names the server may present
 	uint32_t num_sans;

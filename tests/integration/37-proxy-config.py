@@ -20,7 +20,7 @@ import mg
 
 LISTENER_COLS = ("ADDRESSES", "PORT", "MATCH", "DESTINATION")
 ROUTE_COLS = ("NAME", "VHOST NAME", "DOMAINS", "MATCH", "VIRTUAL SERVICE")
-CLUSTER_COLS = ("SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "TYPE")
+CLUSTER_COLS = ("SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "TYPE", "DESTINATION RULE")
 ENDPOINT_COLS = ("ENDPOINT", "STATUS", "OUTLIER CHECK", "CLUSTER")
 SECRET_COLS = ("RESOURCE NAME", "TYPE", "STATUS", "VALID CERT", "SERIAL NUMBER", "NOT AFTER",
                "NOT BEFORE")
@@ -176,11 +176,12 @@ def test():
 
     # ---- clusters
     rows = pc(m, "clusters", CLUSTER_COLS)
-    got = [(x["SERVICE FQDN"], x["PORT"], x["SUBSET"], x["DIRECTION"], x["TYPE"]) for x in rows]
-    mg.check(got == [("ratings.example", "80", "-", "outbound", "EDS"),
-                     ("reviews.example", "9080", "-", "outbound", "EDS"),
-                     ("reviews.example", "9080", "v1", "outbound", "EDS"),
-                     ("reviews.example", "9080", "v2", "outbound", "EDS")],
+    got = [(x["SERVICE FQDN"], x["PORT"], x["SUBSET"], x["DIRECTION"], x["TYPE"],
+            x["DESTINATION RULE"]) for x in rows]
+    mg.check(got == [("ratings.example", "80", "-", "outbound", "EDS", ""),
+                     ("reviews.example", "9080", "-", "outbound", "EDS", "reviews.default"),
+                     ("reviews.example", "9080", "v1", "outbound", "EDS", "reviews.default"),
+                     ("reviews.example", "9080", "v2", "outbound", "EDS", "reviews.default")],
              "clusters: each host, port and subset, sorted", got)
     rows = pc(m, "clusters", CLUSTER_COLS, "--fqdn", "reviews.example", "--subset", "v2")
     mg.check([(x["SERVICE FQDN"], x["SUBSET"]) for x in rows] == [("reviews.example", "v2")],

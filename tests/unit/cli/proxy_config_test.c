@@ -177,7 +177,7 @@ static const struct pc_case cases[] = {
 	// ---- clusters ----
 	{ "clusters: by host, subset, port; other names as they are", PC_CLUSTERS, DUMP, NULL,
 	  { 0 },
-	  "SERVICE FQDN           PORT     SUBSET     DIRECTION     TYPE\n"
+	  "SERVICE FQDN           PORT     SUBSET     DIRECTION     TYPE             DESTINATION RULE\n"
 	  "PassthroughCluster     -        -          -             ORIGINAL_DST\n"
 	  "ratings.example        80       -          outbound      EDS\n"
 	  "reviews.example        9080     -          outbound      EDS\n"
@@ -186,19 +186,19 @@ static const struct pc_case cases[] = {
 	  "web.local              8080     -          inbound       STATIC\n", NULL },
 	{ "clusters --fqdn is a part of the host, as istioctl's", PC_CLUSTERS, DUMP, NULL,
 	  { .fqdn = "reviews" },
-	  "SERVICE FQDN        PORT     SUBSET     DIRECTION     TYPE\n"
+	  "SERVICE FQDN        PORT     SUBSET     DIRECTION     TYPE     DESTINATION RULE\n"
 	  "reviews.example     9080     -          outbound      EDS\n"
 	  "reviews.example     9080     v1         outbound      EDS\n"
 	  "reviews.example     9080     v2         outbound      EDS\n", NULL },
 	{ "clusters --fqdn --port --subset --direction", PC_CLUSTERS, DUMP, NULL,
 	  { .fqdn = "reviews.example", .port = 9080, .subset = "v2", .direction = "outbound" },
-	  "SERVICE FQDN        PORT     SUBSET     DIRECTION     TYPE\n"
+	  "SERVICE FQDN        PORT     SUBSET     DIRECTION     TYPE     DESTINATION RULE\n"
 	  "reviews.example     9080     v2         outbound      EDS\n", NULL },
 	{ "clusters --direction inbound", PC_CLUSTERS, DUMP, NULL, { .direction = "inbound" },
-	  "SERVICE FQDN     PORT     SUBSET     DIRECTION     TYPE\n"
+	  "SERVICE FQDN     PORT     SUBSET     DIRECTION     TYPE       DESTINATION RULE\n"
 	  "web.local        8080     -          inbound       STATIC\n", NULL },
 	{ "clusters --port 80", PC_CLUSTERS, DUMP, NULL, { .port = 80 },
-	  "SERVICE FQDN        PORT     SUBSET     DIRECTION     TYPE\n"
+	  "SERVICE FQDN        PORT     SUBSET     DIRECTION     TYPE     DESTINATION RULE\n"
 	  "ratings.example     80       -          outbound      EDS\n", NULL },
 	{ "clusters: the DESTINATION RULE column once the dump names rules", PC_CLUSTERS,
 	  "{\"clusters\":[{\"name\":\"outbound|80|v1|a.b\",\"type\":\"EDS\",\"destination_rule\":"
@@ -209,7 +209,7 @@ static const struct pc_case cases[] = {
 	{ "clusters: names that only look like Istio's", PC_CLUSTERS,
 	  "{\"clusters\":[{\"name\":\"outbound|x||a\"},{\"name\":\"a|1|b|c|d\"},"
 	  "{\"name\":\"outbound||v1|a\"}]}", NULL, { 0 },
-	  "SERVICE FQDN       PORT     SUBSET     DIRECTION     TYPE\n"
+	  "SERVICE FQDN       PORT     SUBSET     DIRECTION     TYPE     DESTINATION RULE\n"
 	  "a|1|b|c|d          -        -          -             -\n"
 	  "outbound|x||a      -        -          -             -\n"
 	  "outbound||v1|a     -        -          -             -\n", NULL },
