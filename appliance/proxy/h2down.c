@@ -52,13 +52,47 @@ static void stream_free(struct hconn *t)
 	free(t);
 }
 
+enum { H2_SETTINGS_ACK_MS = 10000 };	// a client that never acks our SETTINGS (hardening.md)
+
+static void idle_timeout(struct ring_timer *tm);
+
+// rearm runs the connection's one timer to the nearer of its idle deadline
+// (when no stream is open) and the SETTINGS-ack deadline.
+static void rearm(struct hconn *c)
+{
+	uint64_t now = c->w->ring.now_ms, due = UINT64_MAX;
+
+	if (!c->h2_streams)
+		due = c->h2_idle_due_ms;
+	if (c->h2_settings_due_ms && c->h2_settings_due_ms < due)
+		due = c->h2_settings_due_ms;
+	if (due == UINT64_MAX)
+		ring_timer_cancel(&c->w->ring, &c->timer);
+	else
+		ring_timer_set(&c->w->ring, &c->timer, due > now ? due - now : 1, idle_timeout);
+}
+
 static void idle_timeout(struct ring_timer *tm)
 {
 	struct hconn *c = container_of(tm, struct hconn, timer);
+	uint64_t now = c->w->ring.now_ms;
+	uint32_t code = H2_NO_ERROR;
 
-	if (!c->h2 || c->h2_streams)
+	if (!c->h2)
 		return;
-	h2_conn_goaway(c->h2, H2_NO_ERROR);
+	if (c->h2_settings_due_ms && h2_conn_settings_acked(c->h2))
+		c->h2_settings_due_ms = 0;
+	if (c->h2_settings_due_ms && now >= c->h2_settings_due_ms) {
+		// RFC 9113 6.5.3: SETTINGS_TIMEOUT, whatever the streams
+		log_ratelimited(LOG_WARN, NULL, "http2: client never acknowledged SETTINGS in %u ms; "
+				"GOAWAY SETTINGS_TIMEOUT", H2_SETTINGS_ACK_MS);
+		metrics_inc(c->w->metrics, MC_H2_PROTOCOL_ERROR, 1);
+		code = H2_SETTINGS_TIMEOUT;
+	} else if (c->h2_streams || now < c->h2_idle_due_ms) {
+		rearm(c);
+		return;
+	}
+	h2_conn_goaway(c->h2, code);
 	h2_conn_flush(c->h2, sock_out(&c->s));
 	h2down_free(c);
 	http_close_flushing(c);
@@ -68,7 +102,8 @@ static void arm_idle(struct hconn *c)
 {
 	const struct snapshot *s = c->w->cur ? c->w->cur->snap : NULL;
 
-	ring_timer_set(&c->w->ring, &c->timer, s ? s->idle_timeout_ms : 3600000, idle_timeout);
+	c->h2_idle_due_ms = c->w->ring.now_ms + (s ? s->idle_timeout_ms : 3600000);
+	rearm(c);
 }
 
 // ---- request: codec callbacks -----------------------------------------------
@@ -201,7 +236,7 @@ static int on_headers(void *arg, struct h2_stream *s, const struct h2_header *h,
 	list_init(&t->h2_link);
 	h2_stream_set_data(s, t);
 	if (!c->h2_streams++)
-		ring_timer_cancel(&c->w->ring, &c->timer);
+		rearm(c);	// not idle now; the SETTINGS deadline may still run
 	buf_init(&cookie);
 	status = to_h1(t, h, num, end_stream, m, &cookie);
 	if (status)
@@ -366,6 +401,7 @@ static void start(struct hconn *c, const char *p, size_t len)
 	metrics_inc(c->w->metrics, MC_H2_CX, 1);
 	c->state = DS_ACTIVE;
 	c->rq_done = c->rs_done = true;	// the connection itself has no transaction
+	c->h2_settings_due_ms = c->w->ring.now_ms + H2_SETTINGS_ACK_MS;
 	arm_idle(c);
 	h2down_input(c, p, len);
 }

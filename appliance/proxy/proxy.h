@@ -216,6 +216,8 @@ struct hconn {
 	struct h2_conn *h2;		// connection: the session, else NULL
 	struct list h2_link;		// connection: on w->h2_dirty while linked
 	uint32_t h2_streams;		// connection: streams with an hconn
+	uint64_t h2_idle_due_ms;	// connection: idle from then (ring time)
+	uint64_t h2_settings_due_ms;	// connection: our SETTINGS must be acked by then (0: done)
 	bool proto_known;		// connection: HTTP/1.1 or HTTP/2 decided
 	struct hconn *parent;		// stream: its connection
 	struct h2_stream *h2s;		// stream: the codec's stream, NULL once closed

@@ -154,8 +154,9 @@ class H2:
 
     def __init__(self, port, addr="127.0.0.1", tls=None, sni=None, alpn=("h2", "http/1.1"),
                  settings=None, timeout=20, auto_window=True, preface_parts=None, handshake=True,
-                 rcvbuf=None):
+                 rcvbuf=None, ack_settings=True):
         self.timeout = timeout
+        self.ack_settings = ack_settings
         if rcvbuf:
             # a small receive buffer: what the server sends piles up on its side
             sock = socket.socket()
@@ -358,7 +359,8 @@ class H2:
                         st.send_window += delta
                 elif k == S_MAX_FRAME_SIZE:
                     self.peer_max_frame = v
-            self.out += hf.SettingsFrame(0, flags=["ACK"]).serialize()
+            if self.ack_settings:
+                self.out += hf.SettingsFrame(0, flags=["ACK"]).serialize()
         elif isinstance(f, hf.WindowUpdateFrame):
             self.window_updates[f.stream_id] = self.window_updates.get(f.stream_id, 0) + 1
             if f.stream_id == 0:
@@ -1318,6 +1320,29 @@ def case_floods(t):
     mg.check(t.alive(), "the proxy is alive after the floods")
 
 
+def case_settings_timeout(t):
+    """hardening.md: a client that never acknowledges our SETTINGS is closed
+    after 10 s (RFC 9113 6.5.3: SETTINGS_TIMEOUT), with or without streams;
+    one that acknowledges keeps its connection."""
+    lazy = H2(t.plain, ack_settings=False)
+    good = H2(t.plain)
+    st = lazy.get("/echo")
+    mg.check(st is not None and st.status == 200, "a request works before the deadline",
+             st and st.status)
+    t0 = time.monotonic()
+    lazy.wait(lambda: lazy.goaway is not None or lazy.closed, 20)
+    took = time.monotonic() - t0
+    ga = lazy.goaway
+    mg.check(ga is not None and ga[0] == 0x4, "no SETTINGS ACK: GOAWAY SETTINGS_TIMEOUT",
+             (ga and ename(ga[0]), lazy.close_reason))
+    mg.note(f"SETTINGS_TIMEOUT after {took:.1f} s of the request (deadline 10 s from the preface)")
+    st = good.get("/echo")
+    mg.check(st is not None and st.status == 200 and good.goaway is None,
+             "a client that acknowledged keeps its connection", st and st.status)
+    lazy.close()
+    good.close()
+
+
 def case_big_headers(t):
     with H2(t.plain) as c:
         fields = [(f"x-big-{i}", chr(ord("a") + i) * 4000) for i in range(5)]
@@ -1621,6 +1646,7 @@ def main():
              ("Rapid Reset", case_rapid_reset, False),
              ("CONTINUATION flood", case_continuation, False),
              ("control and empty frame floods", case_floods, False),
+             ("SETTINGS never acknowledged", case_settings_timeout, False),
              ("SIGTERM drain", case_drain, True)]
     for name, fn, only_meshgate in cases:
         if only_meshgate and t.m is None:
