@@ -328,8 +328,11 @@ static void on_stream_close(void *arg, struct h2c_stream *s, uint32_t code)
 			c->state = DS_UPSTREAM;
 			c->failed_ep = NULL;
 			upstream_acquire(c);
-		} else {
+		} else if (code == H2_NO_ERROR || m->closing) {
+			// a clean end, or the connection went (termination)
 			http_upstream_eof(c, code == H2_NO_ERROR ? 0 : -ECONNRESET);
+		} else {
+			http_upstream_reset(c, code);	// the server's RST_STREAM
 		}
 	}
 	mark(m);

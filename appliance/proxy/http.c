@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "proxy.h"
+#include "proto/h2.h"
 #include "proto/tls.h"
 #include "telemetry/accesslog.h"
 
@@ -1922,6 +1923,29 @@ void http_upstream_eof(struct hconn *c, int err)
 	local_reply(c, 503, "UC", "upstream_reset_before_response_started{connection_termination}",
 		    "upstream connect error or disconnect/reset before headers. reset reason: "
 		    "connection termination", false);
+}
+
+void http_upstream_reset(struct hconn *c, uint32_t code)
+{
+	bool refused = code == H2_REFUSED_STREAM;
+
+	c->up_reusable = false;
+	if (c->rs_head_sent) {
+		// mid-body: the client must see the failure, not a short answer
+		c->flags = "UR";
+		conn_close(c);
+		return;
+	}
+	log_ratelimited(LOG_WARN, NULL, "upstream %s: stream reset before the response (HTTP/2 "
+			"error 0x%x), answered 503", c->ep ? c->ep->addr_str : "?", code);
+	// Envoy's words for an upstream RST_STREAM
+	local_reply(c, 503, "UR", refused ?
+		    "upstream_reset_before_response_started{remote_refused_stream_reset}" :
+		    "upstream_reset_before_response_started{remote_reset}",
+		    refused ? "upstream connect error or disconnect/reset before headers. reset "
+			      "reason: remote refused stream reset" :
+			      "upstream connect error or disconnect/reset before headers. reset "
+			      "reason: remote reset", false);
 }
 
 void http_upstream_drained(struct hconn *c)

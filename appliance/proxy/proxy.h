@@ -334,6 +334,10 @@ void http_upstream_ready(struct hconn *c);
 void http_upstream_failed(struct hconn *c, int err, bool connect_failure);
 void http_upstream_data(struct hconn *c, const char *p, size_t len);
 void http_upstream_eof(struct hconn *c, int err);
+// http_upstream_reset: the upstream reset the request's HTTP/2 stream
+// (RST_STREAM with code): 503 UR before the response head, else the
+// client's connection is reset.
+void http_upstream_reset(struct hconn *c, uint32_t code);
 void http_upstream_drained(struct hconn *c);
 // Shared between http.c and h2down.c: http.c runs transactions, h2down.c
 // the HTTP/2 connections and streams they may belong to.

@@ -720,6 +720,21 @@ def case_abort(m, ab):
     r2 = mg.get(m.port, "/after-abort2", ABORT, timeout=20)
     mg.check(r2.status == 200, "(g) and a later request succeeds", r2)
 
+    # the server resets the stream before its head: 503 UR, Envoy's words
+    r = mg.get(m.port, "/rst?rst=2", ABORT, timeout=20)
+    mg.check(r.status == 503 and b"reset reason: remote reset" in r.body,
+             "(g) RST_STREAM(INTERNAL_ERROR) before the head: 503 remote reset", (r.status, r.body))
+    r = mg.get(m.port, "/rst?rst=7", ABORT, timeout=20)
+    mg.check(r.status == 503 and b"remote refused stream reset" in r.body,
+             "(g) RST_STREAM(REFUSED_STREAM) every time: replayed, then 503 refused stream reset",
+             (r.status, r.body))
+    log = m.access_log()
+    mg.check(log.count('"GET /rst?rst=2 HTTP/1.1" 503 UR ') == 1 and
+             'upstream_reset_before_response_started{remote_reset}' in log,
+             "(g) the access log says UR and remote_reset", log[-600:])
+    r2 = mg.get(m.port, "/after-rst", ABORT, timeout=20)
+    mg.check(r2.status == 200, "(g) the multiplexed connection still serves", r2)
+
 
 # ---------------------------------------------------------------- TLS
 
