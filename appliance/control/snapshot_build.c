@@ -128,6 +128,9 @@ static struct snap_cluster *new_cluster(struct builder *bd, const char *host, ui
 	c->service_name = host;
 	c->service_namespace = svc_ns;
 	c->connect_timeout_ms = bd->b->connect_timeout_ms;
+	c->rq_active = arena_alloc(bd->a, sizeof(*c->rq_active));
+	if (!c->rq_active)
+		return NULL;
 	bd->clusters[bd->num_clusters++] = c;
 	return c;
 }
@@ -815,6 +818,7 @@ static void cluster_protocol(const struct destination_rule *dr, const struct dr_
 	c->max_streams = hp->max_concurrent_streams > 0 ? (uint32_t)hp->max_concurrent_streams : 0;
 	c->max_requests_per_cx = hp->max_requests_per_connection > 0 ?
 				 (uint32_t)hp->max_requests_per_connection : 0;
+	c->max_requests = hp->http2_max_requests > 0 ? (uint32_t)hp->http2_max_requests : 0;
 }
 
 // subset_tls is the client TLS a subset's cluster on port uses: the

@@ -61,6 +61,13 @@ struct snap_cluster {
 	bool use_client_protocol;
 	uint32_t max_streams;
 	uint32_t max_requests_per_cx;
+	// Envoy's max_requests circuit breaker (DestinationRule
+	// http2MaxRequests, for every HTTP version): at most max_requests
+	// requests in flight to the cluster across workers (0: no limit);
+	// *rq_active counts them (atomic, in this snapshot's arena: a new
+	// snapshot starts a new count, as Envoy's updated cluster does).
+	uint32_t max_requests;
+	uint32_t *rq_active;
 };
 
 enum snap_match_kind {

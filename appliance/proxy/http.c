@@ -36,6 +36,7 @@ static void feed(struct hconn *c, const char *p, size_t len);
 static void conn_close(struct hconn *c);
 static void begin_linger(struct hconn *c);
 static void finish_transaction(struct hconn *c);
+static void uncount(struct hconn *c);
 
 static struct hconn *hc_of(struct sock *s)
 {
@@ -448,6 +449,7 @@ static void finish_transaction(struct hconn *c)
 
 	ring_timer_cancel(&w->ring, &c->rq_timer);
 	ring_timer_cancel(&w->ring, &c->dl_timer);
+	uncount(c);
 	if (c->start_ns)
 		observe(c);
 	if (c->up) {
@@ -545,6 +547,7 @@ static void conn_close(struct hconn *c)
 		c->start_ns = 0;
 	}
 	c->state = DS_CLOSED;
+	uncount(c);
 	ring_timer_cancel(&c->w->ring, &c->timer);
 	ring_timer_cancel(&c->w->ring, &c->rq_timer);
 	ring_timer_cancel(&c->w->ring, &c->dl_timer);
@@ -973,8 +976,31 @@ static int rebuild_head(struct hconn *c, const struct route_result *rr, const st
 	return rc;
 }
 
+// uncount gives back the request's place in its cluster's max_requests.
+static void uncount(struct hconn *c)
+{
+	if (c->counted) {
+		__atomic_fetch_sub(c->counted->rq_active, 1, __ATOMIC_RELAXED);
+		c->counted = NULL;
+	}
+}
+
 static void start_upstream(struct hconn *c)
 {
+	const struct snap_cluster *cl = c->cluster;
+
+	if (cl->max_requests && !c->counted) {
+		// Envoy's max_requests circuit breaker, shared by every worker
+		if (__atomic_add_fetch(cl->rq_active, 1, __ATOMIC_RELAXED) > cl->max_requests) {
+			__atomic_fetch_sub(cl->rq_active, 1, __ATOMIC_RELAXED);
+			metrics_inc(c->w->metrics, MC_UPSTREAM_OVERFLOW, 1);
+			local_reply(c, 503, "UO", "upstream_reset_before_response_started{overflow}",
+				    "upstream connect error or disconnect/reset before headers. reset "
+				    "reason: overflow", false);
+			return;
+		}
+		c->counted = cl;
+	}
 	c->state = DS_UPSTREAM;
 	upstream_acquire(c);
 }

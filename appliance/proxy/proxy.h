@@ -158,6 +158,7 @@ struct hconn {
 	// current request, copied out of the parsed head
 	struct snap_hold *hold;
 	const struct snap_cluster *cluster;
+	const struct snap_cluster *counted;	// holds one of its rq_active (circuit breaker)
 	const struct snap_route *route;
 	const struct snap_dest *dest;		// the route's destination picked, or NULL
 	const char *route_name;

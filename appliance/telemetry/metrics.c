@@ -50,6 +50,7 @@ const char *const mg_counter_names[MC_COUNT] = {
 	[MC_DOWNSTREAM_ACTIVE] = "downstream_cx_active",
 	[MC_UPSTREAM_CONNECT] = "upstream_cx_total",
 	[MC_UPSTREAM_CONNECT_FAIL] = "upstream_cx_connect_fail",
+	[MC_UPSTREAM_OVERFLOW] = "upstream_rq_pending_overflow",
 	[MC_UPSTREAM_REUSED] = "upstream_rq_pool_reused",
 	[MC_UPSTREAM_ACTIVE] = "upstream_cx_active",
 	[MC_RQ_TOTAL] = "downstream_rq_total",

@@ -51,6 +51,7 @@ enum mg_counter {
 	MC_DOWNSTREAM_ACTIVE,		// gauge: open downstream connections
 	MC_UPSTREAM_CONNECT,		// upstream connects started
 	MC_UPSTREAM_CONNECT_FAIL,
+	MC_UPSTREAM_OVERFLOW,		// refused by a cluster's max_requests (503 UO)
 	MC_UPSTREAM_REUSED,		// requests sent on a pooled connection
 	MC_UPSTREAM_ACTIVE,		// gauge: open upstream connections
 	MC_RQ_TOTAL,			// downstream requests

@@ -44,6 +44,7 @@ except ImportError:
 GRPC_HOST = "grpc.example"      # protocol GRPC, the grpcio server
 MUX = "mux.example"             # HTTP2, fixture advertising max_concurrent_streams=10
 CAP = "cap.example"             # HTTP2, DestinationRule maxConcurrentStreams: 4
+MAXRQ = "maxrq.example"         # HTTP2, DestinationRule http2MaxRequests: 3
 MRPC = "mrpc.example"           # HTTP2, DestinationRule maxRequestsPerConnection: 5
 UPG = "upg.example"             # HTTP, h2UpgradePolicy UPGRADE (fixture sniffing the preface)
 NOUPG = "noupg.example"         # HTTP, h2UpgradePolicy DO_NOT_UPGRADE (same fixture)
@@ -484,6 +485,25 @@ def case_dr_max_streams(m, cap):
     mg.check(conns >= 6, "(b) meshgate opened at least 6 connections", conns)
 
 
+def case_http2_max_requests(m, cap):
+    """Envoy's max_requests circuit breaker: at most 3 in flight, the rest 503 UO."""
+    res = parallel(8, lambda i: mg.http(m.port, "GET", f"/maxrq/{i}?delay_ms=1500", MAXRQ,
+                                        timeout=30))
+    ok = [r for r in res if r.status == 200]
+    over = [r for r in res if r.status == 503 and b"reset reason: overflow" in r.body]
+    mg.check(len(ok) == 3 and len(over) == 5,
+             "(b2) 8 concurrent requests with http2MaxRequests: 3: 3 served, 5 answered 503 "
+             "overflow", [(r.status, r.body[:60]) for r in res])
+    log = m.access_log()
+    mg.check(log.count(" 503 UO upstream_reset_before_response_started{overflow} ") >= 5,
+             "(b2) the access log says UO", log[-400:])
+    res = parallel(3, lambda i: mg.http(m.port, "GET", f"/maxrq/again{i}?delay_ms=200", MAXRQ,
+                                        timeout=30))
+    mg.check(all(r.status == 200 for r in res),
+             "(b2) once they are done, 3 at once are served again (no count leaked)",
+             [r.status for r in res])
+
+
 def case_max_requests(m, mrpc):
     mrpc.reset()
     res = []
@@ -856,6 +876,8 @@ def main():
     yaml = [se("mux", MUX, mux.endpoint, "HTTP2"),
             se("cap", CAP, cap.endpoint, "HTTP2"),
             destination_rule("cap", CAP, {"maxConcurrentStreams": 4}),
+            se("maxrq", MAXRQ, cap.endpoint, "HTTP2"),
+            destination_rule("maxrq", MAXRQ, {"http2MaxRequests": 3}),
             se("mrpc", MRPC, mrpc.endpoint, "HTTP2"),
             destination_rule("mrpc", MRPC, {"maxRequestsPerConnection": 5}),
             se("upg", UPG, sniff.endpoint, "HTTP"),
@@ -888,6 +910,7 @@ def main():
              ("(a3) ... a server answering excess streams with PROTOCOL_ERROR",
               case_settings_strict, strict),
              ("(b) DestinationRule maxConcurrentStreams", case_dr_max_streams, cap),
+             ("(b2) DestinationRule http2MaxRequests", case_http2_max_requests, cap),
              ("(c) DestinationRule maxRequestsPerConnection", case_max_requests, mrpc),
              ("(d) h2UpgradePolicy", case_upgrade, sniff, h1),
              ("(e) useClientProtocol", case_client_protocol, sniff, h1),
