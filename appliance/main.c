@@ -36,6 +36,7 @@ int main(int argc, char **argv)
 		return cli_ca(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "validate"))
 		return cli_validate(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "analyze")) return cli_analyze(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "proxy-config") || !strcmp(argv[1], "pc"))
 		return cli_proxy_config(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "proxy-status") || !strcmp(argv[1], "ps"))

@@ -14,6 +14,7 @@ int cli_ca(int argc, char **argv);
 // cli_validate is `meshgate validate PATH...` (argv[0] is "validate"): 0
 // when every resource is valid, 2 when any is not.
 int cli_validate(int argc, char **argv);
+int cli_analyze(int argc, char **argv);	// cli_analyze is `meshgate analyze PATH... [-f FILE]...` (cli/analyze.c): 0, 1 warnings with --fail-on-warning, 2 errors
 
 // cli_proxy_config is `meshgate proxy-config listeners|routes|clusters|
 // endpoints|secrets [--admin HOST:PORT] [-o table|json] [filters]` (argv[0]
