@@ -7295,6 +7295,7 @@ struct loader {
 	struct istio_priv *priv;
 	struct errsink *es;
 	const char *file;
+	bool generated;		// made by meshgate (a Kubernetes Service): no name clash
 };
 
 // duplicate reports a resource whose namespace/name an earlier one of the
@@ -7416,7 +7417,7 @@ static void load_object(struct loader *ld, const struct ynode *root, int depth)
 	c->es = ld->es;
 	c->file = ld->file;
 	c->doc_line = root ? root->line : 0;
-	c->allow_dups = cfg->validate_only;
+	c->allow_dups = cfg->validate_only || ld->generated;
 	if (yaml_tree_is_null(root))
 		return;		// an empty document ("---" at the end)
 	if (root->type != YN_MAP) {
@@ -7739,6 +7740,7 @@ static int loader_init(struct loader *ld, const char *name, struct istio_config 
 	ld->cfg = cfg;
 	ld->priv = pv;
 	ld->es = es;
+	ld->generated = false;
 	ld->file = pv ? arena_strdup(&pv->ar, name) : NULL;
 	if (!ld->file) {
 		sinkf(es, "%s: out of memory", name);
@@ -7783,8 +7785,8 @@ static int load_buf(const char *name, const char *data, size_t len, struct istio
 	return 0;
 }
 
-int istio_load_node(const char *name, const struct ynode *doc, struct istio_config *cfg,
-		    struct istio_error *errs, int max_errs, int *out_num_errs)
+static int load_node(const char *name, const struct ynode *doc, struct istio_config *cfg,
+		     struct istio_error *errs, int max_errs, int *out_num_errs, bool generated)
 {
 	struct errsink es;
 	struct loader ld;
@@ -7797,6 +7799,7 @@ int istio_load_node(const char *name, const struct ynode *doc, struct istio_conf
 		err = -ENOMEM;
 		goto out;
 	}
+	ld.generated = generated;
 	load_object(&ld, doc, 0);
 	if (es.total) {
 		counts_restore(cfg, &k);
@@ -7805,6 +7808,18 @@ int istio_load_node(const char *name, const struct ynode *doc, struct istio_conf
 out:
 	finish_errs(&es, out_num_errs);
 	return err;
+}
+
+int istio_load_node(const char *name, const struct ynode *doc, struct istio_config *cfg,
+		    struct istio_error *errs, int max_errs, int *out_num_errs)
+{
+	return load_node(name, doc, cfg, errs, max_errs, out_num_errs, false);
+}
+
+int istio_load_generated(const char *name, const struct ynode *doc, struct istio_config *cfg,
+			 struct istio_error *errs, int max_errs, int *out_num_errs)
+{
+	return load_node(name, doc, cfg, errs, max_errs, out_num_errs, true);
 }
 
 static int read_all(const char *path, char **out, size_t *out_len, struct errsink *es)
@@ -8099,4 +8114,24 @@ void istio_config_free(struct istio_config *cfg)
 		free(pv);
 	}
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+void istio_config_each(const struct istio_config *cfg,
+		       void (*fn)(void *arg, const struct istio_meta *m), void *arg)
+{
+#define EACH(arr, num)							\
+	for (int i = 0; i < cfg->num; i++)				\
+		fn(arg, &cfg->arr[i].meta)
+	EACH(service_entries, num_service_entries);
+	EACH(workload_entries, num_workload_entries);
+	EACH(workload_groups, num_workload_groups);
+	EACH(virtual_services, num_virtual_services);
+	EACH(destination_rules, num_destination_rules);
+	EACH(gateways, num_gateways);
+	EACH(sidecars, num_sidecars);
+	EACH(peer_authentications, num_peer_authentications);
+	EACH(authorization_policies, num_authorization_policies);
+	EACH(request_authentications, num_request_authentications);
+	EACH(telemetries, num_telemetries);
+#undef EACH
 }

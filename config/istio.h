@@ -967,6 +967,16 @@ struct ynode;
 int istio_load_node(const char *name, const struct ynode *doc, struct istio_config *cfg,
 		    struct istio_error *errs, int max_errs, int *out_num_errs);
 
+// istio_load_generated is istio_load_node for a resource meshgate made
+// itself (a Kubernetes Service as a ServiceEntry): its namespace/name may
+// be one a user's resource of the same kind has too.
+int istio_load_generated(const char *name, const struct ynode *doc, struct istio_config *cfg,
+			 struct istio_error *errs, int max_errs, int *out_num_errs);
+
+// istio_config_each calls fn for every resource's metadata, kind by kind.
+void istio_config_each(const struct istio_config *cfg,
+		       void (*fn)(void *arg, const struct istio_meta *m), void *arg);
+
 // istio_config_free frees everything *cfg owns and zeroes it.
 void istio_config_free(struct istio_config *cfg);
 

@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include "ca/ca.h"
+#include "config/istio.h"
 #include "control/control.h"
 #include "control/kube.h"
 #include "control/snapshot_build.h"
 #include "core/bug.h"
+#include "core/hash.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "kernel-bypass/sock.h"
@@ -149,6 +151,61 @@ static void registry_json(struct control *ctl, struct buf *o)
 		buf_appends(o, "]}");
 	}
 	buf_appends(o, "]}");
+}
+
+struct res_dump {
+	struct buf *o;
+	const struct istio_sources *files;
+	int n;
+};
+
+static void res_one(void *arg, const struct istio_meta *m)
+{
+	struct res_dump *d = arg;
+	const char *rv = strstr(m->file, " resourceVersion ");
+	char ver[32] = "";
+
+	if (rv) {
+		snprintf(ver, sizeof(ver), "%s", rv + 17);
+	} else {
+		// a file's version: the hash of the bytes it was loaded from
+		for (int i = 0; i < d->files->num; i++) {
+			if (!strcmp(d->files->v[i].name, m->file)) {
+				snprintf(ver, sizeof(ver), "%016llx", (unsigned long long)
+					 XXH3_64bits(d->files->v[i].data, d->files->v[i].len));
+				break;
+			}
+		}
+	}
+	buf_appends(d->o, d->n++ ? ",{\"kind\":" : "{\"kind\":");
+	json_append_cstr(d->o, m->kind);
+	buf_appends(d->o, ",\"namespace\":");
+	json_append_cstr(d->o, m->namespace_);
+	buf_appends(d->o, ",\"name\":");
+	json_append_cstr(d->o, m->name);
+	buf_appends(d->o, ",\"source\":");
+	json_append_str(d->o, m->file, rv ? (size_t)(rv - m->file) : strlen(m->file));
+	if (!rv)
+		buf_appendf(d->o, ",\"line\":%d", m->line);
+	buf_appends(d->o, ",\"version\":");
+	json_append_cstr(d->o, ver[0] ? ver : NULL);
+	buf_appends(d->o, "}");
+}
+
+// resources_json adds "resources" to the dump: every Istio resource of the
+// configuration serving, with where it came from and its version.
+static void resources_json(struct control *ctl, struct buf *o)
+{
+	struct res_dump d = { o, &ctl->sources, 0 };
+
+	while (buf_avail(o) && o->data[o->len - 1] == '\n')
+		o->len--;
+	if (!buf_avail(o) || o->data[o->len - 1] != '}' || !ctl->have_cfg)
+		return;
+	o->len--;
+	buf_appends(o, ",\"resources\":[");
+	istio_config_each(&ctl->cfg, res_one, &d);
+	buf_appends(o, "]}\n");
 }
 
 // syncz_json is /syncz: each configuration source, the version it last
@@ -415,6 +472,7 @@ static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 			respond(a, 200, "text/plain", "LIVE\n", 5, keep);
 	} else if (IS("/config_dump")) {
 		snapshot_dump(ctl->global, &body);
+		resources_json(ctl, &body);
 		respond(a, 200, "application/json", body.data, body.len, keep);
 	} else if (IS("/registry")) {
 		registry_json(ctl, &body);

@@ -1565,7 +1565,8 @@ static void load_istio(struct kube *k, const struct kres *res, struct kobj *o,
 	root = *obj;
 	root.pairs = pairs;
 	root.len = n;
-	snprintf(name, sizeof(name), "kubernetes %s %s", res->kind, o->key);
+	snprintf(name, sizeof(name), "kubernetes %s %s resourceVersion %s", res->kind, o->key,
+		 o->rv[0] ? o->rv : "?");
 	r = istio_load_node(name, &root, cfg, errs, KUBE_MAX_ERRS, &nerr);
 	free(pairs);
 	if (r < 0 && nerr) {
@@ -1914,8 +1915,10 @@ static int load_services(struct kube *k, struct istio_config *cfg)
 				yaml_tree_free(&d.t);
 				continue;
 			}
-			snprintf(name, sizeof(name), "kubernetes Service %s", s->key);
-			if (istio_load_node(name, d.t.docs[0], cfg, errs, KUBE_MAX_ERRS, &nerr) < 0 &&
+			snprintf(name, sizeof(name), "kubernetes Service %s resourceVersion %s", s->key,
+				 s->rv[0] ? s->rv : "?");
+			if (istio_load_generated(name, d.t.docs[0], cfg, errs, KUBE_MAX_ERRS,
+						 &nerr) < 0 &&
 			    nerr) {
 				k->rejected++;
 				snprintf(k->last_rejected, sizeof(k->last_rejected), "%s", errs[0].msg);

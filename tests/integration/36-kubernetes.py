@@ -132,6 +132,27 @@ def test():
     kw = [s for s in z.get("sources", []) if s.get("source") == "kubernetes"]
     mg.check(kw and all(s["status"] in ("SYNCED", "NOT_SERVED") for s in kw),
              "/syncz shows every watch synced", [(s["resource"], s["status"]) for s in kw])
+    # /config_dump lists every resource with its source and version
+    st, body = m.admin("/config_dump")
+    res = json.loads(body).get("resources", []) if st == 200 else []
+    kse = [r for r in res if r["kind"] == "ServiceEntry" and r["name"] == "reviews"]
+    mg.check(kse and kse[0]["source"] == "kubernetes Service default/reviews" and
+             kse[0]["version"], "/config_dump: the Service's entry, its source and version", kse)
+
+    # a file ServiceEntry may share a Kubernetes Service's name (other kinds)
+    m.write_yaml("20-same-name.yaml", [mg.service_entry("reviews", "reviews.example",
+                                                        [("127.0.0.1", a.port)])])
+    mg.check(mg.wait_for(lambda: who(m, "reviews.example") == ["a"], 10),
+             "a file ServiceEntry named like a Kubernetes Service: both serve",
+             who(m, "reviews.example"))
+    mg.check(set(who(m, host, 6)) == {"a", "b"}, "... the Service still routes", who(m, host, 6))
+    st, body = m.admin("/config_dump")
+    res = json.loads(body).get("resources", []) if st == 200 else []
+    fse = [r for r in res if r["kind"] == "ServiceEntry" and r["source"].endswith(".yaml")]
+    mg.check(fse and fse[0]["line"] >= 1 and len(fse[0]["version"]) == 16,
+             "/config_dump: a file resource's path, line and content hash", fse)
+    m.remove_yaml("20-same-name.yaml")
+
     # scale down: pod b leaves the slice
     fk.put(slice_("reviews", [("reviews-a", "127.0.0.1")], a.port))
     mg.check(converge(m, host, {"a"}, n=20), "scaled down: the removed pod gets no traffic",
