@@ -15,6 +15,8 @@ static void usage(FILE *f)
 		"  run           run the appliance (control plane + data plane)\n"
 		"  ca            the certificate authority: init, issue, token, bundle, inspect\n"
 		"  validate      check Istio resources (files, directories, -) as istioctl validate\n"
+		"  analyze       check Istio resources against each other and the registry,\n"
+		"                offline, as istioctl analyze\n"
 		"  proxy-config  a running meshgate's listeners, routes, clusters, endpoints or\n"
 		"                secrets, from its admin API, as istioctl proxy-config (alias pc)\n"
 		"  proxy-status  whether running meshgates serve their latest configuration, as\n"
@@ -36,7 +38,8 @@ int main(int argc, char **argv)
 		return cli_ca(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "validate"))
 		return cli_validate(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "analyze")) return cli_analyze(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "analyze"))
+		return cli_analyze(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "proxy-config") || !strcmp(argv[1], "pc"))
 		return cli_proxy_config(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "proxy-status") || !strcmp(argv[1], "ps"))
