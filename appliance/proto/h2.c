@@ -262,6 +262,64 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 
 // on_error spots a peer whose first frame is not SETTINGS (RFC 9113 §3.4):
 // not HTTP/2 at all, as an HTTP/1 reply to our client preface is.
+static bool id_bit(const struct h2_sess *ss, int32_t id)
+{
+	uint32_t b = ((uint32_t)id >> 1) % (H2_ID_WINDOW / 2);
+
+	return ss->opened[b / 64] >> (b % 64) & 1;
+}
+
+static void id_set(struct h2_sess *ss, int32_t id, bool on)
+{
+	uint32_t b = ((uint32_t)id >> 1) % (H2_ID_WINDOW / 2);
+
+	if (on)
+		ss->opened[b / 64] |= 1ull << (b % 64);
+	else
+		ss->opened[b / 64] &= ~(1ull << (b % 64));
+}
+
+// on_begin_frame checks what nghttp2 lets through with our settings: a
+// PRIORITY on stream 0 (ignored unparsed under NO_RFC7540_PRIORITIES;
+// RFC 9113 6.3: PROTOCOL_ERROR) and a HEADERS that would open a stream
+// below the highest the peer opened, on an id it never used (RFC 9113
+// 5.1.1: PROTOCOL_ERROR; nghttp2 ignores HEADERS for ids it forgot).
+static int on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, void *ud)
+{
+	struct h2_sess *ss = ud;
+	int32_t id = hd->stream_id;
+	bool peer_id = id > 0 && (id & 1) == (ss->server ? 1 : 0);
+
+	if (hd->type == NGHTTP2_PRIORITY && id == 0) {
+		ss->stats.protocol_errors++;
+		log_ratelimited(LOG_WARN, NULL, "h2: PRIORITY on stream 0: PROTOCOL_ERROR");
+		h2_sess_terminate(ss, H2_PROTOCOL_ERROR);
+		return 0;
+	}
+	if (hd->type != NGHTTP2_HEADERS || !peer_id)
+		return 0;
+	if (id > ss->peer_max_id) {
+		// ids skipped on the way are never opened: they are closed
+		if (id - ss->peer_max_id >= H2_ID_WINDOW)
+			memset(ss->opened, 0, sizeof(ss->opened));
+		else
+			for (int32_t k = ss->peer_max_id ? ss->peer_max_id + 2 : (ss->server ? 1 : 2);
+			     k < id; k += 2)
+				id_set(ss, k, false);
+		id_set(ss, id, true);
+		ss->peer_max_id = id;
+		return 0;
+	}
+	if (ss->peer_max_id - id < H2_ID_WINDOW && !id_bit(ss, id) &&
+	    !nghttp2_session_find_stream(session, id)) {
+		ss->stats.protocol_errors++;
+		log_ratelimited(LOG_WARN, NULL, "h2: HEADERS on stream %d, below %d and never opened: "
+				"PROTOCOL_ERROR", id, ss->peer_max_id);
+		h2_sess_terminate(ss, H2_PROTOCOL_ERROR);
+	}
+	return 0;
+}
+
 static int on_error(nghttp2_session *session, int lib_error_code, const char *msg,
 		    size_t len, void *ud)
 {
@@ -508,6 +566,8 @@ int h2_sess_start(struct h2_sess *ss, nghttp2_session_callbacks *cbs, bool serve
 	nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
 	nghttp2_session_callbacks_set_error_callback2(cbs, on_error);
+	nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, on_begin_frame);
+	ss->server = server;
 	if ((rv = nghttp2_option_new(&opt)) < 0)
 		return h2_errno(rv);
 	nghttp2_option_set_no_auto_window_update(opt, ss->manual);

@@ -75,6 +75,8 @@ struct h2_ops {
 
 // h2_sess is the per-connection state both codecs keep; it is nghttp2's
 // session user data.
+enum { H2_ID_WINDOW = 8192 };	// ids (odd or even: 4096 streams) remembered
+
 struct h2_sess {
 	nghttp2_session *session;
 	const struct h2_ops *ops;
@@ -90,6 +92,13 @@ struct h2_sess {
 	bool settings_acked;
 	bool peer_settings;		// the peer's first SETTINGS arrived
 	bool owner_goaway;		// the next error GOAWAY is the owner's
+	bool server;
+	// The peer's stream ids we saw opened, for the last H2_ID_WINDOW ids
+	// below peer_max_id (a bit per odd or even id): a HEADERS on a lower
+	// id that was never opened is a connection error (RFC 9113 5.1.1),
+	// which nghttp2 leaves unchecked once it forgot the id.
+	int32_t peer_max_id;
+	uint64_t opened[H2_ID_WINDOW / 128];
 };
 
 // h2_errno translates an nghttp2 error code to -errno.
