@@ -279,7 +279,8 @@ static void id_set(struct h2_sess *ss, int32_t id, bool on)
 		ss->opened[b / 64] &= ~(1ull << (b % 64));
 }
 
-// on_begin_frame checks what nghttp2 lets through with our settings: a
+// on_begin_frame checks what nghttp2 lets through with our settings (the
+// GOAWAY it sends is counted as a protocol error): a server push; a
 // PRIORITY on stream 0 (ignored unparsed under NO_RFC7540_PRIORITIES;
 // RFC 9113 6.3: PROTOCOL_ERROR) and a HEADERS that would open a stream
 // below the highest the peer opened, on an id it never used (RFC 9113
@@ -290,8 +291,14 @@ static int on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, 
 	int32_t id = hd->stream_id;
 	bool peer_id = id > 0 && (id & 1) == (ss->server ? 1 : 0);
 
+	if (hd->type == NGHTTP2_PUSH_PROMISE && !ss->server) {
+		// refused whatever our SETTINGS' state: nghttp2 alone only
+		// refuses the promised stream until the server acknowledged
+		// ENABLE_PUSH=0
+		h2_sess_terminate(ss, H2_PROTOCOL_ERROR);
+		return 0;
+	}
 	if (hd->type == NGHTTP2_PRIORITY && id == 0) {
-		ss->stats.protocol_errors++;
 		log_ratelimited(LOG_WARN, NULL, "h2: PRIORITY on stream 0: PROTOCOL_ERROR");
 		h2_sess_terminate(ss, H2_PROTOCOL_ERROR);
 		return 0;
@@ -312,7 +319,6 @@ static int on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, 
 	}
 	if (ss->peer_max_id - id < H2_ID_WINDOW && !id_bit(ss, id) &&
 	    !nghttp2_session_find_stream(session, id)) {
-		ss->stats.protocol_errors++;
 		log_ratelimited(LOG_WARN, NULL, "h2: HEADERS on stream %d, below %d and never opened: "
 				"PROTOCOL_ERROR", id, ss->peer_max_id);
 		h2_sess_terminate(ss, H2_PROTOCOL_ERROR);

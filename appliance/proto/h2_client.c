@@ -65,16 +65,6 @@ static void close_stream(struct h2c_conn *c, struct h2c_stream *s, uint32_t code
 // ---------------------------------------------------------------------------
 // nghttp2 callbacks
 
-// on_begin_frame refuses server push whatever our SETTINGS' state: nghttp2
-// alone only refuses the promised stream until the server acknowledged
-// ENABLE_PUSH=0.
-static int on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, void *ud)
-{
-	if (hd->type == NGHTTP2_PUSH_PROMISE)
-		h2_sess_terminate(ud, H2_PROTOCOL_ERROR);
-	return 0;
-}
-
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
 {
 	struct h2c_stream *s;
@@ -243,7 +233,6 @@ static int new_session(struct h2c_conn *c)
 
 	if ((rv = nghttp2_session_callbacks_new(&cbs)) < 0)
 		return h2_errno(rv);
-	nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, on_begin_frame);
 	nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);

@@ -919,6 +919,62 @@ static void test_rapid_reset(void)
 	rapid_reset(&cfg, nopath_block, sizeof(nopath_block), false, 50);
 }
 
+// test_stream_rules: what nghttp2 lets through with our settings and the
+// codec answers itself (RFC 9113 6.3, 5.1.1), each table row a frame
+// sequence after the preface and whether it must end the connection with
+// PROTOCOL_ERROR.
+static void test_stream_rules(void)
+{
+	static const uint8_t prio[5] = { 0, 0, 0, 0, 0xff };
+	static const uint8_t rst_cancel[4] = { 0, 0, 0, 8 };
+	static const struct {
+		const char *name;
+		int steps[6][2];	// (type, stream id); type -1 ends
+		bool error;
+	} rows[] = {
+		{ "PRIORITY on stream 0", { { 2, 0 }, { -1, 0 } }, true },
+		{ "PRIORITY on stream 1 (ignored)", { { 2, 1 }, { 1, 1 }, { -1, 0 } }, false },
+		{ "HEADERS 5 then 3 (never opened)", { { 1, 5 }, { 1, 3 }, { -1, 0 } }, true },
+		{ "HEADERS 1, 3, 5 in order", { { 1, 1 }, { 1, 3 }, { 1, 5 }, { -1, 0 } }, false },
+		{ "HEADERS 1 then 9 then 7 (skipped)", { { 1, 1 }, { 1, 9 }, { 1, 7 }, { -1, 0 } },
+		  true },
+		{ "trailers for a stream the client reset", { { 1, 1 }, { 3, 1 }, { 1, 3 }, { 1, 1 },
+							      { -1, 0 } }, false },
+	};
+
+	for (size_t r = 0; r < ARRAY_SIZE(rows); r++) {
+		struct buf in;
+		struct srv sv;
+		struct scan sc;
+
+		srv_init(&sv, NULL);
+		sv.mode = SRV_HOLD;
+		buf_init(&in);
+		raw_preface(&in);
+		for (int i = 0; rows[r].steps[i][0] >= 0; i++) {
+			uint32_t sid = (uint32_t)rows[r].steps[i][1];
+
+			if (rows[r].steps[i][0] == 2)
+				frame(&in, 2, 0, sid, prio, sizeof(prio));
+			else if (rows[r].steps[i][0] == 3)
+				frame(&in, F_RST, 0, sid, rst_cancel, sizeof(rst_cancel));
+			else
+				frame(&in, F_HEADERS, FL_END_STREAM | FL_END_HEADERS, sid, get_block,
+				      sizeof(get_block));
+		}
+		srv_input(&sv, in.data, in.len);
+		scan(&sv.out, &sc);
+		if (rows[r].error)
+			CHECK(sc.goaways == 1 && sc.goaway_code == H2_PROTOCOL_ERROR,
+			      "%s: GOAWAY %d code %u", rows[r].name, sc.goaways, sc.goaway_code);
+		else
+			CHECK(sc.goaways == 0 && sv.err == 0, "%s: GOAWAY %d code %u err %d",
+			      rows[r].name, sc.goaways, sc.goaway_code, sv.err);
+		buf_cleanup(&in);
+		srv_free(&sv);
+	}
+}
+
 static void test_empty_frames(void)
 {
 	struct buf in;
@@ -1547,6 +1603,7 @@ int main(void)
 	test_continuation_flood();
 	test_rapid_reset();
 	test_empty_frames();
+	test_stream_rules();
 	test_window_update_flood();
 	test_ping_flood();
 	test_flow_control();
