@@ -45,6 +45,7 @@ GRPC_HOST = "grpc.example"      # protocol GRPC, the grpcio server
 MUX = "mux.example"             # HTTP2, fixture advertising max_concurrent_streams=10
 CAP = "cap.example"             # HTTP2, DestinationRule maxConcurrentStreams: 4
 MAXRQ = "maxrq.example"         # HTTP2, DestinationRule http2MaxRequests: 3
+NGHTTPD = "nghttpd.example"     # HTTP2, Debian's nghttpd (nghttp2-server) serving files
 MRPC = "mrpc.example"           # HTTP2, DestinationRule maxRequestsPerConnection: 5
 UPG = "upg.example"             # HTTP, h2UpgradePolicy UPGRADE (fixture sniffing the preface)
 NOUPG = "noupg.example"         # HTTP, h2UpgradePolicy DO_NOT_UPGRADE (same fixture)
@@ -756,6 +757,55 @@ def case_abort(m, ab):
     mg.check(r2.status == 200, "(g) the multiplexed connection still serves", r2)
 
 
+# ---------------------------------------------------------------- nghttpd
+
+def start_nghttpd():
+    """nghttpd (h2c) serving a docroot with a small and a 5 MiB file."""
+    if not shutil.which("nghttpd"):
+        return None
+    root = mg.tmpdir("nghttpd")
+    (root / "small.txt").write_bytes(b"hello from nghttpd\n")
+    big = bytes(range(256)) * (5 * 4096)          # 5 MiB
+    (root / "big.bin").write_bytes(big)
+    port = mg.free_ports(1)[0]
+    mg.Proc("nghttpd", ["nghttpd", "--no-tls", "-a", "127.0.0.1", "-d", str(root), str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not mg.wait_for(lambda: mg.port_open(port), 10):
+        return None
+    return {"port": port, "big": hashlib.sha256(big).hexdigest(), "big_len": len(big)}
+
+
+def case_nghttpd(m, nd):
+    """Real nghttp2 peers on both sides: nghttpd as the upstream, curl (HTTP/1.1
+    and HTTP/2) and nghttp as clients."""
+    r = mg.get(m.port, "/small.txt", NGHTTPD)
+    mg.check(r.status == 200 and r.body == b"hello from nghttpd\n",
+             "(j) HTTP/1.1 client -> meshgate -> nghttpd (h2c): the file", (r.status, r.body[:60]))
+    rc, st, ver, head, body, err = curl(f"http://127.0.0.1:{m.port}/big.bin",
+                                        "--http2-prior-knowledge", "-H", f"Host: {NGHTTPD}")
+    mg.check(rc == 0 and st == 200 and ver == "2" and len(body) == nd["big_len"] and
+             hashlib.sha256(body).hexdigest() == nd["big"],
+             "(j) curl --http2-prior-knowledge -> meshgate -> nghttpd: 5 MiB intact",
+             (rc, st, ver, len(body), err[-200:]))
+    if shutil.which("nghttp"):
+        p = subprocess.run(["nghttp", "-n", "-s", "-H", f":authority: {NGHTTPD}",
+                            f"http://127.0.0.1:{m.port}/small.txt",
+                            f"http://127.0.0.1:{m.port}/big.bin",
+                            f"http://127.0.0.1:{m.port}/missing"],
+                           capture_output=True, timeout=60)
+        out = p.stdout.decode(errors="replace")
+        mg.check(p.returncode == 0 and out.count("/small.txt") == 1 and
+                 out.count("/big.bin") == 1 and out.count("/missing") == 1,
+                 "(j) nghttp: three streams on one connection through meshgate to nghttpd",
+                 (p.returncode, out[-400:], p.stderr.decode()[-200:]))
+        p = subprocess.run(["nghttp", "-v", "-H", f":authority: {NGHTTPD}",
+                            f"http://127.0.0.1:{m.port}/missing"], capture_output=True, timeout=30)
+        mg.check(b":status: 404" in p.stdout and b"[ERROR]" not in p.stdout,
+                 "(j) nghttpd's 404 passes through to nghttp", p.stdout[-300:])
+    else:
+        mg.note("nghttp is not installed: the nghttp client part of (j) is skipped")
+
+
 # ---------------------------------------------------------------- TLS
 
 def make_pki(d):
@@ -897,6 +947,9 @@ def main():
             se("strict", STRICT, strict.endpoint, "HTTP2")]
     if gs:
         yaml.append(se("grpc", GRPC_HOST, ("127.0.0.1", gs.port), "GRPC"))
+    nd = start_nghttpd()
+    if nd:
+        yaml.append(se("nghttpd", NGHTTPD, ("127.0.0.1", nd["port"]), "HTTP2"))
     if tu:
         yaml += [se("tls", TLSH, tu.endpoint, "HTTP2"),
                  {"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
@@ -917,6 +970,10 @@ def main():
              ("(f) bodies and trailers, HTTP/1.1 client to HTTP/2 upstream", case_bodies, body),
              ("(g) upstream closes mid-response", case_abort, ab),
              ("(i) gRPC local replies and grpc-timeout", case_grpc_local, h1)]
+    if nd:
+        cases.append(("(j) nghttpd upstream, curl and nghttp clients", case_nghttpd, nd))
+    else:
+        mg.note("nghttpd is not installed (nghttp2-server): case (j) is skipped")
     if tu:
         cases.append(("(h) TLS with ALPN h2", case_tls, tu))
     else:
