@@ -48,6 +48,7 @@ enum {
 	KUBE_MAX_LINE = 8 * 1024 * 1024,	// one watch event
 	KUBE_MAX_WATCHES = 512,
 	KUBE_MAX_ERRS = 8,
+	KUBE_MAX_SLICES = 1024,			// EndpointSlices per Service (100 endpoints each)
 };
 
 enum kres_kind { KR_SERVICE, KR_SLICE, KR_POD, KR_NAMESPACE, KR_CONFIGMAP, KR_ISTIO };
@@ -1583,7 +1584,7 @@ static void load_istio(struct kube *k, const struct kres *res, struct kobj *o,
 
 // protocol_of is Istio's kube port protocol: appProtocol, else the port
 // name's prefix ("http-x", "grpc"), else NULL (detected).
-static const char *protocol_of(const char *app, const char *name)
+const char *kube_port_protocol(const char *app, const char *name)
 {
 	static const struct {
 		const char *word, *proto;
@@ -1643,10 +1644,11 @@ static void append_labels(struct buf *o, const struct ynode *labels)
 // service_entry writes the ServiceEntry of one Service as JSON into o:
 // what istiod's Kubernetes registry makes of it. It returns false when the
 // Service has nothing to route (no TCP port).
-static bool service_entry(const struct kube *k, const struct kobj *svc, struct buf *o,
-			  const struct kobj **slices, int num_slices)
+bool kube_service_json(const char *domain, const struct ynode *obj,
+		       const struct ynode *const *slices, int num_slices, kube_pod_lookup *pods,
+		       void *pods_arg, struct buf *o)
 {
-	const struct ynode *obj = svc->obj, *md = map_at(obj, "metadata"), *spec = map_at(obj, "spec");
+	const struct ynode *md = map_at(obj, "metadata"), *spec = map_at(obj, "spec");
 	const char *name = md ? str_at(md, "name") : NULL, *ns = md ? str_at(md, "namespace") : NULL;
 	const char *type = spec ? str_at(spec, "type") : NULL;
 	const char *cip = spec ? str_at(spec, "clusterIP") : NULL;
@@ -1691,7 +1693,7 @@ static bool service_entry(const struct kube *k, const struct kobj *svc, struct b
 	buf_appends(o, ",\"namespace\":");
 	json_append_cstr(o, ns);
 	buf_appends(o, "},\"spec\":{\"hosts\":[");
-	buf_appendf(o, "\"%s.%s.svc.%s\"],", name, ns, k->domain);
+	buf_appendf(o, "\"%s.%s.svc.%s\"],", name, ns, domain);
 	if (!external && cip && *cip && strcmp(cip, "None") && is_ip(cip)) {
 		buf_appends(o, "\"addresses\":[");
 		json_append_cstr(o, cip);
@@ -1710,7 +1712,7 @@ static bool service_entry(const struct kube *k, const struct kobj *svc, struct b
 			if (num == sp[i].port && !strcmp(pn ? pn : "", sp[i].svc_name))
 				p = ports->items[j];
 		}
-		proto = protocol_of(p ? str_at(p, "appProtocol") : NULL, sp[i].svc_name);
+		proto = kube_port_protocol(p ? str_at(p, "appProtocol") : NULL, sp[i].svc_name);
 		buf_appendf(o, "%s{\"number\":%lld,\"name\":", i ? "," : "", (long long)sp[i].port);
 		json_append_cstr(o, sp[i].name);
 		if (proto)
@@ -1745,7 +1747,7 @@ static bool service_entry(const struct kube *k, const struct kobj *svc, struct b
 	}
 	buf_appends(o, "\"resolution\":\"STATIC\",\"endpoints\":[");
 	for (int s = 0; s < num_slices; s++) {
-		const struct ynode *sl = slices[s]->obj, *eps = seq_at(sl, "endpoints");
+		const struct ynode *sl = slices[s], *eps = seq_at(sl, "endpoints");
 		const struct ynode *sports = seq_at(sl, "ports");
 		const char *at = str_at(sl, "addressType");
 
@@ -1754,7 +1756,7 @@ static bool service_entry(const struct kube *k, const struct kobj *svc, struct b
 		for (size_t e = 0; eps && e < eps->len; e++) {
 			const struct ynode *ep = eps->items[e], *cond = map_at(ep, "conditions");
 			const struct ynode *addrs = seq_at(ep, "addresses"), *ready, *ref;
-			const struct kobj *pod = NULL;
+			const struct ynode *pod = NULL;
 			const char *ip;
 			int rb = 1;
 
@@ -1775,7 +1777,7 @@ static bool service_entry(const struct kube *k, const struct kobj *svc, struct b
 				snprintf(key, sizeof(key), "%s/%s",
 					 str_at(ref, "namespace") ? str_at(ref, "namespace") : ns,
 					 str_at(ref, "name"));
-				pod = find_obj(k, KR_POD, key);
+				pod = pods ? pods(pods_arg, key) : NULL;
 			}
 			buf_appends(o, neps++ ? ",{\"address\":" : "{\"address\":");
 			json_append_cstr(o, ip);
@@ -1798,8 +1800,8 @@ static bool service_entry(const struct kube *k, const struct kobj *svc, struct b
 			}
 			buf_appends(o, "}");
 			if (pod) {
-				const struct ynode *pmd = map_at(pod->obj, "metadata");
-				const struct ynode *pspec = map_at(pod->obj, "spec");
+				const struct ynode *pmd = map_at(pod, "metadata");
+				const struct ynode *pspec = map_at(pod, "spec");
 				const char *sa = pspec ? str_at(pspec, "serviceAccountName") : NULL;
 
 				buf_appends(o, ",\"labels\":");
@@ -1821,6 +1823,13 @@ static int cmp_slice(const void *a, const void *b)
 	const struct kobj *x = *(const struct kobj *const *)a, *y = *(const struct kobj *const *)b;
 
 	return strcmp(x->key, y->key);
+}
+
+static const struct ynode *pod_lookup(void *arg, const char *key)
+{
+	const struct kobj *o = find_obj(arg, KR_POD, key);
+
+	return o ? o->obj : NULL;
 }
 
 // load_services adds one ServiceEntry per Service (with its slices).
@@ -1890,6 +1899,7 @@ static int load_services(struct kube *k, struct istio_config *cfg)
 		for (uint32_t i = 0; i < w->store.num; i++) {
 			const struct kobj *s = &w->store.v[i];
 			const struct kobj **sl = NULL;
+			const struct ynode *slice_objs[KUBE_MAX_SLICES];
 			struct istio_error errs[KUBE_MAX_ERRS];
 			struct kdoc d = { 0 };
 			struct yaml_error ye;
@@ -1907,7 +1917,15 @@ static int load_services(struct kube *k, struct istio_config *cfg)
 				qsort(sl, (size_t)nsl, sizeof(*sl), cmp_slice);
 			}
 			o.off = o.len = 0;
-			if (!service_entry(k, s, &o, sl, nsl))
+			if (nsl > KUBE_MAX_SLICES) {
+				log_ratelimited(LOG_WARN, NULL, "kubernetes: Service %s: %d EndpointSlices, "
+						"only the first %d are used", s->key, nsl,
+						KUBE_MAX_SLICES);
+				nsl = KUBE_MAX_SLICES;
+			}
+			for (int j = 0; j < nsl; j++)
+				slice_objs[j] = sl[j]->obj;
+			if (!kube_service_json(k->domain, s->obj, slice_objs, nsl, pod_lookup, k, &o))
 				continue;
 			if (json_tree_parse(&d.t, buf_head(&o), buf_avail(&o), &ye) < 0) {
 				log_ratelimited(LOG_ERR, NULL, "kubernetes: Service %s: internal JSON "

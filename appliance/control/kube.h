@@ -60,6 +60,25 @@ bool kube_appended_synced(const struct kube *k);
 // preceded by a comma.
 void kube_syncz(const struct kube *k, struct buf *out);
 
+// kube_service_json writes the ServiceEntry (JSON) that stands for a
+// Kubernetes Service: host <name>.<ns>.svc.<domain>, the cluster IP, TCP
+// ports with their protocol (kube_port_protocol), and the ready endpoints
+// of slices (EndpointSlice objects) with their pods' labels and service
+// account (pods(arg, "ns/name") finds a pod, NULL when unknown; pods may be
+// NULL); ExternalName as resolution DNS; the networking.istio.io/exportTo
+// annotation. It returns false (out is then partial) when the Service has
+// nothing to route: no name, namespace or spec, no TCP port.
+struct ynode;
+typedef const struct ynode *kube_pod_lookup(void *arg, const char *ns_name);
+bool kube_service_json(const char *domain, const struct ynode *svc,
+		       const struct ynode *const *slices, int num_slices, kube_pod_lookup *pods,
+		       void *pods_arg, struct buf *out);
+
+// kube_port_protocol is Istio's protocol for a Kubernetes Service port:
+// appProtocol first, else the port name's prefix ("http-web", "grpc");
+// NULL when neither says (Istio then detects it).
+const char *kube_port_protocol(const char *app_protocol, const char *port_name);
+
 // kube_token_review asks the API server (TokenReview, the audience given)
 // who a bearer token belongs to. cb runs once, later, on the control ring:
 // err 0 with the service account's namespace and name, or -errno with the
