@@ -29,6 +29,7 @@
 #include "core/buf.h"
 #include "core/bug.h"
 #include "core/clock.h"
+#include "core/hash.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/strmap.h"
@@ -100,6 +101,7 @@ struct kobj {
 	const struct ynode *obj;
 	char rv[32];			// its metadata.resourceVersion
 	char reported_rv[32];		// the version whose error was logged
+	uint64_t sig;			// pruned objects: a hash of what was kept
 };
 
 struct kstore {
@@ -1155,6 +1157,91 @@ static void on_response_end(struct kwatch *w)
 	kw_request(w);
 }
 
+static void append_labels(struct buf *o, const struct ynode *labels);
+
+// prune keeps of a Pod or Namespace only what the registry reads (name,
+// namespace, resourceVersion, labels; a Pod's service account): real Pods
+// carry kilobytes of spec, status and managedFields each, and a cluster's
+// worth of them would otherwise stay parsed in memory. It returns a new
+// document (one reference) or NULL.
+static struct kdoc *prune(const struct ynode *obj, bool pod, uint64_t *sig)
+{
+	const struct ynode *md = map_at(obj, "metadata"), *spec = pod ? map_at(obj, "spec") : NULL;
+	const struct ynode *labels = md ? map_at(md, "labels") : NULL;
+	const char *sa = spec ? str_at(spec, "serviceAccountName") : NULL;
+	const char *f[] = { "name", "namespace" };
+	struct kdoc *d;
+	struct yaml_error ye;
+	struct buf b;
+
+	buf_init(&b);
+	buf_appends(&b, "{\"metadata\":{");
+	for (size_t i = 0, n = 0; md && i < 2; i++) {
+		const char *v = str_at(md, f[i]);
+
+		if (!v)
+			continue;
+		buf_appendf(&b, "%s\"%s\":", n++ ? "," : "", f[i]);
+		json_append_cstr(&b, v);
+	}
+	if (labels) {
+		buf_appends(&b, ",\"labels\":");
+		append_labels(&b, labels);
+	}
+	buf_appends(&b, "}");
+	if (sa) {
+		buf_appends(&b, ",\"spec\":{\"serviceAccountName\":");
+		json_append_cstr(&b, sa);
+		buf_appends(&b, "}");
+	}
+	buf_appends(&b, "}");
+	*sig = hash64(buf_head(&b), buf_avail(&b));
+	if (!(d = calloc(1, sizeof(*d))) ||
+	    json_tree_parse(&d->t, buf_head(&b), buf_avail(&b), &ye) < 0) {
+		if (d)
+			yaml_tree_free(&d->t);
+		free(d);
+		buf_cleanup(&b);
+		return NULL;
+	}
+	buf_cleanup(&b);
+	d->refs = 1;
+	return d;
+}
+
+// keep puts obj (from document d) into store, pruned for Pods and
+// Namespaces. Same returns as store_put.
+static int keep(struct kwatch *w, struct kstore *store, struct kdoc *d, const struct ynode *obj)
+{
+	struct kdoc *pd;
+	struct kobj *o;
+	char key[512];
+	uint64_t sig;
+	int r;
+
+	if (w->res->type != KR_POD && w->res->type != KR_NAMESPACE)
+		return store_put(store, d, obj);
+	if (obj_key(obj, key, sizeof(key)) < 0)
+		return -EINVAL;
+	if (!(pd = prune(obj, w->res->type == KR_POD, &sig)))
+		return -ENOMEM;
+	o = (struct kobj *)store_get(store, key);
+	if (o && o->sig == sig) {
+		// a status update: nothing the registry reads changed, so no
+		// rebuild (a pod's status churns far more than its labels)
+		obj_rv(obj, o->rv, sizeof(o->rv));
+		doc_unref(pd);
+		return 0;
+	}
+	r = store_put(store, pd, pd->t.docs[0]);
+	doc_unref(pd);
+	if (r > 0 && (o = (struct kobj *)store_get(store, key))) {
+		o->sig = sig;
+		obj_rv(obj, o->rv, sizeof(o->rv));
+	}
+	return r;
+}
+
 static struct kdoc *parse_doc(struct kwatch *w, const char *p, size_t len, const char *what)
 {
 	struct kdoc *d = calloc(1, sizeof(*d));
@@ -1201,7 +1288,7 @@ static void on_list_body(struct kwatch *w)
 		snprintf(w->pending_rv, sizeof(w->pending_rv), "%s", rv);
 	}
 	for (size_t i = 0; items && items->type == YN_SEQ && i < items->len; i++) {
-		if (store_put(&w->pending, d, items->items[i]) < 0) {
+		if (keep(w, &w->pending, d, items->items[i]) < 0) {
 			doc_unref(d);
 			kw_fail(w, "list: an item without metadata.name, or out of memory");
 			return;
@@ -1274,7 +1361,7 @@ static void on_event_line(struct kwatch *w, const char *line, size_t len)
 		return;
 	}
 	if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED"))
-		changed = store_put(&w->store, d, obj);
+		changed = keep(w, &w->store, d, obj);
 	else if (!strcmp(type, "DELETED"))
 		changed = store_del(&w->store, obj);
 	else if (strcmp(type, "BOOKMARK")) {

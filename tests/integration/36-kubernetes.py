@@ -182,6 +182,21 @@ def test():
     mg.check(converge(m, host, {"a", "b"}, n=20),
              "a pod relabelled v1 -> v2 moves into subset v2", who(m, host, 6))
 
+    # a pod's status churns; what the registry reads does not: no rebuild
+    def builds():
+        err = m.stderr()
+        return err.count("config: unchanged") + err.count("published (generation")
+    time.sleep(0.5)
+    b0 = builds()
+    busy = pod("reviews-b", "127.0.0.2", {"app": "reviews", "version": "v2"})
+    for i in range(5):
+        busy["status"]["conditions"] = [{"type": "Ready", "status": "True",
+                                         "lastProbeTime": f"2026-01-01T00:00:0{i}Z"}]
+        fk.put(busy)
+    time.sleep(1)
+    mg.check(builds() == b0, "pod status updates (labels unchanged) rebuild nothing",
+             (b0, builds()))
+
     # an invalid object from the API is skipped alone
     fk.put({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
             "metadata": {"name": "broken", "namespace": NS},
