@@ -11,6 +11,7 @@
 # going away for 30 s causes no data-plane error and a change made after
 # its return converges; a wrong token keeps meshgate not ready.
 
+import atexit
 import json
 import re
 import shutil
@@ -104,6 +105,7 @@ def test():
     b = mg.Upstream("b", host="127.0.0.2", port=a.port)
     fk = FakeKube(bookmark_interval=1, watch_timeout=20)
     fk.start()
+    atexit.register(fk.stop)        # also when a check raises
     mg._on_failure.append(lambda: print(mg.tail(fk.log, 40)) if getattr(fk, "log", None) else None)
     work = mg.tmpdir("kube")
     kc = work / "kubeconfig"
