@@ -20,17 +20,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 
-static int failures, checks;
-
-#define CHECK(c, ...) do {						\
-	checks++;							\
-	if (!(c)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #c);	\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "tests/unit/check.h"
 
 // ---- the canned server ----
 

@@ -8,17 +8,7 @@
 
 #include "config/json.h"
 
-static int failures, checks;
-
-#define CHECK(c, ...) do {						\
-	checks++;							\
-	if (!(c)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #c);	\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "tests/unit/check.h"
 
 // A config dump as meshgate's /config_dump gives it, trimmed: every
 // listener shape (plain HTTP, TCP, captured inbound PERMISSIVE, inbound

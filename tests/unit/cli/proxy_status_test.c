@@ -7,17 +7,7 @@
 
 #include "config/json.h"
 
-static int failures, checks;
-
-#define CHECK(c, ...) do {						\
-	checks++;							\
-	if (!(c)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #c);	\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "tests/unit/check.h"
 
 #define INFO "{\"name\":\"edge\",\"namespace\":\"prod\",\"version\":\"0.1.0-dev\"," \
 	     "\"state\":\"LIVE\"}"

@@ -12,18 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures, checks;
-static char dir[PATH_MAX];
+#include "tests/unit/check.h"
 
-#define CHECK(c, ...) do {						\
-	checks++;							\
-	if (!(c)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #c);	\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+static char dir[PATH_MAX];
 
 static const char *write_ini(const char *name, const char *text)
 {

@@ -13,17 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int failures, checks;
-
-#define CHECK(c, ...) do {						\
-	checks++;							\
-	if (!(c)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #c);	\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "tests/unit/check.h"
 
 #define TD "../shared/testdata/istio"
 #define MAX_ERRS 64
