@@ -277,14 +277,7 @@ static const char *gq(struct analyze_priv *p, const char *s)
 
 char *analyze_expand_host(char *buf, size_t len, const char *host, const char *ns)
 {
-	// util.ConvertHostToFQDN; snapshot_expand_host applies the same rule.
-	if (host[0] != '*' && !strchr(host, '.'))
-		snprintf(buf, len, "%s.%s.svc.%s", host, ns, CLUSTER_DOMAIN);
-	else
-		snprintf(buf, len, "%s", host);
-	for (char *c = buf; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
-	return buf;
+	return istio_expand_host(buf, len, host, ns, CLUSTER_DOMAIN);
 }
 
 static const char *fqdn(struct analyze_priv *p, const char *host, const char *ns)

@@ -8135,3 +8135,17 @@ void istio_config_each(const struct istio_config *cfg,
 	EACH(telemetries, num_telemetries);
 #undef EACH
 }
+
+char *istio_expand_host(char *buf, size_t len, const char *host, const char *ns,
+			const char *domain)
+{
+	// Istio's ResolveShortnameToFQDN: a wildcard or a name with a dot is
+	// taken as written
+	if (host[0] != '*' && !strchr(host, '.'))
+		snprintf(buf, len, "%s.%s.svc.%s", host, ns, domain);
+	else
+		snprintf(buf, len, "%s", host);
+	for (char *c = buf; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return buf;
+}

@@ -973,6 +973,13 @@ int istio_load_node(const char *name, const struct ynode *doc, struct istio_conf
 int istio_load_generated(const char *name, const struct ynode *doc, struct istio_config *cfg,
 			 struct istio_error *errs, int max_errs, int *out_num_errs);
 
+// istio_expand_host resolves a host named in namespace ns as Istio does
+// for VirtualService, DestinationRule and Sidecar fields: a short name
+// becomes name.ns.svc.<domain>, a wildcard or a name with a dot stays as
+// written; lowercased, into buf (len bytes, truncated to fit). Returns buf.
+char *istio_expand_host(char *buf, size_t len, const char *host, const char *ns,
+			const char *domain);
+
 // istio_config_each calls fn for every resource's metadata, kind by kind.
 void istio_config_each(const struct istio_config *cfg,
 		       void (*fn)(void *arg, const struct istio_meta *m), void *arg);

@@ -708,6 +708,17 @@ static void kw_schedule(struct kwatch *w, uint32_t ms)
 	ring_timer_set(&w->k->ctl->ring, &w->timer, ms, kw_timer);
 }
 
+// api_tls_start begins TLS toward the API server on a connected s: the
+// server's certificate must name the host we dialled (an IP literal: an
+// IP SAN), unless the kubeconfig names another (tls-server-name).
+static int api_tls_start(struct kube *k, struct sock *s, tls_handshake_cb *cb)
+{
+	const char *sans[1] = { k->sni[0] ? k->sni : k->host };
+
+	return tls_connect(s, k->tls_cli, k->sni[0] ? k->sni : NULL, k->tls_cli_verify ? sans : NULL,
+			   k->tls_cli_verify ? 1 : 0, cb);
+}
+
 static void conn_handshake(struct sock *s, struct tls_conn *t, int err)
 {
 	struct kconn *c = conn_of(s);
@@ -726,7 +737,6 @@ static void conn_connected(struct sock *s, int err)
 {
 	struct kconn *c = conn_of(s);
 	struct kwatch *w = c->w;
-	const char *sans[1];
 
 	if (!w)
 		return;
@@ -739,12 +749,7 @@ static void conn_connected(struct sock *s, int err)
 		kw_request(w);
 		return;
 	}
-	// The server's certificate must name the host we dialled (an IP
-	// literal: an IP SAN), unless the kubeconfig names another.
-	sans[0] = w->k->sni[0] ? w->k->sni : w->k->host;
-	if (tls_connect(s, w->k->tls_cli, w->k->sni[0] ? w->k->sni : NULL,
-			w->k->tls_cli_verify ? sans : NULL, w->k->tls_cli_verify ? 1 : 0,
-			conn_handshake) < 0)
+	if (api_tls_start(w->k, s, conn_handshake) < 0)
 		kw_fail(w, "TLS setup failed");
 }
 
@@ -2167,7 +2172,6 @@ static void rev_connected(struct sock *s, int err)
 {
 	struct kube_review *r = rev_of(s);
 	struct kube *k = r->k;
-	const char *sans[1];
 
 	if (!r->cb)
 		return;
@@ -2180,9 +2184,7 @@ static void rev_connected(struct sock *s, int err)
 		rev_send(r);
 		return;
 	}
-	sans[0] = k->sni[0] ? k->sni : k->host;
-	if (tls_connect(s, k->tls_cli, k->sni[0] ? k->sni : NULL, k->tls_cli_verify ? sans : NULL,
-			k->tls_cli_verify ? 1 : 0, rev_handshake) < 0)
+	if (api_tls_start(k, s, rev_handshake) < 0)
 		rev_finish(r, -EIO, NULL, NULL, "TokenReview: TLS setup failed");
 }
 

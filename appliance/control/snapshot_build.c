@@ -62,14 +62,9 @@ static char *lower_dup(struct arena *a, const char *s)
 char *snapshot_expand_host(struct arena *a, const char *host, const char *ns,
 			   const char *domain)
 {
-	if (!strchr(host, '.') && strcmp(host, "*") != 0) {
-		char *p = arena_sprintf(a, "%s.%s.svc.%s", host, ns, domain);
+	char buf[1024];
 
-		for (char *q = p; q && *q; q++)
-			*q = (char)tolower((unsigned char)*q);
-		return p;
-	}
-	return lower_dup(a, host);
+	return arena_strdup(a, istio_expand_host(buf, sizeof(buf), host, ns, domain));
 }
 
 static int grow(void **arr, uint32_t *cap, uint32_t num, size_t elem)
