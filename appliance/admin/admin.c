@@ -156,6 +156,7 @@ static void registry_json(struct control *ctl, struct buf *o)
 struct res_dump {
 	struct buf *o;
 	const struct istio_sources *files;
+	uint64_t *hashes;	// files->v[i]'s content hash (NULL: out of memory)
 	int n;
 };
 
@@ -169,10 +170,9 @@ static void res_one(void *arg, const struct istio_meta *m)
 		snprintf(ver, sizeof(ver), "%s", rv + 17);
 	} else {
 		// a file's version: the hash of the bytes it was loaded from
-		for (int i = 0; i < d->files->num; i++) {
+		for (int i = 0; d->hashes && i < d->files->num; i++) {
 			if (!strcmp(d->files->v[i].name, m->file)) {
-				snprintf(ver, sizeof(ver), "%016llx", (unsigned long long)
-					 XXH3_64bits(d->files->v[i].data, d->files->v[i].len));
+				snprintf(ver, sizeof(ver), "%016llx", (unsigned long long)d->hashes[i]);
 				break;
 			}
 		}
@@ -196,16 +196,21 @@ static void res_one(void *arg, const struct istio_meta *m)
 // configuration serving, with where it came from and its version.
 static void resources_json(struct control *ctl, struct buf *o)
 {
-	struct res_dump d = { o, &ctl->sources, 0 };
+	struct res_dump d = { o, &ctl->sources, NULL, 0 };
 
 	while (buf_avail(o) && o->data[o->len - 1] == '\n')
 		o->len--;
 	if (!buf_avail(o) || o->data[o->len - 1] != '}' || !ctl->have_cfg)
 		return;
 	o->len--;
+	// each file hashed once, not once per resource it holds
+	if ((d.hashes = calloc((size_t)ctl->sources.num + 1, sizeof(*d.hashes))))
+		for (int i = 0; i < ctl->sources.num; i++)
+			d.hashes[i] = hash64(ctl->sources.v[i].data, ctl->sources.v[i].len);
 	buf_appends(o, ",\"resources\":[");
 	istio_config_each(&ctl->cfg, res_one, &d);
 	buf_appends(o, "]}\n");
+	free(d.hashes);
 }
 
 // syncz_json is /syncz: each configuration source, the version it last
