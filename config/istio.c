@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "config/arena.h"
 #include "config/yaml.h"
@@ -36,6 +37,9 @@ struct istio_priv {
 	// kind + namespace/name -> index in the kind's array, for duplicates
 	// in O(1); an index past the array's count is stale (a rolled-back file)
 	struct strmap names;
+	// parts taken by istio_config_take_endpoints: their endpoints are in use
+	struct istio_priv *taken;
+	int num_taken;
 };
 
 struct errsink {
@@ -7476,12 +7480,18 @@ static void load_object(struct loader *ld, const struct ynode *root, int depth)
 		meta.namespace_ = "default";
 	meta.file = ld->file;
 	meta.line = root->line;
+	// where it was written counts too: the snapshot names it
+	meta.hash = XXH3_64bits_withSeed(ld->file, strlen(ld->file),
+					 ynode_hash(root, kd->id == K_SERVICE_ENTRY && spec ?
+						    yaml_tree_map_get(spec, "endpoints") : NULL) +
+					 (uint64_t)root->line);
 
 	switch (kd->id) {
 	case K_SERVICE_ENTRY: {
 		struct service_entry se = { 0 };
 
 		parse_service_entry(c, spec, &se);
+		se.ep_hash = ynode_hash(spec ? yaml_tree_map_get(spec, "endpoints") : NULL, NULL);
 		ADD_RESOURCE(service_entries, num_service_entries, cap_se, se);
 		break;
 	}
@@ -8001,8 +8011,25 @@ int istio_load_dir(const char *dir, struct istio_config *out,
 	return istio_load_dir_keep(dir, out, NULL, errs, max_errs, out_num_errs);
 }
 
+static int scan_dir(const char *dir, struct istio_config *out, struct istio_sources *keep,
+		    struct istio_error *errs, int max_errs, int *out_num_errs);
+
 int istio_load_dir_keep(const char *dir, struct istio_config *out, struct istio_sources *keep,
 			struct istio_error *errs, int max_errs, int *out_num_errs)
+{
+	return scan_dir(dir, out, keep, errs, max_errs, out_num_errs);
+}
+
+int istio_read_dir(const char *dir, struct istio_sources *keep, struct istio_error *errs,
+		   int max_errs, int *out_num_errs)
+{
+	return scan_dir(dir, NULL, keep, errs, max_errs, out_num_errs);
+}
+
+// scan_dir reads dir's files into keep (may be NULL) and, unless out is
+// NULL, loads them into *out.
+static int scan_dir(const char *dir, struct istio_config *out, struct istio_sources *keep,
+		    struct istio_error *errs, int max_errs, int *out_num_errs)
 {
 	struct errsink es;
 	struct istio_config cfg = { 0 };
@@ -8012,7 +8039,8 @@ int istio_load_dir_keep(const char *dir, struct istio_config *out, struct istio_
 	DIR *d;
 	int err = 0;
 
-	memset(out, 0, sizeof(*out));
+	if (out)
+		memset(out, 0, sizeof(*out));
 	sink_init(&es, errs, max_errs);
 	d = opendir(dir);
 	if (!d) {
@@ -8074,7 +8102,7 @@ int istio_load_dir_keep(const char *dir, struct istio_config *out, struct istio_
 			continue;
 		}
 		r = read_all(path, &data, &len, &es);
-		if (r == 0)
+		if (r == 0 && out)
 			r = load_buf(path, data, len, &cfg, &es);
 		if (r == 0 && keep) {
 			if ((r = keep_source(keep, path, data, len)) == 0)
@@ -8097,7 +8125,7 @@ out:
 		istio_config_free(&cfg);
 		if (keep)
 			istio_sources_free(keep);
-	} else {
+	} else if (out) {
 		*out = cfg;
 	}
 	finish_errs(&es, out_num_errs);
@@ -8106,14 +8134,80 @@ out:
 
 void istio_config_free(struct istio_config *cfg)
 {
-	struct istio_priv *pv = cfg->arena;
+	struct istio_priv *pv = cfg->arena, *next;
 
-	if (pv) {
+	for (; pv; pv = next) {
+		next = pv->taken;
 		arena_cleanup(&pv->ar);
 		strmap_free(&pv->names);
 		free(pv);
 	}
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+static bool same_source(const struct istio_meta *a, const struct istio_meta *b)
+{
+	return a->line == b->line && !strcmp(a->file, b->file) && !strcmp(a->name, b->name) &&
+	       !strcmp(a->namespace_, b->namespace_);
+}
+
+int istio_config_take_endpoints(struct istio_config *cfg, struct istio_config *part)
+{
+	struct istio_priv *pv = cfg->arena, *ppv = part->arena;
+	int *twin, changed = 0;
+
+	if (!pv || !ppv || part->num_virtual_services || part->num_destination_rules ||
+	    part->num_peer_authentications || part->num_workload_entries || part->num_sidecars ||
+	    part->num_authorization_policies || part->num_request_authentications ||
+	    part->num_gateways || part->num_workload_groups || part->num_telemetries ||
+	    part->num_ignored)
+		return -ESRCH;
+	if (!(twin = calloc((size_t)part->num_service_entries + 1, sizeof(*twin))))
+		return -ENOMEM;
+	// every entry first finds its twin: nothing changes unless all do.
+	// The search starts after the last twin: a file's entries are in order
+	for (int i = 0, last = -1, n = cfg->num_service_entries; i < part->num_service_entries; i++) {
+		const struct service_entry *p = &part->service_entries[i];
+		int k = -1;
+
+		for (int j = 0; j < n && k < 0; j++) {
+			int at = (last + 1 + j) % n;
+
+			if (same_source(&cfg->service_entries[at].meta, &p->meta))
+				k = at;
+		}
+		last = k;
+		if (k < 0 || cfg->service_entries[k].meta.hash != p->meta.hash) {
+			free(twin);
+			return -ESRCH;
+		}
+		twin[i] = k;
+	}
+	for (int i = 0; i < part->num_service_entries; i++) {
+		const struct service_entry *p = &part->service_entries[i];
+		struct service_entry *t = &cfg->service_entries[twin[i]];
+
+		if (t->ep_hash == p->ep_hash)
+			continue;
+		t->endpoints = p->endpoints;
+		t->num_endpoints = p->num_endpoints;
+		t->ep_hash = p->ep_hash;
+		changed++;
+	}
+	free(twin);
+	// part's arena now backs endpoints of cfg: cfg keeps it
+	ppv->taken = pv->taken;
+	pv->taken = ppv;
+	pv->num_taken++;
+	memset(part, 0, sizeof(*part));
+	return changed;
+}
+
+int istio_config_taken(const struct istio_config *cfg)
+{
+	const struct istio_priv *pv = cfg->arena;
+
+	return pv ? pv->num_taken : 0;
 }
 
 void istio_config_each(const struct istio_config *cfg,

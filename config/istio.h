@@ -18,6 +18,10 @@ struct istio_meta {
 	const char *namespace_;	// "default" when metadata.namespace is absent
 	const char *file;
 	int line;		// line of the document's start
+	// XXH3 of the document as written (ynode_hash; for a ServiceEntry
+	// without its spec.endpoints), its file and line: the snapshot
+	// builder compares them to tell an endpoint-only change from others
+	uint64_t hash;
 };
 
 struct kv {
@@ -64,6 +68,7 @@ struct service_entry {
 	int num_workload_selector;
 	const char **subject_alt_names;
 	int num_subject_alt_names;
+	uint64_t ep_hash;	// ynode_hash of spec.endpoints (see meta.hash)
 };
 
 enum string_match_kind { SM_NONE = 0, SM_EXACT, SM_PREFIX, SM_REGEX };
@@ -942,6 +947,11 @@ struct istio_sources {
 int istio_load_dir_keep(const char *dir, struct istio_config *out, struct istio_sources *keep,
 			struct istio_error *errs, int max_errs, int *out_num_errs);
 
+// istio_read_dir reads the files istio_load_dir_keep would load into *keep
+// (zeroed by the caller), without loading them. Same returns.
+int istio_read_dir(const char *dir, struct istio_sources *keep, struct istio_error *errs,
+		   int max_errs, int *out_num_errs);
+
 // istio_load_sources loads kept files into *cfg (as istio_load_buf each).
 int istio_load_sources(const struct istio_sources *srcs, struct istio_config *cfg,
 		       struct istio_error *errs, int max_errs, int *out_num_errs);
@@ -979,6 +989,18 @@ int istio_load_generated(const char *name, const struct ynode *doc, struct istio
 // written; lowercased, into buf (len bytes, truncated to fit). Returns buf.
 char *istio_expand_host(char *buf, size_t len, const char *host, const char *ns,
 			const char *domain);
+
+// istio_config_take_endpoints applies an endpoint-only update: every
+// ServiceEntry of part replaces the endpoints of its twin in cfg (same
+// source file, namespace and name) when nothing else of it changed (same
+// meta.hash). It returns how many twins got other endpoints, or -ESRCH when
+// part holds anything else (a resource of another kind, an entry with no
+// twin or with other changes): cfg is then left exactly as it was and the
+// change needs a full load. On success cfg owns what part held (part is
+// left empty); istio_config_taken counts the parts cfg took since it was
+// loaded, so the caller can load afresh when they pile up.
+int istio_config_take_endpoints(struct istio_config *cfg, struct istio_config *part);
+int istio_config_taken(const struct istio_config *cfg);
 
 // istio_config_each calls fn for every resource's metadata, kind by kind.
 void istio_config_each(const struct istio_config *cfg,

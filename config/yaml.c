@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define XXH_STATIC_LINKING_ONLY	// XXH3_state_t on the stack
+#include <xxhash.h>
 #include <yaml.h>
 
 struct frame {
@@ -882,4 +884,57 @@ int yaml_tree_scalar_double(const struct ynode *n, double *out)
 	strip_underscores(n->str, n->len, buf, sizeof(buf));
 	*out = strtod(buf, NULL);
 	return 0;
+}
+
+// ---- content hashes ----
+
+static void hash_node(XXH3_state_t *st, const struct ynode *n, const struct ynode *skip, int depth)
+{
+	uint8_t head[2];
+	uint64_t len;
+
+	if (!n) {
+		XXH3_64bits_update(st, "\0\0", 2);
+		return;
+	}
+	head[0] = n->type;
+	head[1] = n->tag;
+	XXH3_64bits_update(st, head, sizeof(head));
+	if (depth > YTREE_MAX_DEPTH)
+		return;		// the parser refuses deeper trees: never reached
+	switch (n->type) {
+	case YN_SCALAR:
+		len = n->len;
+		XXH3_64bits_update(st, &len, sizeof(len));
+		XXH3_64bits_update(st, n->str, n->len);
+		break;
+	case YN_SEQ:
+		len = n->len;
+		XXH3_64bits_update(st, &len, sizeof(len));
+		for (size_t i = 0; i < n->len; i++)
+			hash_node(st, n->items[i], skip, depth + 1);
+		break;
+	case YN_MAP:
+		len = n->len;
+		for (size_t i = 0; i < n->len; i++)
+			len -= n->pairs[i].value == skip && skip;
+		XXH3_64bits_update(st, &len, sizeof(len));
+		for (size_t i = 0; i < n->len; i++) {
+			if (skip && n->pairs[i].value == skip)
+				continue;
+			hash_node(st, n->pairs[i].key, skip, depth + 1);
+			hash_node(st, n->pairs[i].value, skip, depth + 1);
+		}
+		break;
+	}
+}
+
+uint64_t ynode_hash(const struct ynode *n, const struct ynode *skip)
+{
+	XXH3_state_t st;
+
+	XXH3_INITSTATE(&st);
+	XXH3_64bits_reset(&st);
+	hash_node(&st, n, skip, 0);
+	return XXH3_64bits_digest(&st);
 }

@@ -128,4 +128,10 @@ int yaml_tree_scalar_bool(const struct ynode *n, int *out);
 // -EINVAL.
 int yaml_tree_scalar_double(const struct ynode *n, double *out);
 
+// ynode_hash is XXH3 of n's content: types, tags, scalar bytes, keys and
+// values in document order; lines, columns and quoting style do not count,
+// so the same value written elsewhere hashes the same. The node skip (may
+// be NULL) and what it holds are left out, as if absent from its mapping.
+uint64_t ynode_hash(const struct ynode *n, const struct ynode *skip);
+
 #endif

@@ -110,7 +110,7 @@ static void registry_json(struct control *ctl, struct buf *o)
 			buf_appendf(o, "%s{\"port\":%u,\"cluster\":", p ? "," : "", sv->ports[p]);
 			json_append_cstr(o, sv->port_clusters[p]->name);
 			buf_appends(o, ",\"endpoints\":");
-			endpoints_json(o, sv->port_clusters[p]);
+			endpoints_json(o, snap_cluster_of(s, sv->port_clusters[p]));
 			buf_appends(o, "}");
 		}
 		buf_appends(o, "],\"subsets\":[");
@@ -122,7 +122,7 @@ static void registry_json(struct control *ctl, struct buf *o)
 				buf_appendf(o, "%s{\"port\":%u,\"cluster\":", p ? "," : "", sv->ports[p]);
 				json_append_cstr(o, sv->subsets[k].port_clusters[p]->name);
 				buf_appends(o, ",\"endpoints\":");
-				endpoints_json(o, sv->subsets[k].port_clusters[p]);
+				endpoints_json(o, snap_cluster_of(s, sv->subsets[k].port_clusters[p]));
 				buf_appends(o, "}");
 			}
 			buf_appends(o, "]}");
@@ -511,6 +511,10 @@ static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 			    (unsigned long long)ctl->last_load_us, (unsigned long long)ctl->last_build_us,
 			    ctl->num_workers,
 			    (unsigned long long)((ctl->ring.now_ms - ctl->started_ms) / 1000));
+		buf_appendf(&body, "config.full_builds: %llu\nconfig.endpoint_patches: %llu\n"
+			    "config.kube_endpoint_bursts: %llu\n",
+			    (unsigned long long)ctl->full_builds, (unsigned long long)ctl->patches,
+			    (unsigned long long)ctl->kube_endpoint_bursts);
 		if (ctl->last_error[0])
 			buf_appendf(&body, "config.last_error: %s\n", ctl->last_error);
 		buf_appendf(&body, "dns.names: %u\ndns.queries: %llu\ndns.failures: %llu\n"

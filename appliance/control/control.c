@@ -24,7 +24,10 @@
 #include "proto/tls.h"
 #include "proxy/proxy.h"
 
-enum { MAX_CONFIG_ERRORS = 64 };
+enum {
+	MAX_CONFIG_ERRORS = 64,
+	MAX_TAKEN = 256,	// endpoint-only changes swapped into one configuration
+};
 
 static void publish(struct control *ctl, struct snapshot *s)
 {
@@ -91,7 +94,11 @@ static int build_publish(struct control *ctl, const struct istio_config *cfg)
 	char why[1024];
 	uint64_t t0 = clock_mono_ns();
 
-	s = snapshot_build(ctl->boot, cfg, &sec, why, sizeof(why));
+	// an operator's SIGHUP builds afresh: it may be for files the
+	// configuration names (certificates) rather than for the configuration
+	s = ctl->full_next ? snapshot_build(ctl->boot, cfg, &sec, why, sizeof(why))
+			   : snapshot_update(ctl->global, ctl->boot, cfg, &sec, why, sizeof(why));
+	ctl->full_next = false;
 	ctl->last_build_us = (clock_mono_ns() - t0) / 1000;
 	if (!s) {
 		log_emit(LOG_ERR, NULL, "config: %s", why);
@@ -103,12 +110,16 @@ static int build_publish(struct control *ctl, const struct istio_config *cfg)
 			 (unsigned long long)s->version);
 		snapshot_unref(s);
 	} else {
+		if (s->base)
+			ctl->patches++;
+		else
+			ctl->full_builds++;
 		publish(ctl, s);
 		log_emit(LOG_INFO, NULL, "config: snapshot %016llx published (generation %llu, "
-			 "%u virtual hosts, %u clusters; load %.1f ms, build %.1f ms)",
+			 "%u virtual hosts, %u clusters; load %.1f ms, %s %.1f ms)",
 			 (unsigned long long)s->version, (unsigned long long)s->gen, s->num_vhosts,
 			 s->num_clusters, (double)ctl->last_load_us / 1000,
-			 (double)ctl->last_build_us / 1000);
+			 s->base ? "endpoint patch" : "build", (double)ctl->last_build_us / 1000);
 	}
 	return 0;
 }
@@ -220,6 +231,58 @@ static void mesh_refresh(struct control *ctl, bool at_start)
 	(void)changed;
 }
 
+// files_endpoints applies a change of the config directory that only
+// moved ServiceEntry endpoints: the same files, the changed ones parsed
+// alone and their endpoints swapped into the last configuration, which
+// then builds as an endpoint patch. It returns -ESRCH when the change is
+// anything else (or a changed file does not load: the full way reports it).
+static int files_endpoints(struct control *ctl)
+{
+	struct istio_sources now = { 0 };
+	struct istio_config part;
+	const struct istio_sources *was = &ctl->sources;
+	int nerr = 0, r = 0, changed = 0;
+	uint64_t t0 = clock_mono_ns();
+
+	if (!ctl->have_cfg || ctl->full_next || istio_config_taken(&ctl->cfg) >= MAX_TAKEN)
+		return -ESRCH;
+	if (istio_read_dir(ctl->boot->config_dir, &now, NULL, 0, &nerr) < 0)
+		return -ESRCH;
+	memset(&part, 0, sizeof(part));
+	if (now.num != was->num)
+		r = -ESRCH;
+	for (int i = 0; r == 0 && i < now.num; i++) {
+		if (strcmp(now.v[i].name, was->v[i].name)) {
+			r = -ESRCH;	// a file came or went
+		} else if (now.v[i].len != was->v[i].len ||
+			   memcmp(now.v[i].data, was->v[i].data, now.v[i].len)) {
+			changed++;
+			if (istio_load_buf(now.v[i].name, now.v[i].data, now.v[i].len, &part, NULL, 0,
+					   &nerr) < 0)
+				r = -ESRCH;
+		}
+	}
+	if (r == 0 && !changed)
+		r = -ESRCH;	// touched, not changed: the full way says "unchanged"
+	if (r == 0)
+		r = istio_config_take_endpoints(&ctl->cfg, &part);
+	istio_config_free(&part);
+	if (r < 0) {
+		istio_sources_free(&now);
+		return r;
+	}
+	// the kept files are what later rebuilds (Kubernetes changes) load
+	istio_sources_free(&ctl->sources);
+	ctl->sources = now;
+	ctl->last_load_us = (clock_mono_ns() - t0) / 1000;
+	if (build_publish(ctl, &ctl->cfg) < 0) {
+		ctl->reload_errors++;
+		return 0;
+	}
+	ctl->last_error[0] = '\0';
+	return 0;
+}
+
 // load_publish builds a configuration from the files (read again from the
 // directory when reread, else the last good ones) and what the Kubernetes
 // watches hold, and publishes it. A file that fails validation rejects
@@ -288,13 +351,47 @@ out_rejected:
 
 int control_load(struct control *ctl)
 {
+	if (files_endpoints(ctl) == 0)
+		return 0;
 	return load_publish(ctl, true);
+}
+
+// kube_endpoints applies a burst of Kubernetes changes that only moved
+// endpoints: the entries of the Services concerned are made again and
+// their endpoints swapped into the last configuration, which then builds
+// as an endpoint patch. It returns -ESRCH when the burst is not that.
+static int kube_endpoints(struct control *ctl)
+{
+	struct istio_config part;
+	uint64_t t0 = clock_mono_ns();
+	int r;
+
+	// the swapped-in entries stay allocated until a full load: bounded
+	if (!ctl->have_cfg || istio_config_taken(&ctl->cfg) >= MAX_TAKEN)
+		return -ESRCH;
+	memset(&part, 0, sizeof(part));
+	r = kube_append_endpoints(ctl->kube, &part);
+	if (r == 0 && !part.num_service_entries)
+		return 0;	// a full load took the burst in already
+	if (r == 0)
+		r = istio_config_take_endpoints(&ctl->cfg, &part);
+	istio_config_free(&part);
+	if (r < 0)
+		return r;
+	ctl->last_load_us = (clock_mono_ns() - t0) / 1000;
+	ctl->kube_endpoint_bursts++;
+	if (build_publish(ctl, &ctl->cfg) < 0) {
+		ctl->reload_errors++;
+		return 0;	// the last good snapshot serves; the cause is logged
+	}
+	ctl->last_error[0] = '\0';
+	return 0;
 }
 
 // kube_changed: what the Kubernetes watches hold changed (once per burst).
 static void kube_changed(struct control *ctl)
 {
-	if (!ctl->draining)
+	if (!ctl->draining && kube_endpoints(ctl) < 0)
 		load_publish(ctl, false);
 }
 
@@ -476,6 +573,7 @@ static void on_signal(struct ring *r, int res, struct ring_event *ev)
 		case SIGHUP:
 			log_emit(LOG_INFO, NULL, "SIGHUP: reloading %s", ctl->boot->config_dir);
 			ctl->reloads++;
+			ctl->full_next = true;
 			ca_reload(ctl);
 			if (ctl->base.mesh_config[0])
 				mesh_file_load(ctl);	// an error keeps the last good one

@@ -47,6 +47,11 @@ struct control {
 	uint64_t reloads, reload_errors;
 	bool synced_once;	// every source synced once: ready from then on
 	uint64_t last_load_us, last_build_us;	// the last reload's parse and build times
+	// snapshots published by a full build and as endpoint patches
+	// (snapshot_update); bursts of Kubernetes changes taken as
+	// endpoint-only (kube_append_endpoints), and the next build full
+	uint64_t full_builds, patches, kube_endpoint_bursts;
+	bool full_next;
 	char last_error[1024];
 	uint64_t started_ms;
 	// the last configuration that built: certificate rotation rebuilds

@@ -173,6 +173,11 @@ struct kube {
 	uint32_t conns;
 	uint64_t rejected;		// Istio resources skipped as invalid
 	char last_rejected[512];
+	// what changed since the last kube_append: anything (dirty_all), or
+	// only the endpoints of some Services: through their EndpointSlices
+	// (dirty_svc, "ns/name") or the pods those name (dirty_pod)
+	bool dirty_all;
+	struct strmap dirty_svc, dirty_pod;
 };
 
 // ---- documents and stores ----
@@ -623,8 +628,11 @@ static void kw_schedule(struct kwatch *w, uint32_t ms);
 static void kw_connect(struct kwatch *w);
 static void kw_request(struct kwatch *w);
 
+static void dirty_clear(struct kube *k);
+
 static void kube_changed(struct kube *k)
 {
+	k->dirty_all = true;
 	if (!ring_timer_armed(&k->settle) && !k->stopping)
 		ring_timer_set(&k->ctl->ring, &k->settle, KUBE_SETTLE_MS, k->settle.fn);
 }
@@ -1247,6 +1255,31 @@ static int keep(struct kwatch *w, struct kstore *store, struct kdoc *d, const st
 	return r;
 }
 
+// slice_service writes "ns/service" of the Service an EndpointSlice
+// belongs to (its kubernetes.io/service-name label); -EINVAL without one.
+static int slice_service(const struct ynode *slice, char *out, size_t cap)
+{
+	const struct ynode *md = map_at(slice, "metadata"), *lab = md ? map_at(md, "labels") : NULL;
+	const char *svc = lab ? str_at(lab, "kubernetes.io/service-name") : NULL;
+	const char *ns = md ? str_at(md, "namespace") : NULL;
+	int n;
+
+	if (!svc || !ns)
+		return -EINVAL;
+	n = snprintf(out, cap, "%s/%s", ns, svc);
+	return n > 0 && (size_t)n < cap ? n : -EINVAL;
+}
+
+// endpoints_changed notes a change that can only move endpoints: key (of
+// length len) in set, then the burst's rebuild as kube_changed.
+static void endpoints_changed(struct kube *k, struct strmap *set, const char *key, int len)
+{
+	if (len >= 0 && strmap_set(set, key, (size_t)len, 0) < 0)
+		k->dirty_all = true;	// no memory to remember it: the full way
+	if (!ring_timer_armed(&k->settle) && !k->stopping)
+		ring_timer_set(&k->ctl->ring, &k->settle, KUBE_SETTLE_MS, k->settle.fn);
+}
+
 static struct kdoc *parse_doc(struct kwatch *w, const char *p, size_t len, const char *what)
 {
 	struct kdoc *d = calloc(1, sizeof(*d));
@@ -1325,9 +1358,11 @@ static void on_list_body(struct kwatch *w)
 static void on_event_line(struct kwatch *w, const char *line, size_t len)
 {
 	const struct ynode *root, *obj;
+	const struct kobj *old;
 	const char *type;
 	struct kdoc *d;
-	int changed = 0;
+	char key[512], old_svc[512];
+	int changed = 0, old_len = -1;
 
 	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
 		len--;
@@ -1365,6 +1400,10 @@ static void on_event_line(struct kwatch *w, const char *line, size_t len)
 		kw_fail(w, "watch error %lld: %s", (long long)cv, msg ? msg : "");
 		return;
 	}
+	// an EndpointSlice's Service, before and after the event
+	if (w->res->type == KR_SLICE && obj_key(obj, key, sizeof(key)) >= 0 &&
+	    (old = store_get(&w->store, key)) && old->obj)
+		old_len = slice_service(old->obj, old_svc, sizeof(old_svc));
 	if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED"))
 		changed = keep(w, &w->store, d, obj);
 	else if (!strcmp(type, "DELETED"))
@@ -1380,9 +1419,18 @@ static void on_event_line(struct kwatch *w, const char *line, size_t len)
 		return;
 	}
 	obj_rv(obj, w->rv, sizeof(w->rv));
-	doc_unref(d);
-	if (changed > 0)
+	if (changed > 0 && w->res->type == KR_SLICE) {
+		// endpoints of at most two Services (a slice may change hands)
+		endpoints_changed(w->k, &w->k->dirty_svc, old_svc, old_len);
+		old_len = slice_service(obj, old_svc, sizeof(old_svc));
+		endpoints_changed(w->k, &w->k->dirty_svc, old_svc, old_len);
+	} else if (changed > 0 && w->res->type == KR_POD) {
+		// labels or service account: the endpoints that name the pod
+		endpoints_changed(w->k, &w->k->dirty_pod, key, obj_key(obj, key, sizeof(key)));
+	} else if (changed > 0) {
 		kube_changed(w->k);
+	}
+	doc_unref(d);
 }
 
 // ---- start and stop ----
@@ -1539,6 +1587,7 @@ void kube_free(struct kube *k)
 	}
 	if (k->tls_cli)
 		tls_client_unref(k->tls_cli);
+	dirty_clear(k);
 	free(k->watches);
 	free(k);
 }
@@ -1924,135 +1973,170 @@ static const struct ynode *pod_lookup(void *arg, const char *key)
 	return o ? o->obj : NULL;
 }
 
+// slice_group is the EndpointSlices of one Service.
+struct slice_group {
+	const struct kobj **v;
+	uint32_t num, cap;
+};
+
+static int group_add(struct slice_group *g, const struct kobj *s)
+{
+	if (g->num == g->cap) {
+		uint32_t nc = g->cap ? g->cap * 2 : 4;
+		void *nv = realloc(g->v, nc * sizeof(*g->v));
+
+		if (!nv)
+			return -ENOMEM;
+		g->v = nv;
+		g->cap = nc;
+	}
+	g->v[g->num++] = s;
+	return 0;
+}
+
+static void groups_free(struct slice_group *g, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		free(g[i].v);
+	free(g);
+}
+
+// load_service adds the ServiceEntry of Service s with its slices g (NULL:
+// none) to cfg, reusing o. It returns 1 when added, 0 when the Service has
+// nothing to route, -EINVAL when the entry was refused (logged once per
+// version, counted), -ENOMEM.
+static int load_service(struct kube *k, const struct kobj *s, struct slice_group *g,
+			struct istio_config *cfg, struct buf *o)
+{
+	const struct ynode *slice_objs[KUBE_MAX_SLICES];
+	struct istio_error errs[KUBE_MAX_ERRS];
+	struct kdoc d = { 0 };
+	struct yaml_error ye;
+	char name[600];
+	int nsl = g ? (int)g->num : 0, nerr = 0, r;
+
+	if (nsl) {
+		// a stable order: the snapshot's version must not change with
+		// the watch's
+		qsort(g->v, (size_t)nsl, sizeof(*g->v), cmp_slice);
+	}
+	o->off = o->len = 0;
+	if (nsl > KUBE_MAX_SLICES) {
+		log_ratelimited(LOG_WARN, NULL, "kubernetes: Service %s: %d EndpointSlices, only the "
+				"first %d are used", s->key, nsl, KUBE_MAX_SLICES);
+		nsl = KUBE_MAX_SLICES;
+	}
+	for (int j = 0; j < nsl; j++)
+		slice_objs[j] = g->v[j]->obj;
+	if (!kube_service_json(k->domain, s->obj, slice_objs, nsl, pod_lookup, k, o))
+		return 0;
+	if (json_tree_parse(&d.t, buf_head(o), buf_avail(o), &ye) < 0) {
+		log_ratelimited(LOG_ERR, NULL, "kubernetes: Service %s: internal JSON error: %s",
+				s->key, ye.msg);
+		yaml_tree_free(&d.t);
+		return -EINVAL;
+	}
+	snprintf(name, sizeof(name), "kubernetes Service %s resourceVersion %s", s->key,
+		 s->rv[0] ? s->rv : "?");
+	r = istio_load_generated(name, d.t.docs[0], cfg, errs, KUBE_MAX_ERRS, &nerr);
+	yaml_tree_free(&d.t);
+	if (r < 0 && nerr) {
+		k->rejected++;
+		snprintf(k->last_rejected, sizeof(k->last_rejected), "%s", errs[0].msg);
+		if (strcmp(s->reported_rv, s->rv)) {
+			log_emit(LOG_ERR, NULL, "config: %s (skipped)", errs[0].msg);
+			memcpy(((struct kobj *)s)->reported_rv, s->rv, sizeof(s->rv));
+		}
+		return -EINVAL;
+	}
+	return r < 0 ? r : 1;
+}
+
+// group_slices puts every EndpointSlice whose Service is in by_svc (its
+// value: the group) into groups; with add, Services not there yet get a
+// new group each (*ngroups counts them).
+static int group_slices(struct kube *k, struct strmap *by_svc, bool add,
+			struct slice_group **groups, uint32_t *ngroups)
+{
+	const struct kwatch *w;
+	uint32_t capg = *ngroups;
+	int next = 0;
+
+	while ((w = watch_of(k, KR_SLICE, next, &next))) {
+		for (uint32_t i = 0; i < w->store.num; i++) {
+			const struct kobj *s = &w->store.v[i];
+			char key[512];
+			uint32_t g;
+			int kl;
+
+			if (!s->key || (kl = slice_service(s->obj, key, sizeof(key))) < 0)
+				continue;
+			if (!strmap_get(by_svc, key, (size_t)kl, &g)) {
+				if (!add)
+					continue;
+				if (*ngroups == capg) {
+					uint32_t nc = capg ? capg * 2 : 64;
+					void *ng = realloc(*groups, nc * sizeof(**groups));
+
+					if (!ng)
+						return -ENOMEM;
+					*groups = ng;
+					capg = nc;
+				}
+				g = (*ngroups)++;
+				memset(&(*groups)[g], 0, sizeof((*groups)[g]));
+				if (strmap_set(by_svc, key, (size_t)kl, g) < 0)
+					return -ENOMEM;
+			}
+			if (group_add(&(*groups)[g], s) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 // load_services adds one ServiceEntry per Service (with its slices).
 static int load_services(struct kube *k, struct istio_config *cfg)
 {
 	struct strmap by_svc = { 0 };
-	struct { const struct kobj **v; uint32_t num, cap; } *groups = NULL;
-	uint32_t ngroups = 0, capg = 0;
+	struct slice_group *groups = NULL;
+	uint32_t ngroups = 0;
 	const struct kwatch *w;
 	struct buf o;
-	int next = 0, err = 0;
+	int next = 0, err;
 
 	buf_init(&o);
-	// slices by "ns/service"
-	while ((w = watch_of(k, KR_SLICE, next, &next))) {
-		for (uint32_t i = 0; i < w->store.num; i++) {
+	err = group_slices(k, &by_svc, true, &groups, &ngroups);
+	while (!err && (w = watch_of(k, KR_SERVICE, next, &next))) {
+		for (uint32_t i = 0; i < w->store.num && !err; i++) {
 			const struct kobj *s = &w->store.v[i];
-			const struct ynode *md, *lab;
-			const char *svc, *ns;
-			char key[256];
 			uint32_t g;
-			int kl;
-
-			if (!s->key || !(md = map_at(s->obj, "metadata")) ||
-			    !(lab = map_at(md, "labels")) ||
-			    !(svc = str_at(lab, "kubernetes.io/service-name")) ||
-			    !(ns = str_at(md, "namespace")))
-				continue;
-			kl = snprintf(key, sizeof(key), "%s/%s", ns, svc);
-			if (kl < 0 || (size_t)kl >= sizeof(key))
-				continue;
-			if (!strmap_get(&by_svc, key, (size_t)kl, &g)) {
-				if (ngroups == capg) {
-					uint32_t nc = capg ? capg * 2 : 64;
-					void *ng = realloc(groups, nc * sizeof(*groups));
-
-					if (!ng) {
-						err = -ENOMEM;
-						goto out;
-					}
-					groups = ng;
-					capg = nc;
-				}
-				g = ngroups++;
-				memset(&groups[g], 0, sizeof(groups[g]));
-				if (strmap_set(&by_svc, key, (size_t)kl, g) < 0) {
-					err = -ENOMEM;
-					goto out;
-				}
-			}
-			if (groups[g].num == groups[g].cap) {
-				uint32_t nc = groups[g].cap ? groups[g].cap * 2 : 4;
-				void *nv = realloc(groups[g].v, nc * sizeof(*groups[g].v));
-
-				if (!nv) {
-					err = -ENOMEM;
-					goto out;
-				}
-				groups[g].v = nv;
-				groups[g].cap = nc;
-			}
-			groups[g].v[groups[g].num++] = s;
-		}
-	}
-	next = 0;
-	while ((w = watch_of(k, KR_SERVICE, next, &next))) {
-		for (uint32_t i = 0; i < w->store.num; i++) {
-			const struct kobj *s = &w->store.v[i];
-			const struct kobj **sl = NULL;
-			const struct ynode *slice_objs[KUBE_MAX_SLICES];
-			struct istio_error errs[KUBE_MAX_ERRS];
-			struct kdoc d = { 0 };
-			struct yaml_error ye;
-			char name[600];
-			uint32_t g;
-			int nsl = 0, nerr = 0;
 
 			if (!s->key)
 				continue;
-			if (strmap_get(&by_svc, s->key, strlen(s->key), &g)) {
-				sl = groups[g].v;
-				nsl = (int)groups[g].num;
-				// a stable order: the snapshot's version must not
-				// change with the watch's
-				qsort(sl, (size_t)nsl, sizeof(*sl), cmp_slice);
-			}
-			o.off = o.len = 0;
-			if (nsl > KUBE_MAX_SLICES) {
-				log_ratelimited(LOG_WARN, NULL, "kubernetes: Service %s: %d EndpointSlices, "
-						"only the first %d are used", s->key, nsl,
-						KUBE_MAX_SLICES);
-				nsl = KUBE_MAX_SLICES;
-			}
-			for (int j = 0; j < nsl; j++)
-				slice_objs[j] = sl[j]->obj;
-			if (!kube_service_json(k->domain, s->obj, slice_objs, nsl, pod_lookup, k, &o))
-				continue;
-			if (json_tree_parse(&d.t, buf_head(&o), buf_avail(&o), &ye) < 0) {
-				log_ratelimited(LOG_ERR, NULL, "kubernetes: Service %s: internal JSON "
-						"error: %s", s->key, ye.msg);
-				yaml_tree_free(&d.t);
-				continue;
-			}
-			snprintf(name, sizeof(name), "kubernetes Service %s resourceVersion %s", s->key,
-				 s->rv[0] ? s->rv : "?");
-			if (istio_load_generated(name, d.t.docs[0], cfg, errs, KUBE_MAX_ERRS,
-						 &nerr) < 0 &&
-			    nerr) {
-				k->rejected++;
-				snprintf(k->last_rejected, sizeof(k->last_rejected), "%s", errs[0].msg);
-				if (strcmp(s->reported_rv, s->rv)) {
-					log_emit(LOG_ERR, NULL, "config: %s (skipped)", errs[0].msg);
-					memcpy(((struct kobj *)s)->reported_rv, s->rv, sizeof(s->rv));
-				}
-			}
-			yaml_tree_free(&d.t);
+			if (load_service(k, s, strmap_get(&by_svc, s->key, strlen(s->key), &g) ?
+					       &groups[g] : NULL, cfg, &o) == -ENOMEM)
+				err = -ENOMEM;
 		}
 	}
-out:
-	for (uint32_t g = 0; g < ngroups; g++)
-		free(groups[g].v);
-	free(groups);
+	groups_free(groups, ngroups);
 	strmap_free(&by_svc);
 	buf_cleanup(&o);
 	return err;
+}
+
+static void dirty_clear(struct kube *k)
+{
+	k->dirty_all = false;
+	strmap_free(&k->dirty_svc);
+	strmap_free(&k->dirty_pod);
 }
 
 int kube_append(struct kube *k, struct istio_config *cfg)
 {
 	if (!k)
 		return 0;
+	dirty_clear(k);
 	k->appended_synced = kube_synced(k);
 	for (int i = 0; i < k->num_watches; i++) {
 		struct kwatch *w = &k->watches[i];
@@ -2064,6 +2148,89 @@ int kube_append(struct kube *k, struct istio_config *cfg)
 				load_istio(k, w->res, &w->store.v[j], cfg);
 	}
 	return load_services(k, cfg);
+}
+
+// pods_to_services adds to dirty_svc the Services whose slices name a pod
+// of dirty_pod.
+static int pods_to_services(struct kube *k)
+{
+	const struct kwatch *w;
+	int next = 0;
+
+	while ((w = watch_of(k, KR_SLICE, next, &next))) {
+		for (uint32_t i = 0; i < w->store.num; i++) {
+			const struct kobj *s = &w->store.v[i];
+			const struct ynode *eps = s->key ? seq_at(s->obj, "endpoints") : NULL;
+			const struct ynode *md = eps ? map_at(s->obj, "metadata") : NULL;
+			const char *sns = md ? str_at(md, "namespace") : NULL;
+			char key[512];
+			int kl;
+
+			for (size_t e = 0; sns && eps && e < eps->len; e++) {
+				const struct ynode *ref = map_at(eps->items[e], "targetRef");
+				const char *kind = ref ? str_at(ref, "kind") : NULL;
+				const char *name = ref ? str_at(ref, "name") : NULL;
+				const char *ns = ref ? str_at(ref, "namespace") : NULL;
+				uint32_t v;
+
+				if (!kind || !name || strcmp(kind, "Pod"))
+					continue;
+				kl = snprintf(key, sizeof(key), "%s/%s", ns ? ns : sns, name);
+				if (kl < 0 || (size_t)kl >= sizeof(key) ||
+				    !strmap_get(&k->dirty_pod, key, (size_t)kl, &v))
+					continue;
+				if ((kl = slice_service(s->obj, key, sizeof(key))) >= 0 &&
+				    strmap_set(&k->dirty_svc, key, (size_t)kl, 0) < 0)
+					return -ENOMEM;
+				break;	// the slice's Service is in: next slice
+			}
+		}
+	}
+	return 0;
+}
+
+int kube_append_endpoints(struct kube *k, struct istio_config *part)
+{
+	struct slice_group *groups = NULL;
+	uint32_t ngroups = 0, capg = 0;
+	struct buf o;
+	int err = 0;
+
+	if (!k || k->dirty_all)
+		return -ESRCH;
+	if (k->dirty_pod.num && pods_to_services(k) < 0)
+		return -ENOMEM;
+	// one group per dirty Service (the map's value), then their slices
+	capg = k->dirty_svc.num;
+	if (capg && !(groups = calloc(capg, sizeof(*groups))))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < k->dirty_svc.cap; i++)
+		if (k->dirty_svc.slots[i].key)
+			k->dirty_svc.slots[i].val = ngroups++;
+	buf_init(&o);
+	if (ngroups)
+		err = group_slices(k, &k->dirty_svc, false, &groups, &ngroups);
+	for (uint32_t i = 0; !err && i < k->dirty_svc.cap; i++) {
+		const struct strmap_slot *sl = &k->dirty_svc.slots[i];
+		const struct kobj *svc;
+		char key[512];
+
+		if (!sl->key || sl->len >= sizeof(key))
+			continue;
+		memcpy(key, sl->key, sl->len);
+		key[sl->len] = '\0';
+		if (!(svc = find_obj(k, KR_SERVICE, key)))
+			continue;	// slices without their Service: nothing to route
+		// anything but an entry made (nothing to route, refused) is
+		// not an endpoint change: the full way decides
+		if (load_service(k, svc, &groups[sl->val], part, &o) != 1)
+			err = -ESRCH;
+	}
+	groups_free(groups, ngroups);
+	buf_cleanup(&o);
+	if (!err)
+		dirty_clear(k);
+	return err;
 }
 
 const char *kube_mesh_config(const struct kube *k, size_t *len, char *rv, size_t rv_len)

@@ -44,6 +44,14 @@ void kube_free(struct kube *k);
 // -ENOMEM.
 int kube_append(struct kube *k, struct istio_config *cfg);
 
+// kube_append_endpoints is kube_append for a burst of changes that can
+// only have moved endpoints (EndpointSlices, pods' labels and service
+// accounts): it adds to part the ServiceEntries of the Services concerned
+// only, for istio_config_take_endpoints. It returns 0, or -ESRCH when
+// anything else changed since the last kube_append (or a Service's entry
+// came out otherwise than made): the caller then takes the full way.
+int kube_append_endpoints(struct kube *k, struct istio_config *part);
+
 // kube_synced says every watch listed once (or found its kind not served).
 bool kube_synced(const struct kube *k);
 

@@ -14,6 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
+#define XXH_STATIC_LINKING_ONLY	// XXH3_state_t on the stack
+#include <xxhash.h>
+
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/hash.h"
@@ -48,6 +51,21 @@ struct builder {
 	const struct sidecar *sidecar;
 	// name -> index in services / vhosts: lookups stay O(1) at scale
 	struct strmap svc_index, vhost_index;
+	// the services each ServiceEntry registered: [svc_first, +svc_num)
+	uint32_t *svc_first, *svc_num;
+};
+
+// build_state is what a snapshot keeps of its inputs so that the next
+// build can be a patch (see snapshot_update).
+struct build_state {
+	uint64_t fingerprint;		// every input but endpoints
+	uint64_t we_hash;		// the WorkloadEntries
+	uint32_t num_se;
+	const uint64_t *ep_hash;	// per ServiceEntry (cfg order): its endpoints
+	const uint32_t *svc_first, *svc_num;	// base's services, per ServiceEntry
+	const uint32_t *patched;	// entries base's clusters are redone for, ascending
+	uint32_t num_patched;
+	struct tls_client *mesh_http, *mesh_h2, *mesh_tcp;	// base's auto-mTLS clients
 };
 
 static char *lower_dup(struct arena *a, const char *s)
@@ -281,9 +299,6 @@ static int auto_mtls(struct builder *bd, const struct service_entry *se,
 	return 0;
 }
 
-// find_dr returns the DestinationRule for a service host: an exact host
-// (short names expanded in the rule's namespace) first, else the most
-// specific wildcard.
 // visible says whether a resource of namespace ns exported to export_to is
 // seen by this appliance (its [appliance] namespace), as Istio's exportTo:
 // none listed or "*" is everyone, "." its own namespace, "~" no one,
@@ -363,6 +378,9 @@ static bool imported(const struct builder *bd, const char *ns, const char *host)
 	return false;
 }
 
+// find_dr returns the DestinationRule for a service host: an exact host
+// (short names expanded in the rule's namespace) first, else the most
+// specific wildcard.
 static const struct destination_rule *find_dr(struct builder *bd, const char *host)
 {
 	const struct destination_rule *best = NULL;
@@ -1831,6 +1849,327 @@ int snapshot_dump(const struct snapshot *s, struct buf *out)
 	return buf_appends(out, "}\n");
 }
 
+// ---- endpoint-only changes ----
+//
+// A Kubernetes cluster changes endpoints all day (every rollout, every
+// scale, every pod that turns ready) and almost never anything else. Such a
+// change does not rebuild: the new snapshot shares everything of the last
+// full build (its base) but the clusters of the ServiceEntries whose
+// endpoints changed, which are redone from the configuration exactly as a
+// full build does (fill_endpoints, auto_mtls). Istio's EDS does the same.
+//
+// Whether a change is endpoint-only is decided on the inputs, never
+// guessed: a fingerprint of everything but endpoints (the bootstrap, the
+// certificates, and each resource's meta.hash, which the loader takes over
+// the document without a ServiceEntry's endpoints) must equal the base's.
+// Then the entries to redo are those whose endpoints hash differs, those
+// resolved by DNS (answers change on their own), those selecting
+// WorkloadEntries when any WorkloadEntry changed, and every one redone
+// since the base (each patch starts from the base, so patches never chain).
+// When too many pile up, a full build starts a new base.
+
+enum { PATCH_MAX_ENTRIES = 512 };	// entries redone on a base before a full build
+
+// fp_* batch 64-bit words into one XXH3 stream.
+struct fp {
+	XXH3_state_t st;
+	uint64_t w[64];
+	uint32_t n;
+};
+
+static void fp_add(struct fp *f, uint64_t v)
+{
+	f->w[f->n++] = v;
+	if (f->n == 64) {
+		XXH3_64bits_update(&f->st, f->w, sizeof(f->w));
+		f->n = 0;
+	}
+}
+
+static uint64_t fp_end(struct fp *f)
+{
+	XXH3_64bits_update(&f->st, f->w, f->n * sizeof(f->w[0]));
+	return XXH3_64bits_digest(&f->st);
+}
+
+static void fp_meta(void *arg, const struct istio_meta *m)
+{
+	// ServiceEntries and WorkloadEntries are taken apart (fingerprint)
+	if (strcmp(m->kind, "ServiceEntry") && strcmp(m->kind, "WorkloadEntry"))
+		fp_add(arg, m->hash);
+}
+
+static bool by_dns(const struct service_entry *se)
+{
+	return se->resolution == SE_RES_DNS || se->resolution == SE_RES_DNS_ROUND_ROBIN;
+}
+
+// fingerprint hashes every input of a build but endpoints; *we the
+// WorkloadEntries (endpoints of the entries that select them).
+static uint64_t fingerprint(const struct bootstrap *b, const struct istio_config *cfg,
+			    const struct snap_secrets *sec, uint64_t *we)
+{
+	struct fp f;
+
+	XXH3_INITSTATE(&f.st);
+	XXH3_64bits_reset(&f.st);
+	f.n = 0;
+	fp_add(&f, hash64(b, sizeof(*b)));
+	fp_add(&f, (uint64_t)(uintptr_t)(sec ? sec->identity : NULL));
+	fp_add(&f, (uint64_t)(uintptr_t)(sec ? sec->bundle : NULL));
+	fp_add(&f, sec && sec->resolve);
+	fp_add(&f, (uint64_t)cfg->num_ignored);
+	istio_config_each(cfg, fp_meta, &f);
+	for (int i = 0; i < cfg->num_service_entries; i++) {
+		const struct service_entry *se = &cfg->service_entries[i];
+
+		// an entry without endpoints or resolution is a passthrough
+		// cluster: gaining endpoints changes more than them
+		fp_add(&f, se->meta.hash + (se->resolution == SE_RES_NONE && !se->num_endpoints));
+	}
+	fp_add(&f, UINT64_MAX);		// counts: the lists above cannot shift
+	fp_add(&f, (uint64_t)cfg->num_service_entries);
+	fp_add(&f, (uint64_t)cfg->num_workload_entries);
+	*we = (uint64_t)cfg->num_workload_entries;
+	for (int i = 0; i < cfg->num_workload_entries; i++)
+		*we = hash64_seed(&cfg->workload_entries[i].meta.hash, sizeof(uint64_t), *we);
+	return fp_end(&f);
+}
+
+// keep_state records in a full build what the next one needs to patch it.
+static int keep_state(struct builder *bd)
+{
+	const struct istio_config *cfg = bd->cfg;
+	struct build_state *st = arena_alloc(bd->a, sizeof(*st));
+	uint64_t *eh = arena_alloc(bd->a, sizeof(uint64_t) * ((size_t)cfg->num_service_entries + 1));
+
+	if (!st || !eh)
+		return -ENOMEM;
+	memset(st, 0, sizeof(*st));
+	st->fingerprint = fingerprint(bd->b, cfg, bd->sec, &st->we_hash);
+	st->num_se = (uint32_t)cfg->num_service_entries;
+	for (int i = 0; i < cfg->num_service_entries; i++)
+		eh[i] = cfg->service_entries[i].ep_hash;
+	st->ep_hash = eh;
+	st->svc_first = bd->svc_first;
+	st->svc_num = bd->svc_num;
+	st->mesh_http = bd->mesh_http;
+	st->mesh_h2 = bd->mesh_h2;
+	st->mesh_tcp = bd->mesh_tcp;
+	bd->s->build_state = st;
+	return 0;
+}
+
+// patch_cluster redoes base cluster c0 (port sp of se, subset sub or none)
+// with the entry's endpoints now, as add_service_entry and add_subsets do.
+static int patch_cluster(struct builder *bd, const struct service_entry *se,
+			 const struct se_port *sp, const char *host,
+			 const struct destination_rule *dr, const struct dr_subset *sub,
+			 const struct snap_cluster *c0)
+{
+	const struct dr_tls *t;
+	struct snap_cluster *c;
+	int rc;
+
+	if (c0->kind != CLUSTER_EDS || c0->idx >= bd->s->num_clusters)
+		return 0;	// a passthrough: it has no endpoints to change
+	if (!(c = arena_alloc(bd->a, sizeof(*c))))
+		return -ENOMEM;
+	*c = *c0;
+	if ((rc = fill_endpoints(bd, se, sp, host, sub, c)) < 0)
+		return rc;
+	// TLS a DestinationRule originates does not depend on endpoints;
+	// auto mTLS does (their labels, their service accounts)
+	t = sub ? subset_tls(dr, sub, sp->number) : dr_tls_for(dr, sp->number);
+	if (!t) {
+		c->tls = NULL;
+		c->tls_auto = false;
+		c->tls_mode = NULL;
+		c->sni = NULL;
+		c->sans = NULL;
+		c->num_sans = 0;
+		c->tls_key = 0;
+		if ((rc = auto_mtls(bd, se, sp, c)) < 0)
+			return rc;
+	}
+	bd->s->clusters[c0->idx] = c;
+	return 0;
+}
+
+// patch_entry redoes the clusters of ServiceEntry i in the patch bd builds
+// on base.
+static int patch_entry(struct builder *bd, const struct snapshot *base,
+		       const struct build_state *st, uint32_t i)
+{
+	const struct service_entry *se = &bd->cfg->service_entries[i];
+	struct service_entry sel;
+	int rc;
+
+	bd->ep_sources = NULL;
+	if (se->num_workload_selector) {
+		if (selected_entry(bd, se, &sel) < 0)
+			return -ENOMEM;
+		se = &sel;
+	}
+	for (uint32_t k = st->svc_first[i]; k < st->svc_first[i] + st->svc_num[i]; k++) {
+		const struct snap_service *svc = &base->services[k];
+		const struct destination_rule *dr = find_dr(bd, svc->host);
+
+		if (svc->num_ports != (uint32_t)se->num_ports ||
+		    (svc->num_subsets && (!dr || (uint32_t)dr->num_subsets != svc->num_subsets)))
+			return -ESTALE;	// cannot be with equal fingerprints
+		for (uint32_t p = 0; p < svc->num_ports; p++) {
+			if ((rc = patch_cluster(bd, se, &se->ports[p], svc->host, dr, NULL,
+						svc->port_clusters[p])) < 0)
+				return rc;
+			for (uint32_t j = 0; j < svc->num_subsets; j++)
+				if ((rc = patch_cluster(bd, se, &se->ports[p], svc->host, dr,
+							&dr->subsets[j],
+							svc->subsets[j].port_clusters[p])) < 0)
+					return rc;
+		}
+	}
+	return 0;
+}
+
+// same_sources says two clusters' endpoints came from the same places
+// (what /registry shows beside the dump).
+static bool same_sources(const struct snap_cluster *a, const struct snap_cluster *b)
+{
+	if (a->num_eps != b->num_eps || a->tls != b->tls)
+		return false;
+	for (uint32_t e = 0; e < a->num_eps; e++) {
+		const char *x = a->eps[e].source, *y = b->eps[e].source;
+
+		if ((!x) != (!y) || (x && strcmp(x, y)))
+			return false;
+	}
+	return true;
+}
+
+// patch returns prev patched for cfg, or NULL when the change is not
+// endpoint-only (or too many entries were redone on the base already).
+static struct snapshot *patch(struct snapshot *prev, const struct bootstrap *b,
+			      const struct istio_config *cfg, const struct snap_secrets *sec)
+{
+	const struct build_state *ps = prev->build_state;
+	struct snapshot *base = prev->base ? prev->base : prev, *s = NULL;
+	struct build_state *st;
+	struct builder bd;
+	uint64_t we, *eh;
+	uint32_t *list = NULL, n = 0;
+	uint8_t *dirty;
+	struct buf v, was;
+	int rc = -ENOMEM;
+
+	if (!ps || (uint32_t)cfg->num_service_entries != ps->num_se ||
+	    fingerprint(b, cfg, sec, &we) != ps->fingerprint)
+		return NULL;
+	if (!(dirty = calloc(ps->num_se + 1, 1)))
+		return NULL;
+	for (uint32_t i = 0; i < ps->num_se; i++) {
+		const struct service_entry *se = &cfg->service_entries[i];
+
+		dirty[i] = se->ep_hash != ps->ep_hash[i] || by_dns(se) ||
+			   (we != ps->we_hash && se->num_workload_selector);
+	}
+	for (uint32_t k = 0; k < ps->num_patched; k++)
+		dirty[ps->patched[k]] = 1;
+	for (uint32_t i = 0; i < ps->num_se; i++)
+		n += dirty[i];
+	if (n > PATCH_MAX_ENTRIES) {
+		free(dirty);
+		return NULL;
+	}
+	memset(&bd, 0, sizeof(bd));
+	bd.b = b;
+	bd.sec = sec;
+	bd.cfg = cfg;
+	bd.mesh_http = ps->mesh_http;
+	bd.mesh_h2 = ps->mesh_h2;
+	bd.mesh_tcp = ps->mesh_tcp;
+	if (!(bd.a = arena_new()) || !(s = bd.s = arena_alloc(bd.a, sizeof(*s)))) {
+		arena_free(bd.a);
+		free(dirty);
+		return NULL;
+	}
+	*s = *prev;
+	s->arena = bd.a;
+	s->refcnt = 1;
+	s->gen = 0;
+	s->cleanups = NULL;
+	s->base = base;
+	snapshot_ref(base);
+	s->build_state = NULL;
+	s->clusters = arena_alloc(bd.a, sizeof(*s->clusters) * (base->num_clusters + 1));
+	st = arena_alloc(bd.a, sizeof(*st));
+	eh = arena_alloc(bd.a, sizeof(uint64_t) * (ps->num_se + 1));
+	list = arena_alloc(bd.a, sizeof(uint32_t) * (n + 1));
+	if (!s->clusters || !st || !eh || !list)
+		goto fail;
+	memcpy(s->clusters, base->clusters, sizeof(*s->clusters) * base->num_clusters);
+	n = 0;
+	for (uint32_t i = 0; i < ps->num_se; i++) {
+		eh[i] = cfg->service_entries[i].ep_hash;
+		if (!dirty[i])
+			continue;
+		list[n++] = i;
+		if ((rc = patch_entry(&bd, base, ps, i)) < 0)
+			goto fail;
+	}
+	*st = *ps;
+	st->ep_hash = eh;
+	st->we_hash = we;
+	st->patched = list;
+	st->num_patched = n;
+	s->build_state = st;
+	// the version: the base's and every cluster that differs from it (one
+	// redone the same, as DNS entries often are, is the base's again)
+	buf_init(&v);
+	buf_init(&was);
+	buf_append(&v, &base->version, sizeof(base->version));
+	for (uint32_t c = 0; c < s->num_clusters; c++) {
+		size_t at = v.len;
+
+		if (s->clusters[c] == base->clusters[c])
+			continue;
+		buf_append(&v, &c, sizeof(c));
+		dump_cluster(&v, s->clusters[c]);
+		was.off = was.len = 0;
+		buf_append(&was, &c, sizeof(c));
+		dump_cluster(&was, base->clusters[c]);
+		if (was.len == v.len - at && !memcmp(was.data, v.data + at, was.len) &&
+		    same_sources(s->clusters[c], base->clusters[c])) {
+			s->clusters[c] = base->clusters[c];
+			v.len = at;
+		}
+	}
+	s->version = v.len > sizeof(base->version) ? hash64(v.data, v.len) : base->version;
+	buf_cleanup(&v);
+	buf_cleanup(&was);
+	free(dirty);
+	return s;
+fail:
+	log_emit(LOG_WARN, NULL, "snapshot: endpoint patch failed (%s): full build",
+		 strerror(-rc));
+	free(dirty);
+	snapshot_unref(s);	// its cleanups, its reference to base
+	return NULL;
+}
+
+struct snapshot *snapshot_update(struct snapshot *prev, const struct bootstrap *b,
+				 const struct istio_config *cfg, const struct snap_secrets *sec,
+				 char *err, size_t err_len)
+{
+	struct snapshot *s = prev ? patch(prev, b, cfg, sec) : NULL;
+
+	if (s) {
+		err[0] = '\0';
+		return s;
+	}
+	return snapshot_build(b, cfg, sec, err, err_len);
+}
+
 struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_config *cfg,
 				const struct snap_secrets *sec, char *err, size_t err_len)
 {
@@ -1891,9 +2230,16 @@ struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_co
 	}
 	s->canonical_service = strcmp(s->source_app, "unknown") ? s->source_app : s->source_workload;
 	s->canonical_revision = strcmp(s->source_version, "unknown") ? s->source_version : "latest";
-	for (int i = 0; i < cfg->num_service_entries; i++)
+	bd.svc_first = arena_alloc(bd.a, sizeof(uint32_t) * ((size_t)cfg->num_service_entries + 1));
+	bd.svc_num = arena_alloc(bd.a, sizeof(uint32_t) * ((size_t)cfg->num_service_entries + 1));
+	if (!bd.svc_first || !bd.svc_num)
+		goto out;
+	for (int i = 0; i < cfg->num_service_entries; i++) {
+		bd.svc_first[i] = bd.num_services;
 		if ((rc = add_service_entry(&bd, &cfg->service_entries[i])) < 0)
 			goto out;
+		bd.svc_num[i] = bd.num_services - bd.svc_first[i];
+	}
 	// registry hosts are routable names of their own
 	for (uint32_t i = 0; i < bd.num_services; i++) {
 		struct snap_vhost *vh = add_vhost(&bd, bd.services[i].host);
@@ -1939,13 +2285,15 @@ struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_co
 	s->passthrough.service_name = "PassthroughCluster";
 	s->passthrough.kind = CLUSTER_PASSTHROUGH;
 	s->passthrough.connect_timeout_ms = b->connect_timeout_ms;
+	s->passthrough.idx = SNAP_NO_IDX;
 	s->inbound_passthrough = s->passthrough;
 	s->inbound_passthrough.name = "InboundPassthroughCluster";
 	s->inbound_passthrough.service_name = "InboundPassthroughCluster";
 	s->blackhole.name = "BlackHoleCluster";
 	s->blackhole.service_name = "BlackHoleCluster";
 	s->blackhole.kind = CLUSTER_BLACKHOLE;
-	if (index_vhosts(&bd) < 0 || index_addrs(&bd) < 0)
+	s->blackhole.idx = SNAP_NO_IDX;
+	if (index_vhosts(&bd) < 0 || index_addrs(&bd) < 0 || keep_state(&bd) < 0)
 		goto out;
 	buf_init(&dump);
 	dump_body(s, &dump);

@@ -38,6 +38,16 @@ enum { SNAP_DNS_MAX_ADDRS = 16 };	// addresses taken from one DNS answer
 struct snapshot *snapshot_build(const struct bootstrap *b, const struct istio_config *cfg,
 				const struct snap_secrets *sec, char *err, size_t err_len);
 
+// snapshot_update builds the snapshot that follows prev (NULL: none): when
+// only endpoints changed since prev was built (ServiceEntry endpoints,
+// WorkloadEntries, DNS answers), a patch of prev that shares everything
+// else and redoes only the clusters of the entries whose endpoints changed
+// (snapshot->base); otherwise snapshot_build. Either way the result is what
+// snapshot_build would serve for the same inputs.
+struct snapshot *snapshot_update(struct snapshot *prev, const struct bootstrap *b,
+				 const struct istio_config *cfg, const struct snap_secrets *sec,
+				 char *err, size_t err_len);
+
 // snapshot_dump appends the snapshot as JSON (the /config_dump body).
 int snapshot_dump(const struct snapshot *s, struct buf *out);
 

@@ -18,9 +18,12 @@ void snapshot_unref(struct snapshot *s)
 {
 	if (!s || __atomic_sub_fetch(&s->refcnt, 1, __ATOMIC_ACQ_REL))
 		return;
+	struct snapshot *base = s->base;
+
 	for (struct snap_cleanup *c = s->cleanups; c; c = c->next)
 		c->fn(c->arg);
 	arena_free(s->arena);
+	snapshot_unref(base);
 }
 
 const struct snap_vhost *snapshot_find_vhost(const struct snapshot *s,
@@ -108,11 +111,11 @@ const struct snap_cluster *snapshot_find_addr(const struct snapshot *s,
 			if (!v)
 				break;
 			if (s->addrs[v - 1].port == port && !memcmp(s->addrs[v - 1].ip, ip, 16))
-				return s->addrs[v - 1].cluster;
+				return snap_cluster_of(s, s->addrs[v - 1].cluster);
 		}
 	}
 	for (uint32_t i = s->num_exact_addrs; i < s->num_addrs; i++)
 		if (s->addrs[i].port == port && prefix_match(ip, s->addrs[i].ip, s->addrs[i].prefix))
-			return s->addrs[i].cluster;
+			return snap_cluster_of(s, s->addrs[i].cluster);
 	return NULL;
 }

@@ -70,6 +70,8 @@ struct snap_cluster {
 	uint32_t *rq_active;
 };
 
+enum { SNAP_NO_IDX = UINT32_MAX };	// idx of clusters not in snapshot->clusters
+
 enum snap_match_kind {
 	MATCH_ANY = 0,
 	MATCH_EXACT,
@@ -283,7 +285,22 @@ struct snapshot {
 	const char *canonical_service, *canonical_revision;
 	struct snap_cleanup *cleanups;
 	void *arena;			// owns everything above
+	// A snapshot patched for an endpoint-only change (snapshot_build with
+	// a previous one) shares everything of base, the last full build,
+	// but clusters[]: those whose endpoints changed are its own. Routes,
+	// services, listeners and addresses keep pointing at base's clusters,
+	// so what they point at goes through snap_cluster_of.
+	struct snapshot *base;		// a reference, or NULL for a full build
+	void *build_state;		// the builder's (snapshot_build.c)
 };
+
+// snap_cluster_of is this snapshot's version of a cluster reached from
+// its routes, services, listeners or addresses (see base).
+static inline const struct snap_cluster *snap_cluster_of(const struct snapshot *s,
+							 const struct snap_cluster *c)
+{
+	return c && c->idx < s->num_clusters ? s->clusters[c->idx] : c;
+}
 
 // snapshot_ref takes a reference; snapshot_unref drops one and frees the
 // snapshot with the last.

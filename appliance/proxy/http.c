@@ -2108,7 +2108,7 @@ static void detect(struct hconn *c, const char *data, size_t len)
 
 			for (uint32_t i = 0; vh && vh->service && i < vh->service->num_ports; i++)
 				if (vh->service->ports[i] == od_port(c))
-					cl = vh->service->port_clusters[i];
+					cl = snap_cluster_of(s, vh->service->port_clusters[i]);
 			snprintf(what, sizeof(what), "TLS for SNI %s", sni);
 			start_raw(c, cl, what);
 		}

@@ -80,7 +80,7 @@ void route_request(const struct snapshot *s, const char *host, size_t host_len,
 	}
 	if (!vh->vs_name) {
 		// a registry host without a VirtualService routes to itself
-		out->cluster = service_cluster(vh->service, port, listener_port);
+		out->cluster = snap_cluster_of(s, service_cluster(vh->service, port, listener_port));
 		out->kind = out->cluster ? ROUTE_CLUSTER : ROUTE_NOT_FOUND;
 		out->route_name = "default";
 		return;
@@ -108,7 +108,7 @@ void route_request(const struct snapshot *s, const char *host, size_t host_len,
 		pick = rnd % r->total_weight;
 		for (uint32_t d = 0; d < r->num_dests; d++) {
 			if (pick < r->dests[d].weight) {
-				out->cluster = r->dests[d].cluster;
+				out->cluster = snap_cluster_of(s, r->dests[d].cluster);
 				out->dest = &r->dests[d];
 				out->kind = out->cluster ? ROUTE_CLUSTER : ROUTE_NO_CLUSTER;
 				return;

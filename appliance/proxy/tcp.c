@@ -452,7 +452,7 @@ void tcp_accept(struct wlistener *l, int fd)
 	s = t->hold->snap;
 	t->lidx = l->idx;
 	sl = l->idx < s->num_listeners ? &s->listeners[l->idx] : NULL;
-	t->cluster = sl ? sl->tcp_cluster : NULL;
+	t->cluster = sl ? snap_cluster_of(s, sl->tcp_cluster) : NULL;
 	if (sl && sl->original_dst) {
 		struct sockaddr_storage local;
 		socklen_t len = sizeof(local);

@@ -45,6 +45,19 @@ def test():
     mg.check(m.config_version() == v and m.stat("config.errors") == 0,
              "editor backups and hidden files change nothing", (v, m.config_version()))
 
+    # only endpoints change: the file alone is parsed again and the
+    # snapshot patched, not rebuilt; the new endpoint serves
+    p0, f0 = m.stat("config.endpoint_patches"), m.stat("config.full_builds")
+    m.write_yaml("b.yaml", [se("b", "b.example", a)])
+    def served_by(host):
+        r = mg.get(m.port, "/echo", host)
+        return json.loads(r.body).get("name") if r.status == 200 else r.status
+    mg.check(mg.wait_for(lambda: served_by("b.example") == "watch-a", 10),
+             "an endpoint moved in a file serves", served_by("b.example"))
+    mg.check(m.stat("config.endpoint_patches") == p0 + 1 and m.stat("config.full_builds") == f0,
+             "... applied as an endpoint patch", (p0, f0, m.stat("config.endpoint_patches"),
+                                                  m.stat("config.full_builds")))
+
     os.rename(d / "b.yaml", d / "b.yaml.disabled")
     mg.check(mg.wait_for(lambda: status(m, "b.example") == 502, 10),
              "a file renamed away is unloaded")

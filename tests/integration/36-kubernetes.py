@@ -154,11 +154,19 @@ def test():
     mg.check(fse and fse[0]["line"] >= 1 and len(fse[0]["version"]) == 16,
              "/config_dump: a file resource's path, line and content hash", fse)
     m.remove_yaml("20-same-name.yaml")
+    mg.check(mg.wait_for(lambda: who(m, "reviews.example") != ["a"], 10),
+             "the file ServiceEntry removed", who(m, "reviews.example"))
 
-    # scale down: pod b leaves the slice
+    # scale down: pod b leaves the slice; only endpoints changed, so the
+    # burst is taken as such and the snapshot patched, not rebuilt
+    k0, p0 = m.stat("config.kube_endpoint_bursts", -1), m.stat("config.endpoint_patches", -1)
     fk.put(slice_("reviews", [("reviews-a", "127.0.0.1")], a.port))
     mg.check(converge(m, host, {"a"}, n=20), "scaled down: the removed pod gets no traffic",
              who(m, host, 6))
+    mg.check(m.stat("config.kube_endpoint_bursts", -1) > k0 and
+             m.stat("config.endpoint_patches", -1) > p0,
+             "an EndpointSlice change is applied as an endpoint patch",
+             (k0, p0, m.stat("config.kube_endpoint_bursts", -1), m.stat("config.endpoint_patches", -1)))
     # a not-ready endpoint takes no traffic
     fk.put(slice_("reviews", [("reviews-a", "127.0.0.1"), ("reviews-b", "127.0.0.2")], a.port,
                   not_ready=("reviews-b",)))
@@ -180,9 +188,13 @@ def test():
                      "http": [{"route": [{"destination": {"host": "reviews", "subset": "v2"}}]}]}})
     mg.check(converge(m, host, {"b"}, n=20),
              "a VirtualService from the API routes to subset v2 (pod labels)", who(m, host, 6))
+    k0 = m.stat("config.kube_endpoint_bursts", -1)
     fk.put(pod("reviews-a", "127.0.0.1", {"app": "reviews", "version": "v2"}))
     mg.check(converge(m, host, {"a", "b"}, n=20),
              "a pod relabelled v1 -> v2 moves into subset v2", who(m, host, 6))
+    mg.check(m.stat("config.kube_endpoint_bursts", -1) > k0,
+             "a pod's new labels are applied as an endpoint change of the Services naming it",
+             (k0, m.stat("config.kube_endpoint_bursts", -1)))
 
     # a pod's status churns; what the registry reads does not: no rebuild
     def builds():
