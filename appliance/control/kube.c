@@ -102,6 +102,8 @@ struct kobj {
 	char rv[32];			// its metadata.resourceVersion
 	char reported_rv[32];		// the version whose error was logged
 	uint64_t sig;			// pruned objects: a hash of what was kept
+	char *group;			// an EndpointSlice's Service ("ns/name"), or NULL
+	uint64_t pods;			// ... and a Bloom filter of the pods it names
 };
 
 struct kstore {
@@ -194,6 +196,7 @@ static void store_free(struct kstore *s)
 {
 	for (uint32_t i = 0; i < s->num; i++) {
 		free(s->v[i].key);
+		free(s->v[i].group);
 		doc_unref(s->v[i].doc);
 	}
 	free(s->v);
@@ -308,6 +311,8 @@ static int store_del(struct kstore *s, const struct ynode *obj)
 	s->v[idx].doc = NULL;
 	s->v[idx].obj = NULL;
 	s->v[idx].reported_rv[0] = '\0';
+	free(s->v[idx].group);
+	s->v[idx].group = NULL;
 	s->live--;
 	return 1;
 }
@@ -1222,6 +1227,61 @@ static struct kdoc *prune(const struct ynode *obj, bool pod, uint64_t *sig)
 	return d;
 }
 
+// slice_service writes "ns/service" of the Service an EndpointSlice
+// belongs to (its kubernetes.io/service-name label); -EINVAL without one.
+static int slice_service(const struct ynode *slice, char *out, size_t cap)
+{
+	const struct ynode *md = map_at(slice, "metadata"), *lab = md ? map_at(md, "labels") : NULL;
+	const char *svc = lab ? str_at(lab, "kubernetes.io/service-name") : NULL;
+	const char *ns = md ? str_at(md, "namespace") : NULL;
+	int n;
+
+	if (!svc || !ns)
+		return -EINVAL;
+	n = snprintf(out, cap, "%s/%s", ns, svc);
+	return n > 0 && (size_t)n < cap ? n : -EINVAL;
+}
+
+// pod_bits is a pod key's two bits in a slice's Bloom filter (kobj.pods).
+static uint64_t pod_bits(const char *key, size_t len)
+{
+	uint64_t h = hash64(key, len);
+
+	return 1ull << (h & 63) | 1ull << ((h >> 6) & 63);
+}
+
+// slice_ref_pod writes the key ("ns/name") of the pod an EndpointSlice's
+// endpoint ep names (targetRef), or returns -EINVAL.
+static int slice_ref_pod(const struct ynode *ep, const char *slice_ns, char *out, size_t cap)
+{
+	const struct ynode *ref = map_at(ep, "targetRef");
+	const char *kind = ref ? str_at(ref, "kind") : NULL;
+	const char *name = ref ? str_at(ref, "name") : NULL;
+	const char *ns = ref ? str_at(ref, "namespace") : NULL;
+	int n;
+
+	if (!kind || !name || strcmp(kind, "Pod") || (!ns && !slice_ns))
+		return -EINVAL;
+	n = snprintf(out, cap, "%s/%s", ns ? ns : slice_ns, name);
+	return n > 0 && (size_t)n < cap ? n : -EINVAL;
+}
+
+// slice_pods is the Bloom filter of the pods a slice's endpoints name: a
+// burst of pod changes then reads only the slices that may name them.
+static uint64_t slice_pods(const struct ynode *slice)
+{
+	const struct ynode *eps = seq_at(slice, "endpoints"), *md = map_at(slice, "metadata");
+	const char *ns = md ? str_at(md, "namespace") : NULL;
+	uint64_t bloom = 0;
+	char key[512];
+	int n;
+
+	for (size_t e = 0; eps && e < eps->len; e++)
+		if ((n = slice_ref_pod(eps->items[e], ns, key, sizeof(key))) >= 0)
+			bloom |= pod_bits(key, (size_t)n);
+	return bloom;
+}
+
 // keep puts obj (from document d) into store, pruned for Pods and
 // Namespaces. Same returns as store_put.
 static int keep(struct kwatch *w, struct kstore *store, struct kdoc *d, const struct ynode *obj)
@@ -1232,6 +1292,20 @@ static int keep(struct kwatch *w, struct kstore *store, struct kdoc *d, const st
 	uint64_t sig;
 	int r;
 
+	if (w->res->type == KR_SLICE) {
+		// its Service, found once: bursts look slices up by it
+		char svc[512];
+		int n = slice_service(obj, svc, sizeof(svc));
+
+		r = store_put(store, d, obj);
+		if (r > 0 && obj_key(obj, key, sizeof(key)) >= 0 &&
+		    (o = (struct kobj *)store_get(store, key))) {
+			free(o->group);
+			o->group = n >= 0 ? strdup(svc) : NULL;
+			o->pods = slice_pods(obj);
+		}
+		return r;
+	}
 	if (w->res->type != KR_POD && w->res->type != KR_NAMESPACE)
 		return store_put(store, d, obj);
 	if (obj_key(obj, key, sizeof(key)) < 0)
@@ -1253,21 +1327,6 @@ static int keep(struct kwatch *w, struct kstore *store, struct kdoc *d, const st
 		obj_rv(obj, o->rv, sizeof(o->rv));
 	}
 	return r;
-}
-
-// slice_service writes "ns/service" of the Service an EndpointSlice
-// belongs to (its kubernetes.io/service-name label); -EINVAL without one.
-static int slice_service(const struct ynode *slice, char *out, size_t cap)
-{
-	const struct ynode *md = map_at(slice, "metadata"), *lab = md ? map_at(md, "labels") : NULL;
-	const char *svc = lab ? str_at(lab, "kubernetes.io/service-name") : NULL;
-	const char *ns = md ? str_at(md, "namespace") : NULL;
-	int n;
-
-	if (!svc || !ns)
-		return -EINVAL;
-	n = snprintf(out, cap, "%s/%s", ns, svc);
-	return n > 0 && (size_t)n < cap ? n : -EINVAL;
 }
 
 // endpoints_changed notes a change that can only move endpoints: key (of
@@ -1402,8 +1461,8 @@ static void on_event_line(struct kwatch *w, const char *line, size_t len)
 	}
 	// an EndpointSlice's Service, before and after the event
 	if (w->res->type == KR_SLICE && obj_key(obj, key, sizeof(key)) >= 0 &&
-	    (old = store_get(&w->store, key)) && old->obj)
-		old_len = slice_service(old->obj, old_svc, sizeof(old_svc));
+	    (old = store_get(&w->store, key)) && old->group)
+		old_len = snprintf(old_svc, sizeof(old_svc), "%s", old->group);
 	if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED"))
 		changed = keep(w, &w->store, d, obj);
 	else if (!strcmp(type, "DELETED"))
@@ -2065,13 +2124,13 @@ static int group_slices(struct kube *k, struct strmap *by_svc, bool add,
 	while ((w = watch_of(k, KR_SLICE, next, &next))) {
 		for (uint32_t i = 0; i < w->store.num; i++) {
 			const struct kobj *s = &w->store.v[i];
-			char key[512];
 			uint32_t g;
 			int kl;
 
-			if (!s->key || (kl = slice_service(s->obj, key, sizeof(key))) < 0)
+			if (!s->key || !s->group)
 				continue;
-			if (!strmap_get(by_svc, key, (size_t)kl, &g)) {
+			kl = (int)strlen(s->group);
+			if (!strmap_get(by_svc, s->group, (size_t)kl, &g)) {
 				if (!add)
 					continue;
 				if (*ngroups == capg) {
@@ -2085,7 +2144,7 @@ static int group_slices(struct kube *k, struct strmap *by_svc, bool add,
 				}
 				g = (*ngroups)++;
 				memset(&(*groups)[g], 0, sizeof((*groups)[g]));
-				if (strmap_set(by_svc, key, (size_t)kl, g) < 0)
+				if (strmap_set(by_svc, s->group, (size_t)kl, g) < 0)
 					return -ENOMEM;
 			}
 			if (group_add(&(*groups)[g], s) < 0)
@@ -2155,37 +2214,45 @@ int kube_append(struct kube *k, struct istio_config *cfg)
 static int pods_to_services(struct kube *k)
 {
 	const struct kwatch *w;
+	uint64_t *bits = calloc(k->dirty_pod.num + 1, sizeof(*bits));
+	uint32_t nb = 0;
 	int next = 0;
 
+	if (!bits)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < k->dirty_pod.cap; i++)
+		if (k->dirty_pod.slots[i].key)
+			bits[nb++] = pod_bits(k->dirty_pod.slots[i].key, k->dirty_pod.slots[i].len);
 	while ((w = watch_of(k, KR_SLICE, next, &next))) {
 		for (uint32_t i = 0; i < w->store.num; i++) {
 			const struct kobj *s = &w->store.v[i];
-			const struct ynode *eps = s->key ? seq_at(s->obj, "endpoints") : NULL;
-			const struct ynode *md = eps ? map_at(s->obj, "metadata") : NULL;
-			const char *sns = md ? str_at(md, "namespace") : NULL;
+			const struct ynode *eps, *md;
+			bool maybe = false;
 			char key[512];
 			int kl;
 
-			for (size_t e = 0; sns && eps && e < eps->len; e++) {
-				const struct ynode *ref = map_at(eps->items[e], "targetRef");
-				const char *kind = ref ? str_at(ref, "kind") : NULL;
-				const char *name = ref ? str_at(ref, "name") : NULL;
-				const char *ns = ref ? str_at(ref, "namespace") : NULL;
+			for (uint32_t b = 0; s->key && s->group && b < nb && !maybe; b++)
+				maybe = (s->pods & bits[b]) == bits[b];
+			if (!maybe)
+				continue;
+			eps = seq_at(s->obj, "endpoints");
+			md = map_at(s->obj, "metadata");
+			for (size_t e = 0; eps && e < eps->len; e++) {
 				uint32_t v;
 
-				if (!kind || !name || strcmp(kind, "Pod"))
+				kl = slice_ref_pod(eps->items[e], md ? str_at(md, "namespace") : NULL, key,
+						   sizeof(key));
+				if (kl < 0 || !strmap_get(&k->dirty_pod, key, (size_t)kl, &v))
 					continue;
-				kl = snprintf(key, sizeof(key), "%s/%s", ns ? ns : sns, name);
-				if (kl < 0 || (size_t)kl >= sizeof(key) ||
-				    !strmap_get(&k->dirty_pod, key, (size_t)kl, &v))
-					continue;
-				if ((kl = slice_service(s->obj, key, sizeof(key))) >= 0 &&
-				    strmap_set(&k->dirty_svc, key, (size_t)kl, 0) < 0)
+				if (strmap_set(&k->dirty_svc, s->group, strlen(s->group), 0) < 0) {
+					free(bits);
 					return -ENOMEM;
+				}
 				break;	// the slice's Service is in: next slice
 			}
 		}
 	}
+	free(bits);
 	return 0;
 }
 
