@@ -502,6 +502,7 @@ static int k_trust_domain(struct parse_state *ps, const char *key, const char *v
 		return -1;
 	}
 	strcpy(ps->b->trust_domain, v);
+	ps->b->mesh_ini_set |= MESH_SET_TRUST_DOMAIN;	// over MeshConfig's trustDomain
 	return 0;
 }
 

@@ -8203,10 +8203,16 @@ int istio_config_take_endpoints(struct istio_config *cfg, struct istio_config *p
 	return changed;
 }
 
-int istio_config_taken(const struct istio_config *cfg)
+int istio_config_taken(const struct istio_config *cfg, size_t *bytes, size_t *own)
 {
 	const struct istio_priv *pv = cfg->arena;
 
+	if (bytes)
+		*bytes = 0;
+	if (own)
+		*own = pv ? arena_bytes(&pv->ar) : 0;
+	for (const struct istio_priv *t = pv ? pv->taken : NULL; bytes && t; t = t->taken)
+		*bytes += arena_bytes(&t->ar);
 	return pv ? pv->num_taken : 0;
 }
 

@@ -998,9 +998,10 @@ char *istio_expand_host(char *buf, size_t len, const char *host, const char *ns,
 // twin or with other changes): cfg is then left exactly as it was and the
 // change needs a full load. On success cfg owns what part held (part is
 // left empty); istio_config_taken counts the parts cfg took since it was
-// loaded, so the caller can load afresh when they pile up.
+// loaded, *bytes (may be NULL) what they hold and *own (may be NULL) what
+// cfg's own loading holds, so the caller can load afresh when they pile up.
 int istio_config_take_endpoints(struct istio_config *cfg, struct istio_config *part);
-int istio_config_taken(const struct istio_config *cfg);
+int istio_config_taken(const struct istio_config *cfg, size_t *bytes, size_t *own);
 
 // istio_config_each calls fn for every resource's metadata, kind by kind.
 void istio_config_each(const struct istio_config *cfg,

@@ -443,6 +443,9 @@ static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 	} else if (kind == ADMIN_SERVER_HEALTH && IS("/healthz/ready")) {
 		if (ctl->draining)
 			respond(a, 503, "text/plain", "draining\n", 9, keep);
+		else if (ctl->identity_deferred)
+			respond(a, 503, "text/plain", "kubernetes: the authority waits for the istio "
+				"ConfigMap\n", 56, keep);
 		else if (!ctl->identity)
 			respond(a, 503, "text/plain", "no workload certificate\n", 24, keep);
 		else if (!ctl->synced_once && (!ctl->kube_ready_gen ||

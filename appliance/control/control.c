@@ -27,6 +27,7 @@
 enum {
 	MAX_CONFIG_ERRORS = 64,
 	MAX_TAKEN = 256,	// endpoint-only changes swapped into one configuration
+	IDENTITY_WAIT_MS = 10000,	// for the istio ConfigMap's trustDomain
 };
 
 static void publish(struct control *ctl, struct snapshot *s)
@@ -231,6 +232,16 @@ static void mesh_refresh(struct control *ctl, bool at_start)
 	(void)changed;
 }
 
+// taken_too_much says the endpoints swapped into the configuration since
+// it was loaded hold too much: the next change loads afresh (a full build)
+// and frees them.
+static bool taken_too_much(const struct control *ctl)
+{
+	size_t bytes, own;
+
+	return istio_config_taken(&ctl->cfg, &bytes, &own) >= MAX_TAKEN || bytes > own / 2;
+}
+
 // files_endpoints applies a change of the config directory that only
 // moved ServiceEntry endpoints: the same files, the changed ones parsed
 // alone and their endpoints swapped into the last configuration, which
@@ -244,7 +255,7 @@ static int files_endpoints(struct control *ctl)
 	int nerr = 0, r = 0, changed = 0;
 	uint64_t t0 = clock_mono_ns();
 
-	if (!ctl->have_cfg || ctl->full_next || istio_config_taken(&ctl->cfg) >= MAX_TAKEN)
+	if (!ctl->have_cfg || ctl->full_next || taken_too_much(ctl))
 		return -ESRCH;
 	if (istio_read_dir(ctl->boot->config_dir, &now, NULL, 0, &nerr) < 0)
 		return -ESRCH;
@@ -367,7 +378,7 @@ static int kube_endpoints(struct control *ctl)
 	int r;
 
 	// the swapped-in entries stay allocated until a full load: bounded
-	if (!ctl->have_cfg || istio_config_taken(&ctl->cfg) >= MAX_TAKEN)
+	if (!ctl->have_cfg || taken_too_much(ctl))
 		return -ESRCH;
 	memset(&part, 0, sizeof(part));
 	r = kube_append_endpoints(ctl->kube, &part);
@@ -388,9 +399,13 @@ static int kube_endpoints(struct control *ctl)
 	return 0;
 }
 
+static void identity_late_start(struct control *ctl, bool waited_enough);
+
 // kube_changed: what the Kubernetes watches hold changed (once per burst).
 static void kube_changed(struct control *ctl)
 {
+	if (ctl->identity_deferred && kube_mesh_synced(ctl->kube))
+		identity_late_start(ctl, false);
 	if (!ctl->draining && kube_endpoints(ctl) < 0)
 		load_publish(ctl, false);
 }
@@ -488,6 +503,47 @@ static int identity_start(struct control *ctl)
 		return -EINVAL;
 	}
 	return identity_issue(ctl);
+}
+
+// identity_late_start starts the authority and the appliance's identity
+// once the istio ConfigMap is known, or could not be waited for any longer:
+// istiod reads the mesh's trustDomain before it issues anything, and so
+// does meshgate when Kubernetes is a source and the bootstrap file does not
+// set trust_domain. The snapshot rebuilt next carries the identity.
+static void identity_late_start(struct control *ctl, bool waited_enough)
+{
+	char alog[sizeof(ctl->eff.access_log)];
+
+	ctl->identity_deferred = false;
+	ring_timer_cancel(&ctl->ring, &ctl->identity_wait);
+	if (waited_enough)
+		log_emit(LOG_WARN, NULL, "identity: no istio ConfigMap yet after %d s; the "
+			 "authority starts with trust domain %s", IDENTITY_WAIT_MS / 1000,
+			 ctl->eff.trust_domain);
+	// nothing was issued yet: the trust domain may still change (the
+	// access log may not: the workers opened it)
+	memcpy(alog, ctl->eff.access_log, sizeof(alog));
+	mesh_refresh(ctl, true);
+	if (strcmp(alog, ctl->eff.access_log)) {
+		log_emit(LOG_WARN, NULL, "mesh config: accessLogFile takes effect at the next start");
+		memcpy(ctl->eff.access_log, alog, sizeof(alog));
+	}
+	if (identity_start(ctl) < 0) {
+		log_emit(LOG_WARN, NULL, "identity: no workload certificate; ISTIO_MUTUAL and "
+			 "the signing service are unavailable");
+		return;
+	}
+	if (ctl->ca_ok && ctl->boot->ca_port && !ctl->draining && ca_server_start(ctl) < 0)
+		log_emit(LOG_ERR, NULL, "ca: the signing service did not start");
+	control_rebuild(ctl);
+}
+
+static void identity_wait_timer(struct ring_timer *t)
+{
+	struct control *ctl = container_of(t, struct control, identity_wait);
+
+	if (ctl->identity_deferred)
+		identity_late_start(ctl, true);
 }
 
 // ca_reload re-reads the authority's files (SIGHUP). A changed trust bundle
@@ -642,8 +698,13 @@ int control_run(const struct bootstrap *b)
 		log_emit(LOG_WARN, NULL, "dns: no resolver; ServiceEntries with resolution DNS "
 			 "get no endpoints from host names");
 	// without a CA the appliance still proxies plaintext; TLS listeners
-	// that need the SVID fail to build and say why
-	if (identity_start(ctl) < 0)
+	// that need the SVID fail to build and say why. With Kubernetes, the
+	// istio ConfigMap may set the trust domain: the authority waits for it
+	// (readiness waits for the identity)
+	ctl->identity_deferred = b->kube_enabled && !(b->mesh_ini_set & MESH_SET_TRUST_DOMAIN);
+	if (ctl->identity_deferred)
+		ring_timer_set(&ctl->ring, &ctl->identity_wait, IDENTITY_WAIT_MS, identity_wait_timer);
+	else if (identity_start(ctl) < 0)
 		log_emit(LOG_WARN, NULL, "identity: no workload certificate; ISTIO_MUTUAL and "
 			 "the signing service are unavailable");
 	if (b->kube_enabled) {
@@ -672,7 +733,7 @@ int control_run(const struct bootstrap *b)
 	ctl->num_workers = n;
 	if ((err = admin_start(ctl)) < 0)
 		return 1;
-	if (ctl->ca_ok && b->ca_port && (err = ca_server_start(ctl)) < 0)
+	if (!ctl->identity_deferred && ctl->ca_ok && b->ca_port && (err = ca_server_start(ctl)) < 0)
 		return 1;
 	ctl->sig.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	ctl->sig.fn = on_signal;

@@ -67,6 +67,9 @@ struct control {
 	struct tls_identity *identity;	// current SVID (NULL if the CA failed)
 	struct tls_bundle *bundle;	// mesh trust bundle
 	struct ring_timer rotate;
+	// the authority waits for the istio ConfigMap (identity_late_start)
+	bool identity_deferred;
+	struct ring_timer identity_wait;
 	uint64_t rotations, rotation_errors;
 	uint64_t ca_reloads, ca_reload_errors;	// authority files changed on SIGHUP
 	// the signing service on [ca] port

@@ -858,7 +858,8 @@ static void conn_input(struct kwatch *w)
 						 "treated as empty", w->res->plural, w->ns[0] ? " in " : "",
 						 w->ns, w->status);
 				w->not_served = true;
-				if (w->store.live) {
+				if (w->store.live || !w->synced) {
+					// gone, or known for the first time: a rebuild
 					store_free(&w->store);
 					kube_changed(w->k);
 				}
@@ -1657,6 +1658,14 @@ bool kube_synced(const struct kube *k)
 		if (!k->watches[i].synced)
 			return false;
 	return true;
+}
+
+bool kube_mesh_synced(const struct kube *k)
+{
+	for (int i = 0; k && i < k->num_watches; i++)
+		if (k->watches[i].res->type == KR_CONFIGMAP && !k->watches[i].synced)
+			return false;
+	return k != NULL;
 }
 
 bool kube_appended_synced(const struct kube *k)

@@ -55,6 +55,10 @@ int kube_append_endpoints(struct kube *k, struct istio_config *part);
 // kube_synced says every watch listed once (or found its kind not served).
 bool kube_synced(const struct kube *k);
 
+// kube_mesh_synced says the istio ConfigMap's watch listed once (or found
+// ConfigMaps not served): kube_mesh_config then says whether there is one.
+bool kube_mesh_synced(const struct kube *k);
+
 // kube_mesh_config returns the `mesh` key of the istio ConfigMap in
 // istio-system (its length in *len, the ConfigMap's resourceVersion in
 // rv), or NULL when there is none. Valid until the next ring turn.

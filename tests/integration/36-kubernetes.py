@@ -335,6 +335,19 @@ def test():
              "still ready: readiness does not flap with the API")
     m.stop()
 
+    # the istio ConfigMap's trustDomain is the mesh's: the authority waits
+    # for it at start, as istiod reads it before issuing anything
+    mesh_cm("trustDomain: mesh.example\n")
+    m3 = mg.Mesh(ini={"kubernetes": {"kubeconfig": str(kc)}}, workers=1, name="kube-td")
+    m3.start()
+    mg.check(mg.wait_for(lambda: mg.simple_get(m3.health_port, "/healthz/ready")[0] == 200, 15),
+             "ready with the ConfigMap's trust domain", mg.simple_get(m3.health_port,
+                                                                      "/healthz/ready"))
+    mg.check(str(m3.stat("identity.spiffe", "")).startswith("spiffe://mesh.example/ns/"),
+             "the ConfigMap's trustDomain names the appliance's identity",
+             m3.stat("identity.spiffe", ""))
+    m3.stop()
+
     # a wrong token: never ready, /syncz says why
     kc2 = work / "kubeconfig-bad"
     kc2.write_text(re.sub(r"token: .*", "token: wrong", kc.read_text()))

@@ -2,6 +2,7 @@
 // bootstrap_test: defaults, every key, listeners replacing the default, and
 // files that must be refused with "path:line: what" leaving *b untouched.
 #include "config/bootstrap.h"
+#include "config/mesh.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -289,6 +290,8 @@ static void test_full(void)
 	CHECK(!strcmp(b.name, "edge.1_a") && b.workers == 12, "name/workers: %s %d", b.name, b.workers);
 	CHECK(!strcmp(b.trust_domain, "example.org") && !strcmp(b.state_dir, "/var/lib/meshgate") &&
 	      !strcmp(b.namespace_, "prod") && !strcmp(b.service_account, "edge-gw"), "identity");
+	CHECK(b.mesh_ini_set & MESH_SET_TRUST_DOMAIN,
+	      "trust_domain given in the file wins over MeshConfig's trustDomain");
 	CHECK(b.num_labels == 4 && !strcmp(b.labels[1].key, "version") &&
 	      !strcmp(b.labels[1].value, "v2") && !strcmp(b.labels[2].key, "example.com/tier") &&
 	      !strcmp(b.labels[3].value, ""), "labels: %d", b.num_labels);

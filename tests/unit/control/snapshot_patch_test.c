@@ -412,8 +412,14 @@ static void run_take(void)
 		CHECK(r == 0, "take %s: loads: %s", cases[i].name, n ? errs[0].msg : "");
 		r = istio_config_take_endpoints(&cfg, &part);
 		CHECK(r == cases[i].want, "take %s: %d, want %d", cases[i].name, r, cases[i].want);
-		CHECK(istio_config_taken(&cfg) == (r >= 0), "take %s: taken %d", cases[i].name,
-		      istio_config_taken(&cfg));
+		{
+			size_t bytes, own;
+			int taken = istio_config_taken(&cfg, &bytes, &own);
+
+			CHECK(taken == (r >= 0) && (bytes > 0) == (r >= 0) && own > 0,
+			      "take %s: taken %d (%zu bytes, own %zu)", cases[i].name, taken, bytes,
+			      own);
+		}
 		CHECK(!strcmp(cfg.service_entries[0].endpoints[0].address,
 			      cases[i].want == 1 ? "10.0.0.7" : "10.0.0.1"),
 		      "take %s: endpoint %s", cases[i].name, cfg.service_entries[0].endpoints[0].address);
