@@ -2032,6 +2032,26 @@ static int patch_entry(struct builder *bd, const struct snapshot *base,
 	return 0;
 }
 
+// entry_differs says a cluster of ServiceEntry i differs in s from base's.
+static bool entry_differs(const struct snapshot *s, const struct snapshot *base,
+			  const struct build_state *st, uint32_t i)
+{
+	for (uint32_t k = st->svc_first[i]; k < st->svc_first[i] + st->svc_num[i]; k++) {
+		const struct snap_service *svc = &base->services[k];
+
+		for (uint32_t p = 0; p < svc->num_ports; p++) {
+			for (uint32_t j = 0; j <= svc->num_subsets; j++) {
+				const struct snap_cluster *c = j ? svc->subsets[j - 1].port_clusters[p]
+								 : svc->port_clusters[p];
+
+				if (c->idx < s->num_clusters && s->clusters[c->idx] != c)
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
 // same_sources says two clusters' endpoints came from the same places
 // (what /registry shows beside the dump).
 static bool same_sources(const struct snap_cluster *a, const struct snap_cluster *b)
@@ -2147,6 +2167,11 @@ static struct snapshot *patch(struct snapshot *prev, const struct bootstrap *b,
 	s->version = v.len > sizeof(base->version) ? hash64(v.data, v.len) : base->version;
 	buf_cleanup(&v);
 	buf_cleanup(&was);
+	// what the next patch redoes: the entries that differ from the base
+	for (uint32_t k = n = 0; k < st->num_patched; k++)
+		if (entry_differs(s, base, ps, list[k]))
+			list[n++] = list[k];
+	st->num_patched = n;
 	free(dirty);
 	return s;
 fail:
