@@ -14,6 +14,7 @@
 #   change_load_us   the control plane's work for it: the changed
 #                    Services' entries made again and swapped in
 #   change_build_us  ... and the snapshot patched (median)
+#   publish_us       its publish to the last worker running it (median)
 #   patches          how many changes were applied as endpoint patches
 #
 #   kube_scale.py --meshgate BIN [--services N] [--endpoints E] [--changes K]
@@ -121,7 +122,7 @@ def main():
             time.sleep(0.02)
         ready_ms = (time.monotonic() - t0) * 1000
         time.sleep(1)
-        changes, loads, builds = [], [], []
+        changes, loads, builds, publish = [], [], [], []
         p0 = int(stats(admin).get("config.endpoint_patches", "0"))
         for k in range(a.changes):
             gen = int(stats(admin)["config.generation"])
@@ -135,6 +136,7 @@ def main():
             st = stats(admin)
             loads.append(int(st["config.last_load_us"]))
             builds.append(int(st["config.last_build_us"]))
+            publish.append(int(st.get("config.publish_to_applied_us", "0")))
             time.sleep(0.3)
         status = open(f"/proc/{proc.pid}/status").read()
         hwm = int(status.split("VmHWM:")[1].split()[0]) // 1024
@@ -146,6 +148,7 @@ def main():
               f"change_ms_min={min(changes):.0f}\nchange_ms_max={max(changes):.0f}\n"
               f"change_load_us={statistics.median(loads):.0f}\n"
               f"change_build_us={statistics.median(builds):.0f}\n"
+              f"publish_us={statistics.median(publish):.0f}\n"
               f"patches={patches}\nchanges={a.changes}")
     finally:
         if proc and proc.poll() is None:

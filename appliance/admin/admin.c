@@ -518,6 +518,19 @@ static void handle(struct aconn *a, const struct h1_msg *m, bool keep)
 			    "config.kube_endpoint_bursts: %llu\n",
 			    (unsigned long long)ctl->full_builds, (unsigned long long)ctl->patches,
 			    (unsigned long long)ctl->kube_endpoint_bursts);
+		if (applied_generation(ctl) == ctl->gen) {
+			// the last publish to the last worker running it
+			uint64_t last = 0;
+
+			for (int i = 0; i < ctl->num_workers; i++) {
+				uint64_t t = __atomic_load_n(&ctl->workers[i].seen_ns, __ATOMIC_RELAXED);
+
+				last = t > last ? t : last;
+			}
+			buf_appendf(&body, "config.publish_to_applied_us: %llu\n",
+				    (unsigned long long)(last > ctl->published_ns ?
+							 (last - ctl->published_ns) / 1000 : 0));
+		}
 		if (ctl->last_error[0])
 			buf_appendf(&body, "config.last_error: %s\n", ctl->last_error);
 		buf_appendf(&body, "dns.names: %u\ndns.queries: %llu\ndns.failures: %llu\n"

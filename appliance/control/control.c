@@ -35,6 +35,7 @@ static void publish(struct control *ctl, struct snapshot *s)
 	struct snapshot *old = ctl->global;
 
 	s->gen = ++ctl->gen;
+	ctl->published_ns = clock_mono_ns();
 	__atomic_store_n(&ctl->global, s, __ATOMIC_RELEASE);
 	if (old) {
 		if (ctl->num_retired == (int)(sizeof(ctl->retired) / sizeof(ctl->retired[0]))) {

@@ -51,6 +51,7 @@ struct control {
 	// (snapshot_update); bursts of Kubernetes changes taken as
 	// endpoint-only (kube_append_endpoints), and the next build full
 	uint64_t full_builds, patches, kube_endpoint_bursts;
+	uint64_t published_ns;		// when the last snapshot was published
 	bool full_next;
 	char last_error[1024];
 	uint64_t started_ms;

@@ -73,6 +73,7 @@ struct worker {
 	struct snap_hold *cur;		// hold on the current snapshot
 	struct list holds;		// older holds still in use
 	uint64_t seen_gen;		// atomic: the generation this worker runs on
+	uint64_t seen_ns;		// atomic: when it switched to it (CLOCK_MONOTONIC)
 	struct wlistener *listeners;
 	uint32_t num_listeners;
 	struct ep_state *eps;		// EP_TABLE_SIZE entries

@@ -177,6 +177,7 @@ static void check_snapshot(struct worker *w)
 				}
 			}
 			metrics_inc(w->metrics, MC_SNAPSHOT_SWAPS, 1);
+			__atomic_store_n(&w->seen_ns, clock_mono_ns(), __ATOMIC_RELAXED);
 		}
 	}
 	if (w->cur)
