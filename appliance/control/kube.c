@@ -26,6 +26,7 @@
 #include "config/json.h"
 #include "config/yaml.h"
 #include "control/control.h"
+#include "control/kube_exec.h"
 #include "core/buf.h"
 #include "core/bug.h"
 #include "core/clock.h"
@@ -166,6 +167,7 @@ struct kube {
 	bool tls_cli_verify;		// the server's name is checked
 	char token[8192];		// "" when none
 	char token_file[4096];		// re-read at every connection
+	struct kexec exec;		// an exec credential plugin (exec.argv[0] set)
 	char domain[256];
 	struct kwatch *watches;
 	int num_watches;
@@ -535,10 +537,15 @@ static int load_kubeconfig(struct kube *k, const char *path, struct kconfig *kc,
 		    (r = read_blob(str_at(user, "client-key-data"), str_at(user, "client-key"), dir,
 				   &kc->key, &kc->key_len, err, err_len, "client-key")) < 0)
 			goto out;
-		if (yaml_tree_map_get(user, "exec") || yaml_tree_map_get(user, "auth-provider"))
-			log_emit(LOG_WARN, NULL, "kubernetes: kubeconfig %s: exec and auth-provider "
-				 "credentials are not supported; use a token or a client certificate",
-				 path);
+		if (!k->token[0] && !k->token_file[0] && map_at(user, "exec") &&
+		    (r = kexec_config(&k->exec, map_at(user, "exec"), dir, kc->server,
+				      str_at(cluster, "certificate-authority-data"), err,
+				      err_len)) < 0)
+			goto out;
+		if (yaml_tree_map_get(user, "auth-provider"))
+			log_emit(LOG_WARN, NULL, "kubernetes: kubeconfig %s: auth-provider credentials "
+				 "are not supported (kubectl dropped them too); use exec, a token or a "
+				 "client certificate", path);
 	}
 	r = 0;
 out:
@@ -878,6 +885,8 @@ static void conn_input(struct kwatch *w)
 				kw_drop(w, 0);
 				return;
 			}
+			if (w->status == 401)
+				kexec_invalidate(&w->k->exec);	// a plugin's token: get another
 			kw_fail(w, "%s answered %d%s", w->k->server, w->status,
 				w->status == 401 ? " (Unauthorized: check the token)" :
 				w->status == 403 ? " (Forbidden: RBAC does not allow list/watch)" : "");
@@ -1081,16 +1090,22 @@ static void append_query_str(struct buf *b, const char *s)
 }
 
 // api_token is the bearer token for the next request ("" for none).
-static int api_token(const struct kube *k, char token[8192])
+// api_token writes the bearer token for a request ("" for none): the
+// kubeconfig's, a token file's (read each time: projected tokens rotate) or
+// an exec plugin's. It returns 0 or -errno with the reason in why.
+static int api_token(struct kube *k, char token[8192], char *why, size_t why_len)
 {
 	token[0] = '\0';
 	if (k->token[0]) {
 		memcpy(token, k->token, 8192);
 	} else if (k->token_file[0]) {
-		// projected service-account tokens rotate: read it each time
-		if (read_small(k->token_file, token, 8192, NULL) < 0)
+		if (read_small(k->token_file, token, 8192, NULL) < 0) {
+			snprintf(why, why_len, "token file %.400s unreadable", k->token_file);
 			return -EACCES;
+		}
 		trim(token);
+	} else if (k->exec.argv[0]) {
+		return kexec_token(&k->exec, clock_wall_s(), token, 8192, why, why_len);
 	}
 	return 0;
 }
@@ -1113,9 +1128,10 @@ static void kw_request(struct kwatch *w)
 	char token[sizeof(k->token)];
 	bool list = w->relist || !w->synced || !w->rv[0];
 	uint32_t r = 0;
+	char why[512];
 
-	if (api_token(k, token) < 0) {
-		kw_fail(w, "token file %s unreadable", k->token_file);
+	if (api_token(k, token, why, sizeof(why)) < 0) {
+		kw_fail(w, "%s", why);
 		return;
 	}
 	w->state = list ? KW_LIST : KW_WATCH;
@@ -1648,6 +1664,7 @@ void kube_free(struct kube *k)
 	if (k->tls_cli)
 		tls_client_unref(k->tls_cli);
 	dirty_clear(k);
+	kexec_free(&k->exec);
 	free(k->watches);
 	free(k);
 }
@@ -2375,10 +2392,13 @@ static void rev_timeout(struct ring_timer *t)
 static void rev_send(struct kube_review *r)
 {
 	struct buf *o = sock_out(&r->s);
-	char token[8192];
+	char token[8192], why[512];
 
-	if (api_token(r->k, token) < 0) {
-		rev_finish(r, -EACCES, NULL, NULL, "TokenReview: meshgate's own API token unreadable");
+	if (api_token(r->k, token, why, sizeof(why)) < 0) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "TokenReview: meshgate's own API token: %s", why);
+		rev_finish(r, -EACCES, NULL, NULL, msg);
 		return;
 	}
 	buf_appends(o, "POST /apis/authentication.k8s.io/v1/tokenreviews HTTP/1.1\r\nHost: ");

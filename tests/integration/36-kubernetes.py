@@ -348,6 +348,31 @@ def test():
              m3.stat("identity.spiffe", ""))
     m3.stop()
 
+    # an exec credential plugin (as EKS and GKE kubeconfigs use): it runs
+    # with KUBERNETES_EXEC_INFO, its token is used and kept
+    plugin = work / "cred-plugin.sh"
+    plugin.write_text("#!/bin/sh\n"
+                      "echo \"$KUBERNETES_EXEC_INFO\" >> \"$(dirname \"$0\")/plugin-runs\"\n"
+                      "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+                      "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"%s\"}}' \"$1\"\n")
+    plugin.chmod(0o755)
+    kc3 = work / "kubeconfig-exec"
+    kc3.write_text(re.sub(r"( *)token: .*",
+                          lambda mt: f"{mt.group(1)}exec:\n{mt.group(1)}  apiVersion: "
+                                     f"client.authentication.k8s.io/v1\n{mt.group(1)}  "
+                                     f"command: ./cred-plugin.sh\n{mt.group(1)}  args: "
+                                     f"[{fk.token}]\n{mt.group(1)}  interactiveMode: Never",
+                          kc.read_text()))
+    m4 = mg.Mesh(ini={"kubernetes": {"kubeconfig": str(kc3)},
+                      "appliance": {"trust_domain": "cluster.local"}}, workers=1, name="kube-exec")
+    m4.start()
+    mg.check(mg.wait_for(lambda: mg.simple_get(m4.health_port, "/healthz/ready")[0] == 200, 15),
+             "an exec credential plugin's token lists and watches", syncz(m4).get("sources", [])[:3])
+    runs = (work / "plugin-runs").read_text().splitlines() if (work / "plugin-runs").exists() else []
+    mg.check(len(runs) == 1 and '"apiVersion":"client.authentication.k8s.io/v1"' in runs[0],
+             "the plugin ran once (its token kept), told what is asked", runs)
+    m4.stop()
+
     # a wrong token: never ready, /syncz says why
     kc2 = work / "kubeconfig-bad"
     kc2.write_text(re.sub(r"token: .*", "token: wrong", kc.read_text()))

@@ -7,8 +7,11 @@
 // which must give no entry or an entry without the bad part, never a
 // crash. Every entry produced must pass the Istio loader.
 #include "control/kube.h"
+#include "control/kube_exec.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,6 +246,170 @@ static void test_service_json(void)
 	}
 }
 
+// ---- exec credential plugins ----
+
+static void test_exec(void)
+{
+	static const struct {
+		const char *in;
+		long long want;		// -1: refused
+	} times[] = {
+		{ "2026-01-02T03:04:05Z", 1767323045 },
+		{ "2026-01-02t03:04:05z", 1767323045 },
+		{ "2026-01-02T03:04:05.123456Z", 1767323045 },
+		{ "2026-01-02T04:04:05+01:00", 1767323045 },
+		{ "2026-01-02T02:04:05-01:00", 1767323045 },
+		{ "2026-01-02 03:04:05Z", -1 },
+		{ "2026-01-02T03:04:05", -1 },
+		{ "2026-13-02T03:04:05Z", -1 },
+		{ "2026-01-02T03:04:05.Z", -1 },
+		{ "2026-01-02T03:04:05+0100", -1 },
+		{ "2026-01-02T03:04:05Zjunk", -1 },
+		{ "", -1 },
+	};
+	static const struct {
+		const char *name, *out;
+		const char *token;	// NULL: refused
+		long long expiry;
+	} outs[] = {
+		{ "v1 with expiry", "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
+		  "\"ExecCredential\",\"status\":{\"token\":\"abc\",\"expirationTimestamp\":"
+		  "\"2026-01-02T03:04:05Z\"}}", "abc", 1767323045 },
+		{ "no expiry", "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
+		  "\"ExecCredential\",\"status\":{\"token\":\"t\"}}", "t", 0 },
+		{ "another version than asked", "{\"apiVersion\":\"client.authentication.k8s.io/"
+		  "v1beta1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\"}}", NULL, 0 },
+		{ "not an ExecCredential", "{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+		  "\"kind\":\"Secret\",\"status\":{\"token\":\"t\"}}", NULL, 0 },
+		{ "a client certificate only", "{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+		  "\"kind\":\"ExecCredential\",\"status\":{\"clientCertificateData\":\"x\","
+		  "\"clientKeyData\":\"y\"}}", NULL, 0 },
+		{ "a token with a line break", "{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+		  "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"a\\r\\nb\"}}", NULL, 0 },
+		{ "a bad expiry", "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
+		  "\"ExecCredential\",\"status\":{\"token\":\"t\",\"expirationTimestamp\":"
+		  "\"tomorrow\"}}", NULL, 0 },
+		{ "not JSON", "token: abc", NULL, 0 },
+		{ "empty", "", NULL, 0 },
+	};
+	static const struct {
+		const char *name, *yaml;
+		bool ok;
+	} cfgs[] = {
+		{ "v1", "{apiVersion: client.authentication.k8s.io/v1, command: plugin, args: [a, b], "
+		  "env: [{name: A, value: b}], provideClusterInfo: true}", true },
+		{ "v1beta1", "{apiVersion: client.authentication.k8s.io/v1beta1, command: /bin/p}", true },
+		{ "v1alpha1 (gone)", "{apiVersion: client.authentication.k8s.io/v1alpha1, command: p}",
+		  false },
+		{ "no command", "{apiVersion: client.authentication.k8s.io/v1}", false },
+		{ "interactive Always", "{apiVersion: client.authentication.k8s.io/v1, command: p, "
+		  "interactiveMode: Always}", false },
+		{ "env without a value", "{apiVersion: client.authentication.k8s.io/v1, command: p, "
+		  "env: [{name: A}]}", false },
+		{ "args not a list", "{apiVersion: client.authentication.k8s.io/v1, command: p, "
+		  "args: a}", false },
+	};
+	char token[64], err[256], dir[] = "/tmp/kube_exec_test.XXXXXX", path[512];
+	int64_t t, exp;
+
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		int r = kexec_time(times[i].in, &t);
+
+		CHECK(times[i].want < 0 ? r < 0 : r == 0 && t == times[i].want, "time %s: %d %lld",
+		      times[i].in, r, (long long)t);
+	}
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+		int r = kexec_parse(outs[i].out, strlen(outs[i].out), "client.authentication.k8s.io/v1",
+				    token, sizeof(token), &exp, err, sizeof(err));
+
+		CHECK(outs[i].token ? r == 0 && !strcmp(token, outs[i].token) && exp == outs[i].expiry
+				    : r < 0 && err[0], "exec output %s: %d %s", outs[i].name, r, err);
+	}
+	for (size_t i = 0; i < sizeof(cfgs) / sizeof(cfgs[0]); i++) {
+		struct yaml_tree tr;
+		struct yaml_error ye;
+		struct kexec x;
+		int r = -1;
+
+		if (yaml_tree_parse(&tr, cfgs[i].yaml, strlen(cfgs[i].yaml), &ye) == 0)
+			r = kexec_config(&x, tr.docs[0], "/etc/kube", "https://k:6443", "Q0E=", err,
+					 sizeof(err));
+		CHECK((r == 0) == cfgs[i].ok, "exec config %s: %d %s", cfgs[i].name, r, err);
+		if (r == 0 && i == 0)
+			CHECK(!strcmp(x.argv[0], "plugin") && !strcmp(x.argv[2], "b") && !x.argv[3] &&
+			      !strcmp(x.env[0], "A=b") &&
+			      strstr(x.exec_info, "\"cluster\":{\"server\":\"https://k:6443\""),
+			      "exec config: argv, env and the cluster info: %s", x.exec_info);
+		if (r == 0)
+			kexec_free(&x);
+		yaml_tree_free(&tr);
+	}
+	// a real plugin: run once, its token kept until it expires
+	if (mkdtemp(dir)) {
+		static const char plugin[] =
+			"#!/bin/sh\n"
+			"echo run >> \"$(dirname \"$0\")/runs\"\n"
+			"case \"$KUBERNETES_EXEC_INFO\" in *'\"interactive\":false'*) ;; *) exit 3;; esac\n"
+			"printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
+			"\"ExecCredential\",\"status\":{\"token\":\"%s\",\"expirationTimestamp\":"
+			"\"2030-01-01T00:00:00Z\"}}' \"$1-$PLUGIN_ENV\"\n";
+		static const char yaml[] = "{apiVersion: client.authentication.k8s.io/v1, "
+					   "command: ./plugin.sh, args: [tok], "
+					   "env: [{name: PLUGIN_ENV, value: x}]}";
+		struct yaml_tree tr;
+		struct yaml_error ye;
+		struct kexec x;
+		FILE *f;
+		int r1 = -1, r2 = -1, r3 = -1;
+
+		snprintf(path, sizeof(path), "%s/plugin.sh", dir);
+		if ((f = fopen(path, "w"))) {
+			fputs(plugin, f);
+			fclose(f);
+			chmod(path, 0755);
+		}
+		if (yaml_tree_parse(&tr, yaml, sizeof(yaml) - 1, &ye) == 0 &&
+		    kexec_config(&x, tr.docs[0], dir, "https://k", NULL, err, sizeof(err)) == 0) {
+			r1 = kexec_token(&x, 1767323045, token, sizeof(token), err, sizeof(err));
+			CHECK(r1 == 0 && !strcmp(token, "tok-x"), "plugin: token %s (%s)", token, err);
+			r2 = kexec_token(&x, 1767323046, token, sizeof(token), err, sizeof(err));
+			CHECK(r2 == 0 && x.runs == 1, "plugin: the token is kept (%llu runs)",
+			      (unsigned long long)x.runs);
+			kexec_invalidate(&x);	// a 401
+			r3 = kexec_token(&x, 1767323047, token, sizeof(token), err, sizeof(err));
+			CHECK(r3 == 0 && x.runs == 2, "plugin: a 401 runs it again");
+			r3 = kexec_token(&x, 1893456000, token, sizeof(token), err, sizeof(err));
+			CHECK(r3 == 0 && x.runs == 3, "plugin: an expired token runs it again");
+			kexec_free(&x);
+			yaml_tree_free(&tr);
+		} else {
+			CHECK(false, "plugin config: %s", err);
+		}
+		// one that fails, one that is missing
+		snprintf(path, sizeof(path), "{apiVersion: client.authentication.k8s.io/v1, "
+			 "command: /bin/false}");
+		if (yaml_tree_parse(&tr, path, strlen(path), &ye) == 0 &&
+		    kexec_config(&x, tr.docs[0], dir, "", NULL, err, sizeof(err)) == 0) {
+			CHECK(kexec_token(&x, 1, token, sizeof(token), err, sizeof(err)) < 0 &&
+			      strstr(err, "exited with 1"), "a failing plugin: %s", err);
+			kexec_free(&x);
+		}
+		yaml_tree_free(&tr);
+		snprintf(path, sizeof(path), "{apiVersion: client.authentication.k8s.io/v1, "
+			 "command: no-such-plugin-here}");
+		if (yaml_tree_parse(&tr, path, strlen(path), &ye) == 0 &&
+		    kexec_config(&x, tr.docs[0], dir, "", NULL, err, sizeof(err)) == 0) {
+			CHECK(kexec_token(&x, 1, token, sizeof(token), err, sizeof(err)) < 0 && err[0],
+			      "a missing plugin: %s", err);
+			kexec_free(&x);
+		}
+		yaml_tree_free(&tr);
+		snprintf(path, sizeof(path), "rm -rf %s", dir);
+		if (system(path) != 0)
+			printf("note: %s left\n", dir);
+	}
+}
+
 int main(void)
 {
 	struct yaml_error ye;
@@ -254,6 +421,7 @@ int main(void)
 		}
 	test_protocol();
 	test_service_json();
+	test_exec();
 	for (int i = 0; PODS[i]; i++)
 		yaml_tree_free(&pod_trees[i]);
 	printf("kube_test: %d checks, %d failed\n", checks, failures);
