@@ -34,6 +34,20 @@ static inline int buf_appends(struct buf *b, const char *s)
 	return buf_append(b, s, strlen(s));
 }
 
+// buf_append_u64 appends v in decimal: the hot paths' numbers without
+// printf. It returns 0 or -ENOMEM.
+static inline int buf_append_u64(struct buf *b, uint64_t v)
+{
+	char d[20];
+	int n = (int)sizeof(d);
+
+	do {
+		d[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return buf_append(b, d + n, sizeof(d) - (size_t)n);
+}
+
 // buf_consume drops n unread bytes; it resets the buffer when empty.
 void buf_consume(struct buf *b, size_t n);
 

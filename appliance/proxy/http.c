@@ -145,7 +145,17 @@ static void observe(struct hconn *c)
 
 	if (!c->status && !strcmp(flags, "-"))
 		flags = "DC";
-	snprintf(code, sizeof(code), "%d", c->status);
+	// the status as a label, without printf (0 when none was sent)
+	{
+		unsigned v = c->status > 0 && c->status < 1000 ? (unsigned)c->status : 0, n = 0;
+
+		if (v >= 100)
+			code[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			code[n++] = (char)('0' + v / 10 % 10);
+		code[n++] = (char)('0' + v % 10);
+		code[n] = '\0';
+	}
 	if (s)
 		worker_labels(s, c->l->idx, cl, c->tls, labels);
 	labels[IL_REQUEST_PROTOCOL] = c->grpc ? "grpc" : "http";
@@ -626,8 +636,13 @@ static int build_upstream_head(struct hconn *c, const struct h1_msg *m)
 	int xff_idx = -1;
 
 	b->off = b->len = 0;
-	buf_appendf(b, "%.*s %.*s HTTP/1.1\r\nhost: %.*s\r\n", (int)m->method.len, m->method.p,
-		    (int)m->path.len, m->path.p, (int)m->authority.len, m->authority.p);
+	// the hot path: no printf here
+	buf_append(b, m->method.p, m->method.len);
+	buf_appends(b, " ");
+	buf_append(b, m->path.p, m->path.len);
+	buf_appends(b, " HTTP/1.1\r\nhost: ");
+	buf_append(b, m->authority.p, m->authority.len);
+	buf_appends(b, "\r\n");
 	for (unsigned i = 0; i < m->num_headers; i++) {
 		const struct h1_header *h = &m->headers[i];
 
@@ -680,7 +695,7 @@ static int build_upstream_head(struct hconn *c, const struct h1_msg *m)
 		meta_set(c, &c->m_xff, b->data + start, b->len - start);
 		buf_appends(b, "\r\n");
 	}
-	buf_appendf(b, "x-forwarded-proto: %s\r\n", c->tls ? "https" : "http");
+	buf_appends(b, c->tls ? "x-forwarded-proto: https\r\n" : "x-forwarded-proto: http\r\n");
 	if (c->tls && tls_conn_peer_id(c->tls)) {
 		const struct snapshot *s = c->hold ? c->hold->snap : NULL;
 
@@ -691,11 +706,15 @@ static int build_upstream_head(struct hconn *c, const struct h1_msg *m)
 	if (!have_rid) {
 		gen_request_id(c->w, rid);
 		meta_set(c, &c->m_reqid, rid, 36);
-		buf_appendf(b, "x-request-id: %s\r\n", rid);
+		buf_appends(b, "x-request-id: ");
+		buf_append(b, rid, 36);
+		buf_appends(b, "\r\n");
 	}
-	if (c->rq_framing == H1_BODY_LENGTH)
-		buf_appendf(b, "content-length: %llu\r\n", (unsigned long long)c->rq_remaining);
-	else if (c->rq_framing == H1_BODY_CHUNKED)
+	if (c->rq_framing == H1_BODY_LENGTH) {
+		buf_appends(b, "content-length: ");
+		buf_append_u64(b, c->rq_remaining);
+		buf_appends(b, "\r\n");
+	} else if (c->rq_framing == H1_BODY_CHUNKED)
 		buf_appends(b, "transfer-encoding: chunked\r\n");
 	if (c->upgrade)
 		buf_appendf(b, "connection: upgrade\r\nupgrade: %.*s\r\n", (int)m->upgrade.len,
@@ -1556,7 +1575,11 @@ static void write_response_head(struct hconn *c, const struct h1_msg *m)
 		c->route && c->route->headers ? &c->route->headers->response : NULL,
 	};
 
-	buf_appendf(o, "HTTP/1.1 %d %.*s\r\n", m->status, (int)m->reason.len, m->reason.p);
+	buf_appends(o, "HTTP/1.1 ");
+	buf_append_u64(o, (uint64_t)m->status);	// 100..599, as parsed
+	buf_appends(o, " ");
+	buf_append(o, m->reason.p, m->reason.len);
+	buf_appends(o, "\r\n");
 	for (unsigned i = 0; i < m->num_headers; i++) {
 		const struct h1_header *h = &m->headers[i];
 
@@ -1578,8 +1601,9 @@ static void write_response_head(struct hconn *c, const struct h1_msg *m)
 	} else {
 		switch (m->framing) {
 		case H1_BODY_LENGTH:
-			buf_appendf(o, "content-length: %llu\r\n",
-				    (unsigned long long)m->content_length);
+			buf_appends(o, "content-length: ");
+			buf_append_u64(o, m->content_length);
+			buf_appends(o, "\r\n");
 			break;
 		case H1_BODY_CHUNKED:
 		case H1_BODY_EOF:
@@ -1601,8 +1625,9 @@ static void write_response_head(struct hconn *c, const struct h1_msg *m)
 	for (int k = 0; k < 2; k++)
 		if (rs_ops[k])
 			ops_emit(o, rs_ops[k]);
-	buf_appendf(o, "x-envoy-upstream-service-time: %llu\r\nserver: envoy\r\n\r\n",
-		    (unsigned long long)((c->upstream_head_ns - c->upstream_sent_ns) / 1000000));
+	buf_appends(o, "x-envoy-upstream-service-time: ");
+	buf_append_u64(o, (c->upstream_head_ns - c->upstream_sent_ns) / 1000000);
+	buf_appends(o, "\r\nserver: envoy\r\n\r\n");
 	c->rs_bytes += buf_avail(o) - before;
 	if (c->parent)
 		h2down_respond(c, buf_head(o), buf_avail(o), m->framing == H1_BODY_NONE ||
