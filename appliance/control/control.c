@@ -243,6 +243,24 @@ static bool taken_too_much(const struct control *ctl)
 	return istio_config_taken(&ctl->cfg, &bytes, &own) >= MAX_TAKEN || bytes > own / 2;
 }
 
+// swap_endpoints takes part's endpoints into the last configuration (part
+// is freed either way) and publishes the endpoint patch that follows. It
+// returns -ESRCH when part is not an endpoint-only change of it.
+static int swap_endpoints(struct control *ctl, struct istio_config *part, uint64_t t0)
+{
+	int r = istio_config_take_endpoints(&ctl->cfg, part);
+
+	istio_config_free(part);
+	if (r < 0)
+		return r;
+	ctl->last_load_us = (clock_mono_ns() - t0) / 1000;
+	if (build_publish(ctl, &ctl->cfg) < 0)
+		ctl->reload_errors++;	// the last good snapshot serves; the cause is logged
+	else
+		ctl->last_error[0] = '\0';
+	return 0;
+}
+
 // files_endpoints applies a change of the config directory that only
 // moved ServiceEntry endpoints: the same files, the changed ones parsed
 // alone and their endpoints swapped into the last configuration, which
@@ -276,22 +294,14 @@ static int files_endpoints(struct control *ctl)
 	}
 	if (r == 0 && !changed)
 		r = -ESRCH;	// touched, not changed: the full way says "unchanged"
-	if (r == 0)
-		r = istio_config_take_endpoints(&ctl->cfg, &part);
-	istio_config_free(&part);
-	if (r < 0) {
+	if (r < 0 || (r = swap_endpoints(ctl, &part, t0)) < 0) {
+		istio_config_free(&part);
 		istio_sources_free(&now);
 		return r;
 	}
 	// the kept files are what later rebuilds (Kubernetes changes) load
 	istio_sources_free(&ctl->sources);
 	ctl->sources = now;
-	ctl->last_load_us = (clock_mono_ns() - t0) / 1000;
-	if (build_publish(ctl, &ctl->cfg) < 0) {
-		ctl->reload_errors++;
-		return 0;
-	}
-	ctl->last_error[0] = '\0';
 	return 0;
 }
 
@@ -383,20 +393,15 @@ static int kube_endpoints(struct control *ctl)
 		return -ESRCH;
 	memset(&part, 0, sizeof(part));
 	r = kube_append_endpoints(ctl->kube, &part);
-	if (r == 0 && !part.num_service_entries)
+	if (r == 0 && !part.num_service_entries) {
+		istio_config_free(&part);
 		return 0;	// a full load took the burst in already
-	if (r == 0)
-		r = istio_config_take_endpoints(&ctl->cfg, &part);
-	istio_config_free(&part);
-	if (r < 0)
-		return r;
-	ctl->last_load_us = (clock_mono_ns() - t0) / 1000;
-	ctl->kube_endpoint_bursts++;
-	if (build_publish(ctl, &ctl->cfg) < 0) {
-		ctl->reload_errors++;
-		return 0;	// the last good snapshot serves; the cause is logged
 	}
-	ctl->last_error[0] = '\0';
+	if (r < 0 || (r = swap_endpoints(ctl, &part, t0)) < 0) {
+		istio_config_free(&part);
+		return r;
+	}
+	ctl->kube_endpoint_bursts++;
 	return 0;
 }
 

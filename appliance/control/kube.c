@@ -1498,8 +1498,9 @@ static void on_event_line(struct kwatch *w, const char *line, size_t len)
 	if (changed > 0 && w->res->type == KR_SLICE) {
 		// endpoints of at most two Services (a slice may change hands)
 		endpoints_changed(w->k, &w->k->dirty_svc, old_svc, old_len);
-		old_len = slice_service(obj, old_svc, sizeof(old_svc));
-		endpoints_changed(w->k, &w->k->dirty_svc, old_svc, old_len);
+		if ((old = store_get(&w->store, key)) && old->group)	// keep() found it
+			endpoints_changed(w->k, &w->k->dirty_svc, old->group,
+					  (int)strlen(old->group));
 	} else if (changed > 0 && w->res->type == KR_POD) {
 		// labels or service account: the endpoints that name the pod
 		endpoints_changed(w->k, &w->k->dirty_pod, key, obj_key(obj, key, sizeof(key)));
