@@ -4309,19 +4309,31 @@ out:
 
 static const char *const pa_modes[] = { "UNSET", "DISABLE", "PERMISSIVE", "STRICT", NULL };
 
-static void parse_pa_mtls(struct ctx *c, const struct ynode *n, enum pa_mtls_mode *mode)
+// parse_mode_map reads a map whose one field is mode, one of modes (the
+// PeerAuthentication mtls and Telemetry match shape). It returns the mode's
+// index, or -1 when absent or bad (reported).
+static int parse_mode_map(struct ctx *c, const struct ynode *n, const char *const *modes)
 {
 	const struct ypair *p;
-	int v;
+	int v, mode = -1;
 
 	if (!expect_map(c, n))
-		return;
+		return -1;
 	FOR_FIELDS(c, n, p) {
 		if (!key_is(p, "mode"))
 			unknown_field(c, p);
-		else if (get_enum(c, p->value, pa_modes, &v) == 0)
-			*mode = (enum pa_mtls_mode)v;
+		else if (get_enum(c, p->value, modes, &v) == 0)
+			mode = v;
 	}
+	return mode;
+}
+
+static void parse_pa_mtls(struct ctx *c, const struct ynode *n, enum pa_mtls_mode *mode)
+{
+	int v = parse_mode_map(c, n, pa_modes);
+
+	if (v >= 0)
+		*mode = (enum pa_mtls_mode)v;
 }
 
 // pa_port_key reads a portLevelMtls key: map<uint32, ...> keys are strings
@@ -6765,17 +6777,10 @@ static void get_nullable_bool(struct ctx *c, const struct ynode *n, int *out)
 // parse_tm_match reads a {mode} match (tracing, access logging).
 static void parse_tm_match(struct ctx *c, const struct ynode *n, enum tm_mode *mode)
 {
-	const struct ypair *p;
-	int v;
+	int v = parse_mode_map(c, n, tm_modes);
 
-	if (!expect_map(c, n))
-		return;
-	FOR_FIELDS(c, n, p) {
-		if (!key_is(p, "mode"))
-			unknown_field(c, p);
-		else if (get_enum(c, p->value, tm_modes, &v) == 0)
-			*mode = (enum tm_mode)v;
-	}
+	if (v >= 0)
+		*mode = (enum tm_mode)v;
 }
 
 static void parse_tm_provider(struct ctx *c, const struct ynode *n, void *out)
